@@ -1,0 +1,42 @@
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Node.js 24 comes first on PATH: installed into .tools/node from the npm package node@24 when the
+# machine's node is older (about 5 s, once).
+NODE_BIN := $(shell scripts/ensure-node.sh)
+export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
+
+REPORTS := .reports
+
+.PHONY: help deps apt-deps lint typecheck unit test bench demo fmt clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: node_modules/.installed ## Install Node.js 24 and the npm dependencies
+
+apt-deps: ## Install the Debian packages (prometheus, wrk, flask/sklearn baseline, iproute2)
+	scripts/apt-deps.sh
+
+lint: deps ## Biome lint and format check
+	biome check .
+
+typecheck: deps ## TypeScript strict type check
+	tsc -p tsconfig.json --noEmit
+
+unit: deps ## Unit tests
+	@mkdir -p $(REPORTS)
+	vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-unit.json
+
+test: lint typecheck unit ## Everything CI runs
+
+fmt: deps ## Format the tree
+	biome check --write .
+
+clean: ## Remove local build state
+	rm -rf $(REPORTS) node_modules .tools
