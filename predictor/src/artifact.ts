@@ -99,7 +99,9 @@ export function parseArtifact(text: string, expectedSha256?: string): ArtifactFi
   }
   const actual = sha256Hex(canonicalJson(file.artifact));
   if (actual !== file.sha256) {
-    throw new ArtifactError(`artifact sha256 mismatch: file says ${file.sha256}, content hashes to ${actual}`);
+    throw new ArtifactError(
+      `artifact sha256 mismatch: file says ${file.sha256}, content hashes to ${actual}`,
+    );
   }
   if (expectedSha256 && expectedSha256 !== actual) {
     throw new ArtifactError(`artifact sha256 ${actual} is not the expected ${expectedSha256}`);
