@@ -6,7 +6,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["predictor/**/*.test.ts", "operator/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: [
+            "predictor/**/*.test.ts",
+            "operator/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+            "bench/**/*.test.ts",
+          ],
           testTimeout: 30_000,
         },
       },

@@ -1,0 +1,96 @@
+/**
+ * A bounded constant-rate (open-loop) load generator, for latency at a given rate: Debian's wrk
+ * only runs closed-loop as fast as it can, and wrk2 is not packaged. Requests go out on a fixed
+ * schedule whatever the answers do; each one's latency runs from its send to its full response.
+ * How late each send was against the schedule is reported too, so a client that fell behind shows.
+ *
+ * Usage: BENCH_BODY='<json>' node bench/fixed-rate.ts <url> <rate/s> <seconds> <connections>
+ * Prints one JSON report on stdout.
+ */
+import { Pool } from "undici";
+import { dueAtMs, dueCount, summarizeLatencies } from "./latency.ts";
+
+function positiveArg(index: number, name: string): number {
+  const v = Number(process.argv[index]);
+  if (!(Number.isFinite(v) && v > 0)) {
+    throw new Error(`${name}: expected a positive number, got '${process.argv[index] ?? ""}'`);
+  }
+  return v;
+}
+
+const url = new URL(process.argv[2] ?? "");
+const rate = positiveArg(3, "rate");
+const durationS = positiveArg(4, "seconds");
+const connections = positiveArg(5, "connections");
+const body = process.env.BENCH_BODY;
+if (!body) throw new Error("BENCH_BODY is not set");
+
+const total = Math.round(rate * durationS);
+// More than a second's worth of unanswered requests: the server is not sustaining the rate.
+const maxOutstanding = Math.max(100, Math.round(rate));
+const pool = new Pool(url.origin, { connections, headersTimeout: 5_000, bodyTimeout: 5_000 });
+const latencyMs = new Float64Array(total);
+const lagMs = new Float64Array(total);
+let sent = 0;
+let completed = 0;
+let failed = 0;
+let firstError = "";
+let overloaded = false;
+let lastResponseAt = 0;
+const start = performance.now();
+
+function finish(): void {
+  const ok = latencyMs.subarray(0, completed);
+  const elapsedS = (lastResponseAt - start) / 1000;
+  const report = {
+    url: url.href,
+    connections,
+    targetRate: rate,
+    durationS,
+    sent,
+    completed,
+    failed,
+    firstError,
+    overloaded,
+    achievedRate: completed / elapsedS,
+    latencyMs: completed > 0 ? summarizeLatencies(ok) : null,
+    scheduleLagMs: sent > 0 ? summarizeLatencies(lagMs.subarray(0, sent)) : null,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  void pool.close();
+}
+
+async function send(i: number): Promise<void> {
+  const sentAt = performance.now();
+  lagMs[i] = sentAt - start - dueAtMs(i, rate);
+  try {
+    const res = await pool.request({
+      path: url.pathname,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    await res.body.dump();
+    if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
+    lastResponseAt = performance.now();
+    latencyMs[completed++] = lastResponseAt - sentAt;
+  } catch (err) {
+    failed++;
+    firstError ||= (err as Error).message;
+  }
+  if (completed + failed === sent && (sent === total || overloaded)) finish();
+}
+
+function tick(): void {
+  const due = Math.min(total, dueCount(performance.now() - start, rate));
+  while (sent < due) {
+    if (sent - completed - failed >= maxOutstanding) {
+      overloaded = true;
+      return;
+    }
+    void send(sent++);
+  }
+  if (sent < total) setTimeout(tick, 1);
+}
+
+tick();

@@ -1,0 +1,104 @@
+/**
+ * The summary of a `make bench` run: one row per figure, each compared with a baseline measured in
+ * the same run and checked against the goal the issue sets.
+ */
+
+/**
+ * What a figure must reach. `ratioAtLeast`: ours must be at least that many times better than the
+ * baseline (see `ratio`); `atMost`: the value itself, in its own unit, must not exceed the bound.
+ */
+export type Goal = { ratioAtLeast: number } | { atMost: number };
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  /** Which direction is better for this figure; decides how the ratio is oriented. */
+  better: "higher" | "lower";
+  baseline?: { name: string; value: number };
+  goal?: Goal;
+}
+
+export interface SummaryRow {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: string | null;
+  baselineValue: number | null;
+  /** How many times better than the baseline ours is: above 1 means ours wins, whatever the unit. */
+  ratio: number | null;
+  goal: string | null;
+  /** Null when the figure has no goal (it is measured and reported only). */
+  met: boolean | null;
+}
+
+export function ratioOf(figure: Figure): number | null {
+  if (!figure.baseline) return null;
+  const { value } = figure;
+  const base = figure.baseline.value;
+  const ratio = figure.better === "higher" ? value / base : base / value;
+  return Number.isFinite(ratio) ? ratio : null;
+}
+
+export function describeGoal(goal: Goal, unit: string): string {
+  if ("ratioAtLeast" in goal) return `ratio >= ${goal.ratioAtLeast}`;
+  return `<= ${goal.atMost} ${unit}`;
+}
+
+export function summaryRow(figure: Figure): SummaryRow {
+  const ratio = ratioOf(figure);
+  let met: boolean | null = null;
+  if (figure.goal) {
+    met =
+      "ratioAtLeast" in figure.goal
+        ? ratio !== null && ratio >= figure.goal.ratioAtLeast
+        : Number.isFinite(figure.value) && figure.value <= figure.goal.atMost;
+  }
+  return {
+    name: figure.name,
+    value: figure.value,
+    unit: figure.unit,
+    baseline: figure.baseline?.name ?? null,
+    baselineValue: figure.baseline?.value ?? null,
+    ratio,
+    goal: figure.goal ? describeGoal(figure.goal, figure.unit) : null,
+    met,
+  };
+}
+
+/** Four significant digits, without exponent notation for the magnitudes benchmarks produce. */
+export function formatNumber(x: number | null): string {
+  if (x === null) return "-";
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return "0";
+  const abs = Math.abs(x);
+  if (abs >= 1e-3 && abs < 1e9) {
+    const decimals = Math.max(0, 3 - Math.floor(Math.log10(abs)));
+    return x.toFixed(decimals);
+  }
+  return x.toExponential(3);
+}
+
+const COLUMNS = ["figure", "value", "unit", "baseline", "baseline value", "ratio", "goal", "met"] as const;
+
+function cells(row: SummaryRow): string[] {
+  return [
+    row.name,
+    formatNumber(row.value),
+    row.unit,
+    row.baseline ?? "-",
+    formatNumber(row.baselineValue),
+    row.ratio === null ? "-" : `${formatNumber(row.ratio)}x`,
+    row.goal ?? "-",
+    row.met === null ? "-" : row.met ? "yes" : "NO",
+  ];
+}
+
+/** A Markdown table: readable in a terminal and pasteable into the README as is. */
+export function formatTable(rows: readonly SummaryRow[]): string {
+  const body = rows.map(cells);
+  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...body.map((r) => (r[i] ?? "").length)));
+  const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  const rule = `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`;
+  return [line(COLUMNS), rule, ...body.map(line)].join("\n");
+}
