@@ -1,0 +1,88 @@
+/** The servers the benchmarks measure, each started pinned to the server core (processes.ts). */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, type Service, startService } from "./processes.ts";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const PYTHON = "/usr/bin/python3";
+const GUNICORN = "/usr/bin/gunicorn";
+const BASELINES = join(ROOT, "bench", "baselines");
+
+/**
+ * predictor: `predictor serve` as in its pod (one process, default log level);
+ * flask: the stack users run today, gunicorn with 2 sync workers serving bench/baselines/flask_app.py;
+ * nodeHttp: bare node:http answering a constant, the ceiling of any Node HTTP service here.
+ */
+export type StackName = "predictor" | "flask" | "nodeHttp";
+
+export async function startStack(name: StackName, artifactPath: string, logDir: string): Promise<Service> {
+  const port = await freePort();
+  const common = { name, port, logDir };
+  switch (name) {
+    case "predictor":
+      return startService({
+        ...common,
+        command: process.execPath,
+        args: [join(ROOT, "predictor", "src", "cli.ts"), "serve"],
+        env: {
+          ARTIFACT_PATH: artifactPath,
+          MODEL_NAME: "bench",
+          MODEL_VERSION: "bench",
+          HOST: "127.0.0.1",
+          PORT: String(port),
+        },
+        readyPath: "/readyz",
+      });
+    case "flask":
+      return startService({
+        ...common,
+        command: GUNICORN,
+        args: ["--workers", "2", "--worker-class", "sync", "--bind", `127.0.0.1:${port}`, "flask_app:app"],
+        env: { BENCH_ARTIFACT: artifactPath, PYTHONPATH: BASELINES },
+        readyPath: "/healthz",
+      });
+    case "nodeHttp":
+      return startService({
+        ...common,
+        command: process.execPath,
+        args: [join(ROOT, "bench", "servers", "constant-http.ts"), String(port)],
+        readyPath: "/",
+      });
+  }
+}
+
+/** Runs `use` against a freshly started stack and always stops it afterwards. */
+export async function withStack<T>(
+  name: StackName,
+  artifactPath: string,
+  logDir: string,
+  use: (service: Service) => Promise<T>,
+): Promise<T> {
+  const service = await startStack(name, artifactPath, logDir);
+  try {
+    return await use(service);
+  } finally {
+    await service.stop();
+  }
+}
+
+/** POSTs JSON with a timeout; throws with the answer's text on a non-2xx status. */
+export async function postJson(url: string, body: unknown): Promise<{ json: unknown; headers: Headers }> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status}: ${text.slice(0, 500)}`);
+  return { json: JSON.parse(text) as unknown, headers: res.headers };
+}
+
+/** A request body carrying one row's features by name, the form a client most often sends. */
+export function namedRow(
+  features: readonly string[],
+  row: readonly number[],
+): { features: Record<string, number> } {
+  return { features: Object.fromEntries(features.map((f, i) => [f, row[i] as number])) };
+}
