@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { CsvBarParser, parseCsvBars, parseNumberBytes, parseTimestampText } from "./csv.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const num = (s: string) => parseNumberBytes(enc(s), 0, s.length);
+
+describe("parseNumberBytes", () => {
+  it("equals Number() on decimal texts, including the slow path", () => {
+    for (const s of [
+      "0",
+      "1",
+      "-2.5",
+      "+3.25",
+      "100.0001",
+      "0.1",
+      "123456789012345",
+      "1234567890.123456789",
+      "1e-7",
+      "-4.2E+3",
+      ".5",
+      "5.",
+    ]) {
+      expect(num(s)).toBe(Number(s));
+    }
+  });
+
+  it("reads empty and NaN/Infinity texts as non-finite and flags anything else", () => {
+    expect(num("")).toBeNaN();
+    expect(num("NaN")).toBeNaN();
+    expect(num("-inf")).toBe(Number.NEGATIVE_INFINITY);
+    expect(num("Infinity")).toBe(Number.POSITIVE_INFINITY);
+    for (const s of ["abc", "1.2.3", "0x10", "-", "1,5"]) expect(typeof num(s)).toBe("symbol");
+  });
+});
+
+describe("parseTimestampText", () => {
+  it("reads epoch milliseconds, epoch seconds and ISO 8601 with and without zones", () => {
+    expect(parseTimestampText("1704067200000")).toBe(Date.UTC(2024, 0, 1));
+    expect(parseTimestampText("1704067200")).toBe(Date.UTC(2024, 0, 1));
+    expect(parseTimestampText("1704067200.5")).toBe(Date.UTC(2024, 0, 1) + 500);
+    expect(parseTimestampText("2024-01-01")).toBe(Date.UTC(2024, 0, 1));
+    expect(parseTimestampText("2024-01-01T09:30:00Z")).toBe(Date.UTC(2024, 0, 1, 9, 30));
+    expect(parseTimestampText("2024-01-01 09:30")).toBe(Date.UTC(2024, 0, 1, 9, 30));
+    expect(parseTimestampText("2024-01-01T09:30:00.250+02:00")).toBe(Date.UTC(2024, 0, 1, 7, 30, 0, 250));
+    expect(parseTimestampText("2024-01-01T09:30:00-0130")).toBe(Date.UTC(2024, 0, 1, 11, 0));
+  });
+
+  it("flags impossible dates and other text", () => {
+    for (const s of ["2024-02-30", "2024-13-01T00:00:00Z", "yesterday", "01/02/2024"]) {
+      expect(typeof parseTimestampText(s)).toBe("symbol");
+    }
+  });
+});
+
+describe("parseCsvBars", () => {
+  const csv = [
+    "\uFEFFTimestamp,Open,High,Low,Close,Volume,symbol",
+    "2024-01-01T00:00:00Z,100,101,99,100.5,1200,ABC",
+    "",
+    '2024-01-01T00:01:00Z,"100.5",102,100,101.25,900,"A,B"',
+    "2024-01-01T00:02:00Z,101.25,101.5,100.75,,1000,ABC",
+  ].join("\r\n");
+
+  it("maps header columns case-insensitively, handles BOM, CRLF, quotes and blank lines", () => {
+    const raw = parseCsvBars(csv);
+    expect(raw.columns.length).toBe(3);
+    expect(Array.from(raw.columns.ts)).toEqual([0, 1, 2].map((m) => Date.UTC(2024, 0, 1, 0, m)));
+    expect(Array.from(raw.columns.open)).toEqual([100, 100.5, 101.25]);
+    expect(raw.columns.volume[1]).toBe(900);
+    expect(raw.columns.close[2]).toBeNaN();
+    expect(raw.ignoredColumns).toEqual(["symbol"]);
+    expect(raw.missingColumns).toEqual([]);
+    expect(raw.issueCount).toBe(0);
+  });
+
+  it("gives the same result whatever the chunk boundaries", () => {
+    const whole = parseCsvBars(csv);
+    const bytes = enc(csv);
+    for (const size of [1, 2, 3, 7, 64]) {
+      const parser = new CsvBarParser();
+      for (let i = 0; i < bytes.length; i += size) parser.push(bytes.subarray(i, i + size));
+      const chunked = parser.finish();
+      expect(Array.from(chunked.columns.ts)).toEqual(Array.from(whole.columns.ts));
+      expect(Array.from(chunked.columns.high)).toEqual(Array.from(whole.columns.high));
+    }
+  });
+
+  it("records non-numeric cells with row and column, and missing columns", () => {
+    const raw = parseCsvBars("ts,open,high,low,close\n1,1,1,1,oops\n2,1,1\n");
+    expect(raw.missingColumns).toEqual(["volume"]);
+    expect(raw.issues).toEqual([
+      { row: 1, column: "close", text: "oops" },
+      { row: 2, column: "low", text: "(missing field)" },
+      { row: 2, column: "close", text: "(missing field)" },
+    ]);
+  });
+
+  it("parses 200k rows in one buffer consistently with Number()", () => {
+    const lines = ["ts,open,high,low,close,volume"];
+    for (let i = 0; i < 200_000; i++) {
+      const p = (100 + Math.sin(i) * 3).toFixed(4);
+      lines.push(`${1_700_000_000_000 + i * 60_000},${p},${p},${p},${p},${i % 997}`);
+    }
+    const raw = parseCsvBars(lines.join("\n"));
+    expect(raw.columns.length).toBe(200_000);
+    expect(raw.columns.close[123_456]).toBe(Number((100 + Math.sin(123_456) * 3).toFixed(4)));
+    expect(raw.columns.ts[199_999]).toBe(1_700_000_000_000 + 199_999 * 60_000);
+  });
+});

@@ -1,0 +1,138 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  backoffDelay,
+  DataSourceError,
+  loadRawBars,
+  type RetryPolicy,
+  validateSourceSpec,
+} from "./source.ts";
+
+const CSV = "ts,open,high,low,close,volume\n1704067200000,1,2,0.5,1.5,10\n1704067260000,1.5,2,1,1.75,12\n";
+const FAST: RetryPolicy = { timeoutMs: 300, retries: 2, baseDelayMs: 10, maxDelayMs: 40 };
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  server = undefined;
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const s = createServer(handler);
+  server = s;
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}/bars.csv`;
+}
+
+describe("url source", () => {
+  it("retries a failing server with backoff and then reads the CSV", async () => {
+    let calls = 0;
+    const url = await serve((_req, res) => {
+      calls++;
+      if (calls <= 2) {
+        res.writeHead(503).end("busy");
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/csv" }).end(CSV);
+    });
+    const retries: number[] = [];
+    const data = await loadRawBars({ url }, FAST, (attempt) => retries.push(attempt));
+    expect(calls).toBe(3);
+    expect(retries).toEqual([1, 2]);
+    expect(data.raw.columns.length).toBe(2);
+    expect(data.raw.columns.close[1]).toBe(1.75);
+    expect(data.sha256).toBe(createHash("sha256").update(CSV).digest("hex"));
+    expect(data.source).toBe(`url ${url}`);
+  });
+
+  it("gives up on a server that never answers, naming the source and the attempts", async () => {
+    let calls = 0;
+    const url = await serve(() => {
+      calls++;
+    });
+    const started = Date.now();
+    const err = await loadRawBars({ url }, FAST).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataSourceError);
+    expect((err as Error).message).toBe(
+      `data source url ${url} unavailable after 3 attempts: timed out; timed out; timed out`,
+    );
+    expect(calls).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3 * FAST.timeoutMs);
+  });
+
+  it("does not retry a 404, and the spec can set retries and timeout", async () => {
+    let calls = 0;
+    const url = await serve((_req, res) => {
+      calls++;
+      res.writeHead(404).end();
+    });
+    await expect(loadRawBars({ url, retries: 5, timeoutMs: 1000 }, FAST)).rejects.toThrow(
+      `data source url ${url} unavailable after 1 attempt: HTTP 404 Not Found`,
+    );
+    expect(calls).toBe(1);
+  });
+
+  it("names a refused connection", async () => {
+    const url = await serve(() => {});
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+    await expect(loadRawBars({ url, retries: 0 }, FAST)).rejects.toThrow(
+      /unavailable after 1 attempt: fetch failed: .*ECONNREFUSED/,
+    );
+  });
+});
+
+describe("path source", () => {
+  it("reads a file (as a mounted ConfigMap) and hashes its bytes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bars-"));
+    const path = join(dir, "bars.csv");
+    writeFileSync(path, CSV);
+    const data = await loadRawBars({ path });
+    expect(data.raw.columns.length).toBe(2);
+    expect(data.sha256).toBe(createHash("sha256").update(CSV).digest("hex"));
+    await expect(loadRawBars({ path: join(dir, "absent.csv") })).rejects.toThrow(
+      `data source path ${join(dir, "absent.csv")} unreadable: no such file`,
+    );
+  });
+});
+
+describe("synthetic source", () => {
+  it("hashes the generated columns: same seed same hash", async () => {
+    const a = await loadRawBars({ synthetic: { seed: 3, bars: 100 } });
+    const b = await loadRawBars({ synthetic: { seed: 3, bars: 100 } });
+    const c = await loadRawBars({ synthetic: { seed: 4, bars: 100 } });
+    expect(a.sha256).toBe(b.sha256);
+    expect(a.sha256).not.toBe(c.sha256);
+    expect(a.source).toBe("synthetic seed 3");
+  });
+});
+
+describe("validateSourceSpec", () => {
+  it("names the bad field", () => {
+    expect(validateSourceSpec({ url: "ftp://x" }, "spec.training.data")).toEqual([
+      "spec.training.data.url: must be an http:// or https:// URL",
+    ]);
+    expect(validateSourceSpec({ url: "http://x", path: "/y" }, "d")).toEqual([
+      "d: must have exactly one of synthetic, url, path",
+    ]);
+    expect(validateSourceSpec({ url: "http://x", retries: -1 }, "d")).toEqual([
+      "d.retries: must be an integer >= 0",
+    ]);
+    expect(validateSourceSpec({ synthetic: { seed: 1, bars: 0 } }, "d")).toEqual([
+      "d.synthetic.bars: must be an integer >= 1",
+    ]);
+    expect(validateSourceSpec({ path: "" }, "d")).toEqual(["d.path: must be a non-empty string"]);
+  });
+});
+
+it("backoff doubles up to the cap with half of it jittered", () => {
+  const policy: RetryPolicy = { timeoutMs: 1, retries: 5, baseDelayMs: 100, maxDelayMs: 300 };
+  expect([1, 2, 3].map((a) => backoffDelay(policy, a, () => 0))).toEqual([50, 100, 150]);
+  expect([1, 2, 3].map((a) => backoffDelay(policy, a, () => 1))).toEqual([100, 200, 300]);
+});

@@ -1,0 +1,191 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { CsvBarParser, type RawBars } from "./csv.ts";
+import { generateBars, type SyntheticOptions, validateSyntheticOptions } from "./synthetic.ts";
+import { rawFromColumns } from "./validate.ts";
+
+/**
+ * Where training bars come from: the seeded generator, a CSV over HTTP(S), or a CSV file (a
+ * mounted ConfigMap is a file). The data's sha256 is of the bytes read for CSV sources (what
+ * `sha256sum` prints for the file), and of the generated columns (ts, open, high, low, close, volume,
+ * each as little-endian float64) for synthetic data.
+ */
+
+export interface UrlSource {
+  url: string;
+  /** Per-attempt timeout covering connect, headers and body; default 30 s. */
+  timeoutMs?: number;
+  /** Attempts after the first; default 3. */
+  retries?: number;
+}
+export type DataSourceSpec = { synthetic: SyntheticOptions } | UrlSource | { path: string };
+
+/** The source could not be read (after retries where they apply). */
+export class DataSourceError extends Error {
+  override name = "DataSourceError";
+}
+
+export interface LoadedData {
+  raw: RawBars;
+  sha256: string;
+  /** Human-readable name of the source for messages, e.g. `url http://host/bars.csv`. */
+  source: string;
+}
+
+export interface RetryPolicy {
+  timeoutMs: number;
+  retries: number;
+  /** First backoff; each retry doubles it, up to maxDelayMs, with jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  timeoutMs: 30_000,
+  retries: 3,
+  baseDelayMs: 500,
+  maxDelayMs: 10_000,
+};
+
+export function describeSource(spec: DataSourceSpec): string {
+  if ("synthetic" in spec) return `synthetic seed ${spec.synthetic.seed}`;
+  if ("url" in spec) return `url ${spec.url}`;
+  return `path ${spec.path}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Field errors for a data source spec; empty when valid. */
+export function validateSourceSpec(value: unknown, field: string): string[] {
+  if (!isObject(value)) return [`${field}: must be an object with one of synthetic, url, path`];
+  const kinds = ["synthetic", "url", "path"].filter((k) => k in value);
+  if (kinds.length !== 1) return [`${field}: must have exactly one of synthetic, url, path`];
+  if ("synthetic" in value) {
+    if (!isObject(value.synthetic)) return [`${field}.synthetic: must be an object`];
+    return validateSyntheticOptions(value.synthetic as unknown as SyntheticOptions, `${field}.synthetic`);
+  }
+  if ("path" in value) {
+    return typeof value.path === "string" && value.path !== ""
+      ? []
+      : [`${field}.path: must be a non-empty string`];
+  }
+  const errors: string[] = [];
+  if (typeof value.url !== "string" || !/^https?:\/\/./i.test(value.url) || !URL.canParse(value.url)) {
+    errors.push(`${field}.url: must be an http:// or https:// URL`);
+  }
+  if (
+    value.timeoutMs !== undefined &&
+    !(Number.isSafeInteger(value.timeoutMs) && (value.timeoutMs as number) > 0)
+  ) {
+    errors.push(`${field}.timeoutMs: must be an integer > 0`);
+  }
+  if (
+    value.retries !== undefined &&
+    !(Number.isSafeInteger(value.retries) && (value.retries as number) >= 0)
+  ) {
+    errors.push(`${field}.retries: must be an integer >= 0`);
+  }
+  return errors;
+}
+
+/** Backoff before retry `attempt` (1-based): exponential, capped, with half of it random (jitter). */
+export function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return cap / 2 + (random() * cap) / 2;
+}
+
+class NotRetryable extends Error {}
+
+async function fetchCsvOnce(url: string, timeoutMs: number): Promise<LoadedData> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) {
+    const message = `HTTP ${response.status} ${response.statusText}`.trim();
+    await response.body?.cancel();
+    const transient = response.status >= 500 || response.status === 408 || response.status === 429;
+    throw transient ? new Error(message) : new NotRetryable(message);
+  }
+  const parser = new CsvBarParser();
+  const hash = createHash("sha256");
+  if (response.body) {
+    for await (const chunk of response.body) {
+      parser.push(chunk);
+      hash.update(chunk);
+    }
+  }
+  return { raw: parser.finish(), sha256: hash.digest("hex"), source: `url ${url}` };
+}
+
+function errorText(err: unknown): string {
+  const e = err as Error & { cause?: Error };
+  if (e.name === "TimeoutError") return "timed out";
+  return e.cause?.message ? `${e.message}: ${e.cause.message}` : e.message;
+}
+
+async function fetchCsv(
+  spec: UrlSource,
+  policy: RetryPolicy,
+  onRetry: (attempt: number, delayMs: number, error: string) => void,
+): Promise<LoadedData> {
+  const retries = spec.retries ?? policy.retries;
+  const timeoutMs = spec.timeoutMs ?? policy.timeoutMs;
+  const errors: string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetchCsvOnce(spec.url, timeoutMs);
+    } catch (err) {
+      const text = err instanceof NotRetryable ? err.message : errorText(err);
+      errors.push(text);
+      if (err instanceof NotRetryable || attempt >= retries) {
+        const tries = `${attempt + 1} attempt${attempt === 0 ? "" : "s"}`;
+        throw new DataSourceError(
+          `data source url ${spec.url} unavailable after ${tries}: ${errors.join("; ")}`,
+        );
+      }
+      const delay = backoffDelay(policy, attempt + 1);
+      onRetry(attempt + 1, delay, text);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+async function readCsvFile(path: string): Promise<LoadedData> {
+  const parser = new CsvBarParser();
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      parser.push(chunk as Buffer);
+      hash.update(chunk as Buffer);
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message;
+    throw new DataSourceError(`data source path ${path} unreadable: ${reason}`);
+  }
+  return { raw: parser.finish(), sha256: hash.digest("hex"), source: `path ${path}` };
+}
+
+function syntheticData(opts: SyntheticOptions): LoadedData {
+  const columns = generateBars(opts);
+  const hash = createHash("sha256");
+  for (const a of [columns.ts, columns.open, columns.high, columns.low, columns.close, columns.volume]) {
+    hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  return { raw: rawFromColumns(columns), sha256: hash.digest("hex"), source: `synthetic seed ${opts.seed}` };
+}
+
+/** Reads the source into raw (not yet validated) bars. Throws DataSourceError when unavailable. */
+export async function loadRawBars(
+  spec: DataSourceSpec,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  onRetry: (attempt: number, delayMs: number, error: string) => void = () => {},
+): Promise<LoadedData> {
+  if ("synthetic" in spec) return syntheticData(spec.synthetic);
+  if ("url" in spec) return fetchCsv(spec, policy, onRetry);
+  return readCsvFile(spec.path);
+}

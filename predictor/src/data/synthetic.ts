@@ -1,0 +1,190 @@
+import type { BarColumns } from "../bars.ts";
+
+/**
+ * Seeded synthetic market: OHLCV bars whose one-bar log returns carry a known, weak predictable
+ * component buried in noise, so a linear model on the standard features beats a coin flip by a
+ * few points, like a real but modest signal. Same options, same bars, on every machine.
+ *
+ * Regimes (per bar, log price p, return r = p[t] - p[t-1]):
+ * - trending: r = m + noise, where the latent drift m is a slow AR(1) (momentum: past returns
+ *   predict future ones);
+ * - meanReverting: p = fair value (random walk) + x, where x is a fast AR(1) deviation, so a price
+ *   far above its recent mean tends to fall back;
+ * - highVolatility: the trending signal, weaker, under GARCH(1,1)-style volatility clustering at
+ *   about three times the base volatility;
+ * - mixed: blocks of 300-1500 bars of the three regimes above, in seeded order.
+ */
+
+export const REGIMES = ["trending", "meanReverting", "highVolatility", "mixed"] as const;
+export type Regime = (typeof REGIMES)[number];
+
+/** From bar `fromBar` on, the market changes: noise scales, the signal fades, volume shifts. */
+export interface DriftInjection {
+  fromBar: number;
+  /** Multiplies return noise and bar ranges; default 2.5. */
+  volatilityScale?: number;
+  /** Multiplies the predictable component; default 0 (the signal disappears). */
+  signalScale?: number;
+  /** Multiplies volume; default 3. */
+  volumeScale?: number;
+}
+
+export interface SyntheticOptions {
+  seed: number;
+  bars: number;
+  regime?: Regime;
+  /** Timestamp of the first bar, epoch ms; default 2024-01-01T00:00:00Z. */
+  startTs?: number;
+  /** Bar spacing in ms; default one minute. */
+  barMs?: number;
+  drift?: DriftInjection;
+}
+
+const BASE_SIGMA = 0.002;
+const START_PRICE = 100;
+const BASE_VOLUME = 1000;
+export const DEFAULT_START_TS = Date.UTC(2024, 0, 1);
+
+/** mulberry32: a small, fast 32-bit PRNG; ample for a few million draws of test data. */
+function mulberry32(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal draws by Box-Muller, keeping the second value of each pair. */
+function normalSource(uniform: () => number): () => number {
+  let spare = Number.NaN;
+  return () => {
+    if (!Number.isNaN(spare)) {
+      const v = spare;
+      spare = Number.NaN;
+      return v;
+    }
+    const u = 1 - uniform();
+    const radius = Math.sqrt(-2 * Math.log(u));
+    const angle = 2 * Math.PI * uniform();
+    spare = radius * Math.sin(angle);
+    return radius * Math.cos(angle);
+  };
+}
+
+type BaseRegime = Exclude<Regime, "mixed">;
+const BASE_REGIMES: readonly BaseRegime[] = ["trending", "meanReverting", "highVolatility"];
+
+/** Per-regime shape. Shares are signal variances relative to the regime's base noise variance. */
+const REGIME_PARAMS: Record<
+  BaseRegime,
+  { momentumShare: number; reversionShare: number; sigmaScale: number; garch: boolean }
+> = {
+  trending: { momentumShare: 0.12, reversionShare: 0, sigmaScale: 1, garch: false },
+  meanReverting: { momentumShare: 0, reversionShare: 8, sigmaScale: 1, garch: false },
+  highVolatility: { momentumShare: 0.1, reversionShare: 0, sigmaScale: 3, garch: true },
+};
+const MOMENTUM_PERSISTENCE = 0.97;
+const REVERSION_PERSISTENCE = 0.8;
+const GARCH = { alpha: 0.08, beta: 0.9 };
+
+export function validateSyntheticOptions(o: SyntheticOptions, field = "synthetic"): string[] {
+  const errors: string[] = [];
+  if (!Number.isSafeInteger(o.seed)) errors.push(`${field}.seed: must be an integer`);
+  if (!Number.isSafeInteger(o.bars) || o.bars < 1) errors.push(`${field}.bars: must be an integer >= 1`);
+  if (o.regime !== undefined && !REGIMES.includes(o.regime)) {
+    errors.push(`${field}.regime: must be one of ${REGIMES.join(", ")}`);
+  }
+  if (o.startTs !== undefined && !Number.isSafeInteger(o.startTs)) {
+    errors.push(`${field}.startTs: must be an integer (epoch ms)`);
+  }
+  if (o.barMs !== undefined && (!Number.isSafeInteger(o.barMs) || o.barMs < 1)) {
+    errors.push(`${field}.barMs: must be an integer >= 1`);
+  }
+  const d = o.drift;
+  if (d !== undefined) {
+    if (typeof d !== "object" || d === null) errors.push(`${field}.drift: must be an object`);
+    else {
+      if (!Number.isSafeInteger(d.fromBar) || d.fromBar < 0) {
+        errors.push(`${field}.drift.fromBar: must be an integer >= 0`);
+      }
+      for (const k of ["volatilityScale", "signalScale", "volumeScale"] as const) {
+        const v = d[k];
+        if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) {
+          errors.push(`${field}.drift.${k}: must be a finite number >= 0`);
+        }
+      }
+    }
+  }
+  return errors;
+}
+
+export function generateBars(opts: SyntheticOptions): BarColumns {
+  const errors = validateSyntheticOptions(opts);
+  if (errors.length > 0) throw new RangeError(errors.join("; "));
+  const n = opts.bars;
+  const uniform = mulberry32(opts.seed);
+  const normal = normalSource(uniform);
+  const startTs = opts.startTs ?? DEFAULT_START_TS;
+  const barMs = opts.barMs ?? 60_000;
+  const drift = opts.drift;
+  const cols: BarColumns = {
+    length: n,
+    ts: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
+
+  const mixed = opts.regime === undefined || opts.regime === "mixed";
+  let regime: BaseRegime = mixed ? "trending" : (opts.regime as BaseRegime);
+  let blockLeft = mixed ? 0 : Number.POSITIVE_INFINITY;
+
+  let momentum = 0;
+  let deviation = 0;
+  let fairValue = Math.log(START_PRICE);
+  let variance = 1;
+  let prevClose = START_PRICE;
+  for (let t = 0; t < n; t++) {
+    if (blockLeft <= 0) {
+      regime = BASE_REGIMES[Math.floor(uniform() * BASE_REGIMES.length)] as BaseRegime;
+      blockLeft = 300 + Math.floor(uniform() * 1200);
+    }
+    blockLeft--;
+    const drifted = drift !== undefined && t >= drift.fromBar;
+    const signalScale = drifted ? (drift.signalScale ?? 0) : 1;
+    const volScale = drifted ? (drift.volatilityScale ?? 2.5) : 1;
+    const volumeScale = drifted ? (drift.volumeScale ?? 3) : 1;
+    const p = REGIME_PARAMS[regime];
+
+    const shock = normal();
+    if (p.garch)
+      variance = 1 - GARCH.alpha - GARCH.beta + GARCH.alpha * shock * shock + GARCH.beta * variance;
+    else variance = 1;
+    const sigma = BASE_SIGMA * p.sigmaScale * Math.sqrt(variance) * volScale;
+
+    momentum =
+      MOMENTUM_PERSISTENCE * momentum +
+      BASE_SIGMA * p.sigmaScale * Math.sqrt(p.momentumShare * (1 - MOMENTUM_PERSISTENCE ** 2)) * normal();
+    deviation =
+      REVERSION_PERSISTENCE * deviation +
+      BASE_SIGMA * Math.sqrt(p.reversionShare * (1 - REVERSION_PERSISTENCE ** 2)) * normal();
+    // Momentum accumulates into the fair value (it persists in the price); the deviation does not.
+    fairValue += sigma * shock + signalScale * momentum;
+    const close = Math.exp(fairValue + signalScale * deviation);
+
+    const open = t === 0 ? close : prevClose;
+    const wick = sigma * 0.5;
+    cols.ts[t] = startTs + t * barMs;
+    cols.open[t] = open;
+    cols.close[t] = close;
+    cols.high[t] = Math.max(open, close) * Math.exp(Math.abs(normal()) * wick);
+    cols.low[t] = Math.min(open, close) * Math.exp(-Math.abs(normal()) * wick);
+    cols.volume[t] = Math.round(BASE_VOLUME * volumeScale * Math.exp(0.3 * normal() + 0.5 * Math.abs(shock)));
+    prevClose = close;
+  }
+  return cols;
+}

@@ -1,0 +1,75 @@
+import type { ReferenceDistribution } from "./artifact.ts";
+
+export type { ReferenceDistribution };
+
+/**
+ * Empty bins get this share instead of 0 when computing PSI: ln(q/p) is infinite at 0, and a
+ * short serving window often leaves a decile empty. 1e-4 caps one empty bin's contribution at
+ * about 0.1 * ln(0.1/1e-4) ≈ 0.69, which still reads as strong drift (PSI > 0.25).
+ */
+export const PSI_EPSILON = 1e-4;
+
+/** Linear-interpolation quantile (numpy's default) of an ascending array. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new RangeError("quantile of an empty sample");
+  const pos = (n - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, n - 1);
+  const a = sorted[lo] as number;
+  return a + ((sorted[hi] as number) - a) * (pos - lo);
+}
+
+/**
+ * Bin of `v` given ascending inner edges: bin i holds edges[i-1] <= v < edges[i], so there are
+ * edges.length + 1 bins. `v` must be finite.
+ */
+export function binIndex(edges: ArrayLike<number>, v: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((edges[mid] as number) <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Decile edges of the finite values and the share of values in each of the 10 bins. Shares are
+ * counted with `binIndex`, so ties at an edge (discrete features) land where serving puts them.
+ */
+export function referenceDistribution(values: ArrayLike<number>): ReferenceDistribution {
+  const sorted = Float64Array.from(values)
+    .filter((v) => Number.isFinite(v))
+    .sort();
+  if (sorted.length === 0) throw new RangeError("reference distribution of no finite values");
+  const edges: number[] = [];
+  for (let d = 1; d < 10; d++) edges.push(quantileSorted(sorted, d / 10));
+  const counts = new Array<number>(10).fill(0);
+  for (const v of sorted) {
+    const bin = binIndex(edges, v);
+    counts[bin] = (counts[bin] as number) + 1;
+  }
+  return { edges, proportions: counts.map((c) => c / sorted.length) };
+}
+
+/**
+ * Population stability index of observed bin counts against the reference shares:
+ * sum (q - p) * ln(q / p), with both shares floored at PSI_EPSILON. 0 when nothing was observed.
+ */
+export function psi(reference: ReferenceDistribution, counts: ArrayLike<number>): number {
+  if (counts.length !== reference.proportions.length) {
+    throw new RangeError(`psi: ${counts.length} counts for ${reference.proportions.length} reference bins`);
+  }
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+  if (total === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const p = Math.max(reference.proportions[i] as number, PSI_EPSILON);
+    const q = Math.max((counts[i] as number) / total, PSI_EPSILON);
+    sum += (q - p) * Math.log(q / p);
+  }
+  return sum;
+}

@@ -1,0 +1,299 @@
+import { type Bar, type BarColumns, columnsFromBars } from "./bars.ts";
+
+/**
+ * Point-in-time features. Every feature is a named family with integer parameters, and its value
+ * at row t is a pure function of the bars in the window [t - window + 1, t]: nothing after t is read.
+ * Training (`computeFeatures`) and serving (`featureRowFromBars`) call the same per-row kernel on
+ * the same window, so a served feature is bit-identical to the training value for that bar.
+ * Each row is computed from its own window rather than with running sums: running sums would make
+ * a value depend on how far back the series starts, and serving sees only a short window.
+ *
+ * Returns are natural-log returns throughout: ln(close[t] / close[t - k]).
+ */
+
+export class FeatureError extends Error {
+  override name = "FeatureError";
+}
+
+interface FeatureFamily {
+  /** Name pattern, e.g. `ret_{k}`. */
+  form: string;
+  pattern: RegExp;
+  description: string;
+  /** Builds the feature from the name's integer parameters; throws a message on a bad parameter. */
+  build(params: number[]): { window: number; valueAt: (c: BarColumns, t: number) => number };
+}
+
+export interface ParsedFeature {
+  name: string;
+  family: string;
+  params: number[];
+  /** Bars the feature reads, the current one included. */
+  window: number;
+  valueAt: (c: BarColumns, t: number) => number;
+}
+
+/** Sample standard deviation (ddof 1) of xs[from..to] inclusive, two-pass for accuracy. */
+function sampleStd(xs: Float64Array, from: number, to: number): number {
+  const n = to - from + 1;
+  let sum = 0;
+  for (let i = from; i <= to; i++) sum += xs[i] as number;
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = from; i <= to; i++) {
+    const d = (xs[i] as number) - mean;
+    ss += d * d;
+  }
+  return Math.sqrt(ss / (n - 1));
+}
+
+function mean(xs: Float64Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i <= to; i++) sum += xs[i] as number;
+  return sum / (to - from + 1);
+}
+
+/** z-score of xs[t] against the window xs[t-n+1..t]; 0 when the window is flat. */
+function windowZ(xs: Float64Array, t: number, n: number): number {
+  const from = t - n + 1;
+  const sd = sampleStd(xs, from, t);
+  return sd === 0 ? 0 : ((xs[t] as number) - mean(xs, from, t)) / sd;
+}
+
+function logReturn(c: BarColumns, t: number, k: number): number {
+  return Math.log((c.close[t] as number) / (c.close[t - k] as number));
+}
+
+function checkMin(name: string, value: number, min: number): void {
+  if (value < min) throw new Error(`${name} must be >= ${min}`);
+}
+
+export const FEATURE_FAMILIES: readonly FeatureFamily[] = [
+  {
+    form: "ret_{k}",
+    pattern: /^ret_(\d+)$/,
+    description: "log return over k bars: ln(close[t] / close[t-k])",
+    build: ([k = 0]) => {
+      checkMin("k", k, 1);
+      return { window: k + 1, valueAt: (c, t) => logReturn(c, t, k) };
+    },
+  },
+  {
+    form: "vol_{n}",
+    pattern: /^vol_(\d+)$/,
+    description: "rolling volatility: sample std of the last n one-bar log returns",
+    build: ([n = 0]) => {
+      checkMin("n", n, 2);
+      // Scratch buffer reused across rows: valueAt runs synchronously, one row at a time.
+      const r = new Float64Array(n);
+      return {
+        window: n + 1,
+        valueAt: (c, t) => {
+          for (let i = 0; i < n; i++) r[i] = logReturn(c, t - n + 1 + i, 1);
+          return sampleStd(r, 0, n - 1);
+        },
+      };
+    },
+  },
+  {
+    form: "sma_ratio_{a}_{b}",
+    pattern: /^sma_ratio_(\d+)_(\d+)$/,
+    description: "trend: SMA of close over a bars / SMA over b bars - 1 (a < b)",
+    build: ([a = 0, b = 0]) => {
+      checkMin("a", a, 1);
+      if (b <= a) throw new Error("b must be greater than a");
+      return {
+        window: b,
+        valueAt: (c, t) => mean(c.close, t - a + 1, t) / mean(c.close, t - b + 1, t) - 1,
+      };
+    },
+  },
+  {
+    form: "zscore_{n}",
+    pattern: /^zscore_(\d+)$/,
+    description: "mean reversion: (close - SMA_n) / sample std of close over n bars; 0 when flat",
+    build: ([n = 0]) => {
+      checkMin("n", n, 2);
+      return { window: n, valueAt: (c, t) => windowZ(c.close, t, n) };
+    },
+  },
+  {
+    form: "rsi_{n}",
+    pattern: /^rsi_(\d+)$/,
+    description:
+      "relative strength index over the last n close changes, simple averages (Cutler), 0..100; 50 when flat",
+    build: ([n = 0]) => {
+      checkMin("n", n, 1);
+      return {
+        window: n + 1,
+        valueAt: (c, t) => {
+          let up = 0;
+          let down = 0;
+          for (let i = t - n + 1; i <= t; i++) {
+            const d = (c.close[i] as number) - (c.close[i - 1] as number);
+            if (d > 0) up += d;
+            else down -= d;
+          }
+          return up + down === 0 ? 50 : (100 * up) / (up + down);
+        },
+      };
+    },
+  },
+  {
+    form: "atr_{n}",
+    pattern: /^atr_(\d+)$/,
+    description: "average true range over n bars divided by close",
+    build: ([n = 0]) => {
+      checkMin("n", n, 1);
+      return {
+        window: n + 1,
+        valueAt: (c, t) => {
+          let sum = 0;
+          for (let i = t - n + 1; i <= t; i++) {
+            const prev = c.close[i - 1] as number;
+            sum += Math.max(c.high[i] as number, prev) - Math.min(c.low[i] as number, prev);
+          }
+          return sum / n / (c.close[t] as number);
+        },
+      };
+    },
+  },
+  {
+    form: "hl_range",
+    pattern: /^hl_range$/,
+    description: "high-low range of the current bar divided by close",
+    build: () => ({
+      window: 1,
+      valueAt: (c, t) => ((c.high[t] as number) - (c.low[t] as number)) / (c.close[t] as number),
+    }),
+  },
+  {
+    form: "hl_range_{n}",
+    pattern: /^hl_range_(\d+)$/,
+    description: "mean of (high - low) / close over n bars",
+    build: ([n = 0]) => {
+      checkMin("n", n, 1);
+      return {
+        window: n,
+        valueAt: (c, t) => {
+          let sum = 0;
+          for (let i = t - n + 1; i <= t; i++) {
+            sum += ((c.high[i] as number) - (c.low[i] as number)) / (c.close[i] as number);
+          }
+          return sum / n;
+        },
+      };
+    },
+  },
+  {
+    form: "range_pos_{n}",
+    pattern: /^range_pos_(\d+)$/,
+    description:
+      "stochastic %K: (close - lowest low) / (highest high - lowest low) over n bars, 0..1; 0.5 when flat",
+    build: ([n = 0]) => {
+      checkMin("n", n, 1);
+      return {
+        window: n,
+        valueAt: (c, t) => {
+          let lo = Number.POSITIVE_INFINITY;
+          let hi = Number.NEGATIVE_INFINITY;
+          for (let i = t - n + 1; i <= t; i++) {
+            lo = Math.min(lo, c.low[i] as number);
+            hi = Math.max(hi, c.high[i] as number);
+          }
+          return hi === lo ? 0.5 : ((c.close[t] as number) - lo) / (hi - lo);
+        },
+      };
+    },
+  },
+  {
+    form: "volume_z_{n}",
+    pattern: /^volume_z_(\d+)$/,
+    description: "volume z-score: (volume - mean) / sample std of volume over n bars; 0 when flat",
+    build: ([n = 0]) => {
+      checkMin("n", n, 2);
+      return { window: n, valueAt: (c, t) => windowZ(c.volume, t, n) };
+    },
+  },
+];
+
+const VALID_FORMS = FEATURE_FAMILIES.map((f) => f.form).join(", ");
+
+/** Parses a feature name such as `sma_ratio_5_20`; throws FeatureError naming it and the valid forms. */
+export function parseFeatureName(name: string): ParsedFeature {
+  for (const family of FEATURE_FAMILIES) {
+    const m = family.pattern.exec(name);
+    if (!m) continue;
+    const params = m.slice(1).map(Number);
+    try {
+      return { name, family: family.form, params, ...family.build(params) };
+    } catch (err) {
+      throw new FeatureError(`feature "${name}": ${(err as Error).message} (form ${family.form})`);
+    }
+  }
+  throw new FeatureError(`unknown feature "${name}"; valid forms: ${VALID_FORMS}`);
+}
+
+function parseAll(names: readonly string[]): ParsedFeature[] {
+  return names.map(parseFeatureName);
+}
+
+/** Bars one feature row needs, the current bar included: the longest window among `names`. */
+export function lookback(names: readonly string[]): number {
+  return parseAll(names).reduce((max, f) => Math.max(max, f.window), 1);
+}
+
+/**
+ * Feature columns for every row. Row t of a feature is NaN until the feature's window is full;
+ * `firstValidRow` is the first row where every feature has a value.
+ */
+export function computeFeatures(
+  cols: BarColumns,
+  names: readonly string[],
+): { columns: Float64Array[]; firstValidRow: number } {
+  const features = parseAll(names);
+  const columns = features.map((f) => {
+    const out = new Float64Array(cols.length).fill(Number.NaN);
+    for (let t = f.window - 1; t < cols.length; t++) out[t] = f.valueAt(cols, t);
+    return out;
+  });
+  const firstValidRow = features.reduce((max, f) => Math.max(max, f.window), 1) - 1;
+  return { columns, firstValidRow };
+}
+
+/**
+ * Features for the last bar of `bars` (oldest first), as serving computes them from a window of
+ * raw bars. Throws FeatureError when the window is too short or a value is not finite.
+ */
+export function featureRowFromBars(bars: readonly Bar[], names: readonly string[]): number[] {
+  const features = parseAll(names);
+  const needed = features.reduce((max, f) => Math.max(max, f.window), 1);
+  if (bars.length < needed) {
+    throw new FeatureError(
+      `features need a window of at least ${needed} bars (the current one included); got ${bars.length}`,
+    );
+  }
+  const cols = columnsFromBars(bars.slice(bars.length - needed));
+  const t = needed - 1;
+  return features.map((f) => {
+    const v = f.valueAt(cols, t);
+    if (!Number.isFinite(v)) {
+      throw new FeatureError(
+        `feature "${f.name}" is not finite for these bars (prices must be > 0 and finite)`,
+      );
+    }
+    return v;
+  });
+}
+
+/** Training target: log return from close[t] to close[t + horizon]; NaN for the last `horizon` rows. */
+export function forwardReturn(cols: BarColumns, horizon: number): Float64Array {
+  if (!Number.isInteger(horizon) || horizon < 1) {
+    throw new FeatureError(`target horizon must be an integer >= 1, got ${horizon}`);
+  }
+  const out = new Float64Array(cols.length).fill(Number.NaN);
+  for (let t = 0; t + horizon < cols.length; t++) {
+    out[t] = Math.log((cols.close[t + horizon] as number) / (cols.close[t] as number));
+  }
+  return out;
+}
