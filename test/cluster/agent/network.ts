@@ -1,0 +1,75 @@
+// Addressing of the agent's pod network: one Linux bridge holds every pod of every node; node N
+// takes 10.244.N.0/24 out of 10.244.0.0/16 and the host sits on the bridge as 10.244.0.1.
+import { createHash } from "node:crypto";
+
+export type NetworkConfig = {
+  bridge: string;
+  /** The bridge's /16; each node's pod CIDR is a /24 inside it. */
+  clusterCidr: string;
+  /** The host's address on the bridge: pods' gateway to the service CIDR and the nodes' InternalIP. */
+  gateway: string;
+  serviceCidr: string;
+  dnsServer: string;
+  clusterDomain: string;
+};
+
+export const DEFAULT_NETWORK: NetworkConfig = {
+  bridge: "tm0",
+  clusterCidr: "10.244.0.0/16",
+  gateway: "10.244.0.1",
+  serviceCidr: "10.96.0.0/12",
+  dnsServer: "10.96.0.10",
+  clusterDomain: "cluster.local",
+};
+
+export const NETNS_PREFIX = "tm-pod-";
+export const VETH_PREFIX = "tmv";
+
+function clusterOctets(net: NetworkConfig): [number, number] {
+  const m = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(net.clusterCidr);
+  if (!m) throw new Error(`clusterCidr: "${net.clusterCidr}" must be an a.b.0.0/16 network`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+export function nodePodCidr(net: NetworkConfig, nodeIndex: number): string {
+  if (!Number.isInteger(nodeIndex) || nodeIndex < 1 || nodeIndex > 254) {
+    throw new Error(`node index ${nodeIndex}: must be an integer from 1 to 254`);
+  }
+  const [a, b] = clusterOctets(net);
+  return `${a}.${b}.${nodeIndex}.0/24`;
+}
+
+/** The lowest free pod address of a node (.2 to .254), or undefined when the /24 is full. */
+export function allocatePodIP(
+  net: NetworkConfig,
+  nodeIndex: number,
+  used: ReadonlySet<string>,
+): string | undefined {
+  const [a, b] = clusterOctets(net);
+  nodePodCidr(net, nodeIndex);
+  for (let host = 2; host <= 254; host++) {
+    const ip = `${a}.${b}.${nodeIndex}.${host}`;
+    if (!used.has(ip)) return ip;
+  }
+  return undefined;
+}
+
+/** Network namespace of a pod: stable in its UID so that cleanup can find it after a crash. */
+export function netnsName(podUID: string): string {
+  return `${NETNS_PREFIX}${podUID}`;
+}
+
+/** Host end of a pod's veth pair; interface names are limited to 15 bytes. */
+export function vethName(podUID: string): string {
+  return `${VETH_PREFIX}${createHash("sha256").update(podUID).digest("hex").slice(0, 11)}`;
+}
+
+/** "10.96.0.0/12" → true for "10.100.3.4". */
+export function inCidr(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split("/");
+  const toInt = (s: string) => s.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = Number(bits);
+  if (base === undefined || !Number.isInteger(mask)) return false;
+  const span = 2 ** (32 - mask);
+  return Math.floor(toInt(ip) / span) === Math.floor(toInt(base) / span);
+}
