@@ -1,0 +1,164 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
+import type { Logger } from "pino";
+import { chaosFor } from "./chaos.ts";
+import type { ServeConfig } from "./config.ts";
+import { errorBody, RequestError, schemaError } from "./errors.ts";
+import { feedbackRoutes } from "./feedback-routes.ts";
+import { createMetrics } from "./metrics.ts";
+import { opsRoutes } from "./ops-routes.ts";
+import { predictRoutes } from "./predict-routes.ts";
+import { ShadowMirror } from "./shadow.ts";
+import { ServeState } from "./state.ts";
+
+export interface PredictorOptions {
+  config: ServeConfig;
+  log: Logger;
+  /** Chaos draws from this; tests pass a fixed one. */
+  random?: () => number;
+  /** The clock of the feedback cache. */
+  now?: () => number;
+  fetch?: typeof fetch;
+}
+
+export interface Predictor {
+  app: FastifyInstance;
+  state: ServeState;
+}
+
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? "unmatched";
+}
+
+/** Fastify's own errors (body parsing, limits) as errors that name the field and say why. */
+function asRequestError(err: FastifyError, config: ServeConfig, request: FastifyRequest): RequestError {
+  if (err instanceof RequestError) return err;
+  switch (err.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return new RequestError(400, "invalid_json", "body is not valid JSON", "body");
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new RequestError(400, "invalid_json", "body is empty; send a JSON object", "body");
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new RequestError(
+        413,
+        "body_too_large",
+        `body is larger than ${config.bodyLimitBytes} bytes (BODY_LIMIT_BYTES)`,
+        "body",
+      );
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new RequestError(
+        415,
+        "unsupported_media_type",
+        `content-type must be application/json, got ${JSON.stringify(request.headers["content-type"] ?? "")}`,
+        "content-type",
+      );
+  }
+  if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+    return new RequestError(err.statusCode, "invalid_body", `body: ${err.message}`, "body");
+  }
+  return new RequestError(500, "internal", "internal error");
+}
+
+/**
+ * The predictor's HTTP app. Nothing is served from /v1 until `state.load` is given an artifact;
+ * the probes and /metrics answer from the start.
+ */
+export function buildPredictor(options: PredictorOptions): Predictor {
+  const { config, log } = options;
+  const metrics = createMetrics({
+    model: config.modelName,
+    version: config.modelVersion,
+    track: config.modelTrack,
+  });
+  const shadow = config.shadowUrl
+    ? new ShadowMirror({
+        url: config.shadowUrl,
+        queue: config.shadowQueue,
+        queueBytes: config.shadowQueueBytes,
+        concurrency: config.shadowConcurrency,
+        timeoutMs: config.shadowTimeoutMs,
+        retries: config.shadowRetries,
+        metrics,
+        log,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })
+    : undefined;
+  const state = new ServeState(config, metrics, log, shadow, options.now);
+  const random = options.random ?? Math.random;
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // A log line per request would cost more than the prediction; errors are logged by the handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, strictNumbers: true, allErrors: false },
+    },
+    schemaErrorFormatter: schemaError,
+  });
+  // Only JSON is accepted: anything else is a 415 rather than a string the schema then rejects.
+  app.removeContentTypeParser("text/plain");
+
+  const sendError = (request: FastifyRequest, reply: FastifyReply, err: RequestError) => {
+    metrics.errors.inc({ route: routeOf(request), reason: err.reason });
+    return reply.code(err.statusCode).send(errorBody(err));
+  };
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const requestError = asRequestError(err, config, request);
+    if (requestError.statusCode >= 500) request.log.error({ err, route: routeOf(request) }, "request failed");
+    else request.log.debug({ err: requestError.message, route: routeOf(request) }, "request rejected");
+    return sendError(request, reply, requestError);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new RequestError(404, "not_found", `no route ${request.method} ${request.url}`),
+    ),
+  );
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.url.startsWith("/v1/") || request.routeOptions.url === undefined) return;
+    if (!state.model)
+      return sendError(request, reply, new RequestError(503, "not_ready", "not ready: model not loaded yet"));
+    const chaos = chaosFor(config, random);
+    if (chaos.delayMs > 0) {
+      metrics.chaosInjected.inc({ kind: "latency" });
+      await sleep(chaos.delayMs);
+    }
+    if (chaos.fail) {
+      metrics.chaosInjected.inc({ kind: "error" });
+      return sendError(
+        request,
+        reply,
+        new RequestError(503, "chaos", "chaos: injected error (CHAOS_ERROR_FRACTION)"),
+      );
+    }
+  });
+
+  // Server time as the predictor sees it (parse, validate, predict, serialize), for clients and benchmarks.
+  app.addHook("onSend", async (_request, reply) => {
+    reply.header("server-timing", `app;dur=${reply.elapsedTime.toFixed(3)}`);
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const labels = { route: routeOf(request), status: String(reply.statusCode) };
+    metrics.requestDuration.observe(labels, reply.elapsedTime / 1000);
+    metrics.requests.inc(labels);
+  });
+
+  opsRoutes(app, state);
+  predictRoutes(app, state);
+  feedbackRoutes(app, state);
+  return { app, state };
+}

@@ -1,0 +1,95 @@
+import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import pino, { type Logger } from "pino";
+import { loadArtifact } from "../artifact.ts";
+import { buildPredictor } from "./app.ts";
+import { ConfigError, flagName, parseServeConfig, SETTINGS, type ServeConfig } from "./config.ts";
+
+export const EXIT_OK = 0;
+/** Shutdown ran past SHUTDOWN_DEADLINE_MS and cut requests off, or the server failed. */
+export const EXIT_FAILED = 1;
+/** Bad configuration or an artifact that cannot be served. */
+export const EXIT_BAD_INPUT = 2;
+
+export function serveUsage(): string {
+  const rows = SETTINGS.map((s) => {
+    const fallback =
+      typeof s.fallback === "object" ? ` (default ${String(s.fallback.value)})` : ` (${s.fallback})`;
+    return `  ${s.env.padEnd(22)} --${flagName(s.env).padEnd(22)} ${s.help}${fallback}`;
+  });
+  return [
+    "usage: predictor serve [--flag value ...]",
+    "settings (environment variable, flag):",
+    ...rows,
+  ].join("\n");
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function shutdownSignal(): Promise<string> {
+  const controller = new AbortController();
+  const signals = ["SIGTERM", "SIGINT"].map((name) =>
+    once(process, name, { signal: controller.signal }).then(() => name),
+  );
+  return Promise.race(signals).finally(() => controller.abort());
+}
+
+/**
+ * Listens, loads and verifies the artifact (ready from then on), serves until SIGTERM, then turns
+ * unready, serves on for SHUTDOWN_DELAY_MS while endpoints are updated, and closes: no new
+ * connections, in-flight requests finish. Returns the exit code.
+ */
+export async function runServe(config: ServeConfig, log: Logger): Promise<number> {
+  const signal = shutdownSignal();
+  const { app, state } = buildPredictor({ config, log });
+  const address = await app.listen({ port: config.port, host: config.host });
+  log.info({ address }, "listening; loading the artifact");
+  try {
+    const model = state.load(await loadArtifact(config.artifactPath, config.artifactSha256));
+    log.info({ artifactSha256: model.sha256, features: model.features, address }, "model loaded; ready");
+  } catch (err) {
+    log.error({ err, artifactPath: config.artifactPath }, "cannot serve the artifact");
+    await app.close();
+    return EXIT_BAD_INPUT;
+  }
+
+  const received = await signal;
+  state.startDraining();
+  log.info({ signal: received, delayMs: config.shutdownDelayMs }, "shutting down: unready");
+  if (config.shutdownDelayMs > 0) await sleep(config.shutdownDelayMs);
+  const deadline = sleep(config.shutdownDeadlineMs, "deadline" as const, { ref: false });
+  const outcome = await Promise.race([app.close().then(() => "drained" as const), deadline]);
+  if (outcome === "deadline") {
+    log.warn(
+      { deadlineMs: config.shutdownDeadlineMs },
+      "in-flight requests did not finish by the deadline; closing them",
+    );
+    app.server.closeAllConnections();
+    return EXIT_FAILED;
+  }
+  log.info("drained; exiting");
+  return EXIT_OK;
+}
+
+/** `predictor serve`: the command the predictor Deployment runs. */
+export async function serveCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${serveUsage()}\n`);
+    return EXIT_OK;
+  }
+  let config: ServeConfig;
+  try {
+    config = parseServeConfig(env, argv);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`predictor serve: ${err.message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const log = pino({
+    level: config.logLevel,
+    base: { model: config.modelName, version: config.modelVersion, track: config.modelTrack },
+  });
+  return runServe(config, log);
+}

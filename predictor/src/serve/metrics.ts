@@ -1,0 +1,167 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { DriftWindow } from "./drift-window.ts";
+import type { ServedModel } from "./model.ts";
+
+/**
+ * Latency buckets in seconds, fine from 0.25 ms to 50 ms so that p95 read with
+ * histogram_quantile is within a bucket's width wherever the rollout's latency budget sits.
+ */
+export const LATENCY_BUCKETS = [
+  0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05,
+  0.075, 0.1, 0.25, 0.5, 1,
+];
+
+/** |primary - shadow| of one prediction; predictions are returns, so 1e-5 to 0.1 covers them. */
+export const SHADOW_DIFF_BUCKETS = [
+  1e-6, 1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,
+];
+
+export interface ServeLabels {
+  model: string;
+  version: string;
+  track: string;
+}
+
+/**
+ * The predictor's metrics, on a registry of its own. Every series carries model, version and
+ * track (registry default labels), so the operator's analysis can compare canary with stable.
+ */
+export function createMetrics(labels: ServeLabels) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ ...labels });
+  collectDefaultMetrics({ register: registry, prefix: "predictor_" });
+  const registers = [registry];
+  let drift: DriftWindow | undefined;
+
+  const metrics = {
+    registry,
+    requestDuration: new Histogram({
+      name: "predictor_http_request_duration_seconds",
+      help: "Time from receiving a request to sending its response, by route and status code",
+      labelNames: ["route", "status"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    requests: new Counter({
+      name: "predictor_http_requests_total",
+      help: "Requests answered, by route and status code",
+      labelNames: ["route", "status"] as const,
+      registers,
+    }),
+    errors: new Counter({
+      name: "predictor_http_errors_total",
+      help: "Requests answered with an error, by route and reason",
+      labelNames: ["route", "reason"] as const,
+      registers,
+    }),
+    predictions: new Counter({
+      name: "predictor_predictions_total",
+      help: "Rows predicted (a batch counts each row)",
+      registers,
+    }),
+    feedback: new Counter({
+      name: "predictor_feedback_total",
+      help: "Feedback matched to a prediction of this version",
+      registers,
+    }),
+    feedbackHits: new Counter({
+      name: "predictor_feedback_hits_total",
+      help: "Matched feedback whose realized return had the predicted sign",
+      registers,
+    }),
+    feedbackUnmatched: new Counter({
+      name: "predictor_feedback_unmatched_total",
+      help: "Feedback for a prediction id that is unknown (never seen, already scored, evicted) or expired",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    modelInfo: new Gauge({
+      name: "predictor_model_info",
+      help: "1 for the loaded model; labels identify the artifact",
+      labelNames: ["artifact_sha256", "features", "algorithm"] as const,
+      registers,
+    }),
+    ready: new Gauge({
+      name: "predictor_ready",
+      help: "1 while the predictor takes traffic: model loaded and not shutting down",
+      registers,
+    }),
+    featurePsi: new Gauge({
+      name: "predictor_feature_psi",
+      help: "Population stability index of each feature over the recent-rows window against training",
+      labelNames: ["feature"] as const,
+      registers,
+      collect() {
+        if (!drift) return;
+        for (const { feature, psi } of drift.psiByFeature()) this.set({ feature }, psi);
+      },
+    }),
+    psiWindowRows: new Gauge({
+      name: "predictor_psi_window_rows",
+      help: "Rows in the PSI window (PSI over few rows is noisy)",
+      registers,
+      collect() {
+        this.set(drift?.rows ?? 0);
+      },
+    }),
+    shadowSent: new Counter({
+      name: "predictor_shadow_sent_total",
+      help: "Requests taken off the mirror queue and sent to the shadow (retries not counted again)",
+      registers,
+    }),
+    shadowDropped: new Counter({
+      name: "predictor_shadow_dropped_total",
+      help: "Requests not mirrored because the mirror queue was full",
+      registers,
+    }),
+    shadowErrors: new Counter({
+      name: "predictor_shadow_errors_total",
+      help: "Mirror calls that failed after retries, by reason (timeout, network, status, rejected, invalid_response)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    shadowCompared: new Counter({
+      name: "predictor_shadow_compared_total",
+      help: "Predictions compared with the shadow's answer",
+      registers,
+    }),
+    shadowSignAgreements: new Counter({
+      name: "predictor_shadow_sign_agreements_total",
+      help: "Compared predictions where the shadow called the same sign",
+      registers,
+    }),
+    shadowAbsDiff: new Histogram({
+      name: "predictor_shadow_abs_diff",
+      help: "Absolute difference between this predictor's and the shadow's prediction",
+      buckets: SHADOW_DIFF_BUCKETS,
+      registers,
+    }),
+    shadowQueueDepth: new Gauge({
+      name: "predictor_shadow_queue_depth",
+      help: "Mirror requests waiting to be sent",
+      registers,
+    }),
+    chaosInjected: new Counter({
+      name: "predictor_chaos_injected_total",
+      help: "Chaos injected into /v1 requests, by kind (latency, error)",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+
+    /** Records the loaded model and the window PSI is read from. */
+    modelLoaded(model: ServedModel, window: DriftWindow): void {
+      drift = window;
+      metrics.modelInfo.set(
+        {
+          artifact_sha256: model.sha256,
+          features: model.features.join(","),
+          algorithm: model.artifact.algorithm.type,
+        },
+        1,
+      );
+    },
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

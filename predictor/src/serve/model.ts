@@ -1,0 +1,78 @@
+import { ArtifactError, type ArtifactFile, type ModelArtifact } from "../artifact.ts";
+import { lookback } from "../features.ts";
+
+/** The loaded model and what serving derives from it once, at load time. */
+export interface ServedModel {
+  artifact: ModelArtifact;
+  sha256: string;
+  features: readonly string[];
+  /** Bars a `{bars}` row needs, the current bar included. */
+  lookback: number;
+}
+
+function finite(value: unknown, field: string): void {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new ArtifactError(`artifact field ${field} must be a finite number, got ${String(value)}`);
+  }
+}
+
+function finiteArray(value: unknown, length: number, field: string): void {
+  if (!Array.isArray(value) || value.length !== length) {
+    throw new ArtifactError(`artifact field ${field} must be an array of ${length} finite numbers`);
+  }
+  value.forEach((v, i) => {
+    finite(v, `${field}[${i}]`);
+  });
+}
+
+/**
+ * The sha256 proves the artifact is the one trained, not that the trainer wrote a servable model:
+ * check the shape serving relies on, naming the field, before turning ready.
+ */
+export function servedModel(file: ArtifactFile): ServedModel {
+  const a = file.artifact;
+  if (!Array.isArray(a.features) || a.features.length === 0) {
+    throw new ArtifactError("artifact field features must be a non-empty array of feature names");
+  }
+  const seen = new Set<string>();
+  for (const [i, name] of a.features.entries()) {
+    if (typeof name !== "string" || name === "" || seen.has(name)) {
+      throw new ArtifactError(
+        `artifact field features[${i}] must be a unique non-empty name, got ${String(name)}`,
+      );
+    }
+    seen.add(name);
+  }
+  const n = a.features.length;
+  finite(a.coefficients?.intercept, "coefficients.intercept");
+  finiteArray(a.coefficients?.weights, n, "coefficients.weights");
+  finiteArray(a.scaler?.mean, n, "scaler.mean");
+  finiteArray(a.scaler?.std, n, "scaler.std");
+  a.scaler.std.forEach((s, i) => {
+    if (s <= 0) throw new ArtifactError(`artifact field scaler.std[${i}] must be > 0, got ${s}`);
+  });
+  finite(a.interval?.lower, "interval.lower");
+  finite(a.interval?.upper, "interval.upper");
+  finite(a.interval?.level, "interval.level");
+  for (const name of a.features) {
+    const ref = a.reference?.[name];
+    const field = `reference.${name}`;
+    if (!ref || !Array.isArray(ref.edges) || !Array.isArray(ref.proportions)) {
+      throw new ArtifactError(`artifact field ${field} must have edges and proportions`);
+    }
+    finiteArray(ref.proportions, ref.edges.length + 1, `${field}.proportions`);
+    ref.edges.forEach((e, i) => {
+      finite(e, `${field}.edges[${i}]`);
+      if (i > 0 && e < (ref.edges[i - 1] as number)) {
+        throw new ArtifactError(`artifact field ${field}.edges must be ascending (at index ${i})`);
+      }
+    });
+  }
+  let bars: number;
+  try {
+    bars = lookback(a.features);
+  } catch (err) {
+    throw new ArtifactError(`artifact field features: ${(err as Error).message}`);
+  }
+  return { artifact: a, sha256: file.sha256, features: a.features, lookback: bars };
+}

@@ -1,0 +1,143 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { predictRow } from "../artifact.ts";
+import { invalidField } from "./errors.ts";
+import type { ServedModel } from "./model.ts";
+import { decodeRow, rowPath } from "./rows.ts";
+import type { ServeState } from "./state.ts";
+
+const number = { type: "number" } as const;
+const string = { type: "string" } as const;
+
+const resultSchema = {
+  type: "object",
+  required: ["prediction", "interval", "predictionId"],
+  properties: {
+    prediction: number,
+    interval: {
+      type: "object",
+      required: ["lower", "upper", "level"],
+      properties: { lower: number, upper: number, level: number },
+    },
+    predictionId: string,
+  },
+} as const;
+
+const identitySchema = { model: string, modelVersion: string, track: string } as const;
+
+export interface PredictionResult {
+  prediction: number;
+  interval: { lower: number; upper: number; level: number };
+  predictionId: string;
+}
+
+/**
+ * Decodes and predicts every row before recording any, so that a bad row fails the request as a
+ * whole and leaves no trace in the feedback cache, the drift window or the counters.
+ */
+function decodeAndPredict(
+  state: ServeState,
+  model: ServedModel,
+  rows: readonly unknown[],
+  batch: boolean,
+): Float64Array {
+  const n = model.features.length;
+  const values = state.values(rows.length * n);
+  const predictions = state.predictions(rows.length);
+  const row = new Float64Array(n);
+  for (let i = 0; i < rows.length; i++) {
+    decodeRow(rows[i], batch ? i : -1, model, row, 0);
+    const y = predictRow(model.artifact, row);
+    if (!Number.isFinite(y)) {
+      throw invalidField(
+        rowPath(batch ? i : -1) || "body",
+        "gives a non-finite prediction: feature values far outside the model's range",
+      );
+    }
+    values.set(row, i * n);
+    predictions[i] = y;
+  }
+  return predictions;
+}
+
+function record(
+  state: ServeState,
+  model: ServedModel,
+  count: number,
+  predictions: Float64Array,
+): PredictionResult[] {
+  const { lower, upper, level } = model.artifact.interval;
+  const values = state.values(0);
+  const drift = state.drift;
+  const results = new Array<PredictionResult>(count);
+  for (let i = 0; i < count; i++) {
+    const prediction = predictions[i] as number;
+    const predictionId = state.ids.next();
+    state.cache.remember(predictionId, prediction);
+    drift?.add(values, i * model.features.length);
+    results[i] = {
+      prediction,
+      interval: { lower: prediction + lower, upper: prediction + upper, level },
+      predictionId,
+    };
+  }
+  state.metrics.predictions.inc(count);
+  return results;
+}
+
+function mirror(state: ServeState, request: FastifyRequest, count: number, predictions: Float64Array): void {
+  if (!state.shadow) return;
+  const bytes = Number(request.headers["content-length"]) || 0;
+  state.shadow.mirror(request.url, request.body, bytes, predictions.slice(0, count));
+}
+
+export function predictRoutes(app: FastifyInstance, state: ServeState): void {
+  const identity = () => ({
+    model: state.config.modelName,
+    modelVersion: state.config.modelVersion,
+    track: state.config.modelTrack,
+  });
+
+  app.post(
+    "/v1/predict",
+    {
+      schema: {
+        response: { 200: { type: "object", properties: { ...resultSchema.properties, ...identitySchema } } },
+      },
+    },
+    (request) => {
+      const model = state.model as ServedModel;
+      const predictions = decodeAndPredict(state, model, [request.body], false);
+      const [result] = record(state, model, 1, predictions);
+      mirror(state, request, 1, predictions);
+      return { ...result, ...identity() };
+    },
+  );
+
+  app.post(
+    "/v1/predict/batch",
+    {
+      schema: {
+        body: {
+          type: "object",
+          required: ["rows"],
+          additionalProperties: false,
+          properties: { rows: { type: "array", minItems: 1, maxItems: state.config.batchLimit } },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: { ...identitySchema, results: { type: "array", items: resultSchema } },
+          },
+        },
+      },
+    },
+    (request) => {
+      const model = state.model as ServedModel;
+      const rows = (request.body as { rows: unknown[] }).rows;
+      const predictions = decodeAndPredict(state, model, rows, true);
+      const results = record(state, model, rows.length, predictions);
+      mirror(state, request, rows.length, predictions);
+      return { ...identity(), results };
+    },
+  );
+}

@@ -1,0 +1,177 @@
+import { BAR_FIELDS, type Bar } from "../bars.ts";
+import { FeatureError, featureRowFromBars } from "../features.ts";
+import { describe, fieldPath, invalidField } from "./errors.ts";
+import type { ServedModel } from "./model.ts";
+
+/*
+ * A row is one of three forms:
+ *   {features: {name: value, ...}}  every feature of the model by name, nothing else
+ *   {features: [value, ...]}        every feature in the artifact's order
+ *   {bars: [{ts, open, high, low, close, volume}, ...]}  raw bars, oldest first; the features of
+ *                                   the last bar are computed by the code training used
+ * Rows are decoded by hand rather than by a per-model JSON schema: one pass writes the values into
+ * a preallocated buffer, and field paths for error messages are built only when there is an error,
+ * so a valid row allocates nothing.
+ */
+
+/** The path of row `index` of a batch (`rows[3]`), or of the body itself for index -1. */
+export function rowPath(index: number): string {
+  return index < 0 ? "" : fieldPath("rows", index);
+}
+
+function featuresPath(index: number, key?: string | number): string {
+  const path = fieldPath(rowPath(index), "features");
+  return key === undefined ? path : fieldPath(path, key);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function notFinite(field: string, value: unknown, what = ""): Error {
+  return invalidField(field, `must be a finite number${what}, got ${describe(value)}`);
+}
+
+function decodeNamed(
+  features: Record<string, unknown>,
+  index: number,
+  model: ServedModel,
+  out: Float64Array,
+  offset: number,
+): void {
+  const names = model.features;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const value = features[name];
+    if (typeof value === "number" && Number.isFinite(value)) out[offset + i] = value;
+    else if (Object.hasOwn(features, name)) throw notFinite(featuresPath(index, name), value);
+    else throw invalidField(featuresPath(index, name), `is required: the model takes ${names.join(", ")}`);
+  }
+  let keys = 0;
+  for (const _ in features) keys++;
+  if (keys !== names.length) {
+    const extra = Object.keys(features).find((k) => !names.includes(k)) as string;
+    throw invalidField(featuresPath(index, extra), `is not a feature of this model (${names.join(", ")})`);
+  }
+}
+
+function decodeOrdered(
+  features: unknown[],
+  index: number,
+  model: ServedModel,
+  out: Float64Array,
+  offset: number,
+): void {
+  const names = model.features;
+  if (features.length !== names.length) {
+    throw invalidField(
+      featuresPath(index),
+      `has ${features.length} values; the model takes ${names.length}: ${names.join(", ")}`,
+    );
+  }
+  for (let i = 0; i < names.length; i++) {
+    const value = features[i];
+    if (typeof value === "number" && Number.isFinite(value)) out[offset + i] = value;
+    else throw notFinite(featuresPath(index, i), value, ` (${names[i]})`);
+  }
+}
+
+function checkBars(bars: unknown[], field: string): asserts bars is Bar[] {
+  let previousTs = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < bars.length; i++) {
+    const bar = bars[i];
+    if (!isRecord(bar)) {
+      throw invalidField(
+        fieldPath(field, i),
+        `must be an object {${BAR_FIELDS.join(", ")}}, got ${describe(bar)}`,
+      );
+    }
+    for (const key of BAR_FIELDS) {
+      const value = bar[key];
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw notFinite(fieldPath(fieldPath(field, i), key), value);
+      }
+    }
+    for (const key in bar) {
+      if (!(BAR_FIELDS as readonly string[]).includes(key)) {
+        throw invalidField(
+          fieldPath(fieldPath(field, i), key),
+          `is not a bar field (${BAR_FIELDS.join(", ")})`,
+        );
+      }
+    }
+    const ts = bar.ts as number;
+    if (ts <= previousTs) {
+      throw invalidField(
+        fieldPath(fieldPath(field, i), "ts"),
+        `must be after ${fieldPath(field, i - 1)}.ts (bars oldest first, no duplicates)`,
+      );
+    }
+    previousTs = ts;
+  }
+}
+
+function decodeBars(
+  bars: unknown[],
+  index: number,
+  model: ServedModel,
+  out: Float64Array,
+  offset: number,
+): void {
+  const field = fieldPath(rowPath(index), "bars");
+  checkBars(bars, field);
+  let values: number[];
+  try {
+    values = featureRowFromBars(bars, model.features);
+  } catch (err) {
+    if (err instanceof FeatureError) throw invalidField(field, err.message);
+    throw err;
+  }
+  for (let i = 0; i < values.length; i++) out[offset + i] = values[i] as number;
+}
+
+/**
+ * Writes the feature values of one row into out[offset, offset + features). `index` is the row's
+ * place in a batch, -1 for a single prediction. Throws a RequestError naming the field.
+ */
+export function decodeRow(
+  row: unknown,
+  index: number,
+  model: ServedModel,
+  out: Float64Array,
+  offset: number,
+): void {
+  if (!isRecord(row)) {
+    throw invalidField(
+      rowPath(index) || "body",
+      `must be an object with "features" or "bars", got ${describe(row)}`,
+    );
+  }
+  let keys = 0;
+  for (const key in row) {
+    keys++;
+    if (key !== "features" && key !== "bars") {
+      throw invalidField(
+        fieldPath(rowPath(index), key),
+        `is not a known field (a row has "features" or "bars")`,
+      );
+    }
+  }
+  if (keys !== 1)
+    throw invalidField(rowPath(index) || "body", `must have exactly one of "features" or "bars"`);
+  const { features, bars } = row;
+  if (Array.isArray(features)) decodeOrdered(features, index, model, out, offset);
+  else if (isRecord(features)) decodeNamed(features, index, model, out, offset);
+  else if (features !== undefined) {
+    throw invalidField(
+      featuresPath(index),
+      `must be an object by name or an array in order, got ${describe(features)}`,
+    );
+  } else if (Array.isArray(bars)) decodeBars(bars, index, model, out, offset);
+  else {
+    throw invalidField(
+      fieldPath(rowPath(index), "bars"),
+      `must be an array of bars, oldest first, got ${describe(bars)}`,
+    );
+  }
+}
