@@ -9,7 +9,7 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 
 REPORTS := .reports
 
-.PHONY: help deps apt-deps lint typecheck unit test bench demo fmt clean
+.PHONY: help deps apt-deps lint typecheck unit test bench demo fmt clean crds
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ unit: deps ## Unit tests
 	vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-unit.json
 
 test: lint typecheck unit ## Everything CI runs
+
+crds: deps ## Generate crds/*.yaml from the schema in operator/src/api/
+	node operator/scripts/generate-crds.ts
 
 fmt: deps ## Format the tree
 	biome check --write .

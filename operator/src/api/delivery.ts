@@ -1,0 +1,237 @@
+import { duration, resourceRequirements } from "./fragments.ts";
+import type { JSONSchemaProps } from "./json-schema.ts";
+
+/** Canary weights used when strategy is Canary and `canary` is omitted. */
+export const DEFAULT_CANARY_STEPS = [10, 25, 50, 100] as const;
+
+export const servingSchema = {
+  type: "object",
+  description: "The predictor Deployment that serves the stable version.",
+  default: {},
+  properties: {
+    replicas: {
+      type: "integer",
+      description: "Predictor pods; with autoscaling, the count it starts from. Omitted: 2.",
+      minimum: 1,
+      maximum: 100,
+      default: 2,
+    },
+    resources: resourceRequirements("Resources of the predictor container.", {
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "1", memory: "256Mi" },
+    }),
+    autoscaling: {
+      type: "object",
+      description:
+        "Scale the predictor on CPU with a HorizontalPodAutoscaler. Omitted: a fixed replica count.",
+      required: ["maxReplicas"],
+      properties: {
+        minReplicas: {
+          type: "integer",
+          description: "Fewest pods. Omitted: 1.",
+          minimum: 1,
+          maximum: 100,
+          default: 1,
+        },
+        maxReplicas: { type: "integer", description: "Most pods.", minimum: 1, maximum: 100 },
+        targetCPUUtilizationPercentage: {
+          type: "integer",
+          description: "Average CPU use, in percent of requests, the autoscaler aims at. Omitted: 70.",
+          minimum: 1,
+          maximum: 100,
+          default: 70,
+        },
+      },
+      "x-kubernetes-validations": [
+        {
+          rule: "self.minReplicas <= self.maxReplicas",
+          message: "minReplicas must not exceed maxReplicas",
+          fieldPath: ".minReplicas",
+        },
+      ],
+    },
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: "!has(self.autoscaling) || (self.replicas >= self.autoscaling.minReplicas && self.replicas <= self.autoscaling.maxReplicas)",
+      message: "replicas must lie within autoscaling.minReplicas..maxReplicas",
+      fieldPath: ".replicas",
+    },
+  ],
+} as const satisfies JSONSchemaProps;
+
+export const rolloutSchema = {
+  type: "object",
+  description: "How a version that passed the offline gate replaces the stable one.",
+  default: {},
+  properties: {
+    strategy: {
+      type: "string",
+      description:
+        "Canary: shift traffic in `canary.steps`, analysing each step. BlueGreen: bring the new version up beside the old and switch at once. Omitted: Canary.",
+      enum: ["Canary", "BlueGreen"],
+      default: "Canary",
+    },
+    canary: {
+      type: "object",
+      description: "Canary settings; only with strategy Canary.",
+      properties: {
+        steps: {
+          type: "array",
+          description: `Traffic weights in percent, strictly increasing, each in 1..100. Omitted: ${DEFAULT_CANARY_STEPS.join(", ")}.`,
+          minItems: 1,
+          maxItems: 20,
+          "x-kubernetes-list-type": "set",
+          items: {
+            type: "integer",
+            description: "Percent of traffic on the canary.",
+            minimum: 1,
+            maximum: 100,
+          },
+          default: DEFAULT_CANARY_STEPS,
+          "x-kubernetes-validations": [
+            {
+              rule: "self.isSorted()",
+              message: "steps must be strictly increasing",
+            },
+          ],
+        },
+      },
+    },
+    blueGreen: {
+      type: "object",
+      description: "Blue-green settings; only with strategy BlueGreen.",
+      properties: {
+        autoPromote: {
+          type: "boolean",
+          description:
+            "Switch traffic as soon as analysis of the new version passes; false waits for `paused: false`. Omitted: true.",
+          default: true,
+        },
+        scaleDownDelaySeconds: {
+          type: "integer",
+          description:
+            "How long the old version stays up after the switch, for a fast way back. Omitted: 30.",
+          minimum: 0,
+          maximum: 3600,
+          default: 30,
+        },
+      },
+    },
+    shadow: {
+      type: "object",
+      description:
+        "A first phase in which the new version gets a mirrored copy of live requests and serves none.",
+      required: ["duration"],
+      properties: {
+        duration: duration("How long the shadow phase lasts, 10s..24h.", {
+          "x-kubernetes-validations": [
+            {
+              rule: "duration(self) >= duration('10s') && duration(self) <= duration('24h')",
+              message: "shadow.duration must be within 10s..24h",
+            },
+          ],
+        }),
+      },
+    },
+    traffic: {
+      type: "string",
+      description:
+        "How traffic is split. Replicas: by the ratio of ready pods behind one Service. GatewayAPI: by weights on an HTTPRoute. Omitted: Replicas.",
+      enum: ["Replicas", "GatewayAPI"],
+      default: "Replicas",
+    },
+    paused: {
+      type: "boolean",
+      description: "Hold the rollout at its current step until set back to false. Omitted: false.",
+      default: false,
+    },
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: "self.strategy == 'Canary' || !has(self.canary)",
+      message: "canary is only allowed with strategy Canary",
+      fieldPath: ".canary",
+    },
+    {
+      rule: "self.strategy == 'BlueGreen' || !has(self.blueGreen)",
+      message: "blueGreen is only allowed with strategy BlueGreen",
+      fieldPath: ".blueGreen",
+    },
+  ],
+} as const satisfies JSONSchemaProps;
+
+const atLeast = (description: string) =>
+  ({
+    type: "object",
+    description,
+    required: ["min"],
+    properties: {
+      min: { type: "number", description: "The least value that passes, 0..1.", minimum: 0, maximum: 1 },
+    },
+  }) as const;
+
+const atMost = (description: string, max: number) =>
+  ({
+    type: "object",
+    description,
+    required: ["max"],
+    properties: {
+      max: { type: "number", description: `The most that passes, 0..${max}.`, minimum: 0, maximum: max },
+    },
+  }) as const;
+
+export const analysisSchema = {
+  type: "object",
+  description: "Live checks of a new version against Prometheus while it rolls out; a breach rolls it back.",
+  default: {},
+  properties: {
+    interval: duration("Time between two measurements, 1s..1h. Omitted: 30s.", {
+      default: "30s",
+      "x-kubernetes-validations": [
+        {
+          rule: "duration(self) >= duration('1s') && duration(self) <= duration('1h')",
+          message: "interval must be within 1s..1h",
+        },
+      ],
+    }),
+    minSamples: {
+      type: "integer",
+      description: "Predictions with feedback a measurement needs to count. Omitted: 100.",
+      minimum: 1,
+      maximum: 1000000,
+      default: 100,
+    },
+    onNoData: {
+      type: "string",
+      description:
+        "What a measurement with too few samples counts as: Wait (inconclusive), Fail, or Pass. Omitted: Wait.",
+      enum: ["Wait", "Fail", "Pass"],
+      default: "Wait",
+    },
+    failureLimit: {
+      type: "integer",
+      description: "Failed measurements tolerated; one more rolls back. Omitted: 1.",
+      minimum: 0,
+      maximum: 100,
+      default: 1,
+    },
+    accuracy: atLeast("Directional accuracy (0..1) of the new version's predictions with feedback."),
+    latencyP95Ms: atMost("95th percentile request latency of the new version, in milliseconds.", 60000),
+    errorRate: atMost("Share (0..1) of the new version's requests answered with an error.", 1),
+    drift: {
+      type: "object",
+      description: "Feature drift of live requests against the training distribution.",
+      required: ["psiMax"],
+      properties: {
+        psiMax: {
+          type: "number",
+          description:
+            "Largest population stability index of any feature that passes (0.1 moderate, 0.25 large).",
+          minimum: 0,
+          maximum: 10,
+        },
+      },
+    },
+  },
+} as const satisfies JSONSchemaProps;

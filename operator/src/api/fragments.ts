@@ -1,0 +1,185 @@
+import type { JSONSchemaProps } from "./json-schema.ts";
+
+/** Go duration syntax (time.ParseDuration), which is also what CEL's duration() accepts. */
+export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
+
+/** Kubernetes resource.Quantity, as the apiserver's own CRDs spell it. */
+const QUANTITY_PATTERN =
+  "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
+
+export const SHA256_PATTERN = "^[a-f0-9]{64}$";
+
+/** DNS-1123 subdomain: the name of a ConfigMap. */
+export const OBJECT_NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+/** A ConfigMap key: alphanumerics, '-', '_' or '.'. */
+const CONFIGMAP_KEY_PATTERN = "^[-._a-zA-Z0-9]+$";
+
+export function duration<const Extra extends JSONSchemaProps>(description: string, extra: Extra) {
+  return {
+    type: "string",
+    description: `${description} Go duration syntax, e.g. 30s, 2m, 1h30m.`,
+    pattern: DURATION_PATTERN,
+    maxLength: 32,
+    ...extra,
+  } as const;
+}
+
+function quantity(description: string) {
+  return {
+    description,
+    anyOf: [{ type: "integer" }, { type: "string" }],
+    pattern: QUANTITY_PATTERN,
+    "x-kubernetes-int-or-string": true,
+  } as const;
+}
+
+function resourceList(description: string) {
+  return {
+    type: "object",
+    description,
+    properties: {
+      cpu: quantity("CPU in cores or millicores, e.g. 500m or 2."),
+      memory: quantity("Memory in bytes with an optional suffix, e.g. 512Mi or 2Gi."),
+    },
+  } as const;
+}
+
+const limitNotBelowRequest = (resource: "cpu" | "memory") =>
+  `!has(self.requests) || !has(self.limits) || !has(self.requests.${resource}) || !has(self.limits.${resource}) || quantity(string(self.limits.${resource})).compareTo(quantity(string(self.requests.${resource}))) >= 0`;
+
+/** The container resources of a pod the operator creates; `defaults` apply when the field is omitted. */
+export function resourceRequirements<const D>(description: string, defaults: D) {
+  return {
+    type: "object",
+    description: `${description} Omitted: ${JSON.stringify(defaults)}.`,
+    default: defaults,
+    properties: {
+      requests: resourceList("Resources the scheduler reserves for the container."),
+      limits: resourceList(
+        "The most the container may use; memory above it is killed, CPU above it throttled.",
+      ),
+    },
+    "x-kubernetes-validations": [
+      {
+        rule: limitNotBelowRequest("cpu"),
+        message: "limits.cpu must not be below requests.cpu",
+        fieldPath: ".limits.cpu",
+      },
+      {
+        rule: limitNotBelowRequest("memory"),
+        message: "limits.memory must not be below requests.memory",
+        fieldPath: ".limits.memory",
+      },
+    ],
+  } as const;
+}
+
+export function configMapKeyRef<const K extends string>(description: string, defaultKey: K) {
+  return {
+    type: "object",
+    description,
+    required: ["name"],
+    properties: {
+      name: {
+        type: "string",
+        description: "Name of the ConfigMap, in the namespace of the object that refers to it.",
+        pattern: OBJECT_NAME_PATTERN,
+        maxLength: 253,
+      },
+      key: {
+        type: "string",
+        description: `Key inside the ConfigMap. Omitted: ${defaultKey}.`,
+        pattern: CONFIGMAP_KEY_PATTERN,
+        maxLength: 253,
+        default: defaultKey,
+      },
+    },
+  } as const;
+}
+
+/** metav1.Condition, as every Kubernetes API spells it. */
+export const conditionsSchema = {
+  type: "array",
+  description:
+    "The latest observations of the object's state, one per type, each with the generation it was computed from.",
+  "x-kubernetes-list-type": "map",
+  "x-kubernetes-list-map-keys": ["type"],
+  items: {
+    type: "object",
+    description: "One aspect of the object's state (metav1.Condition).",
+    required: ["type", "status", "lastTransitionTime", "reason", "message"],
+    properties: {
+      type: {
+        type: "string",
+        description: "The aspect this condition is about, in CamelCase, e.g. Ready.",
+        maxLength: 316,
+        pattern:
+          "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",
+      },
+      status: {
+        type: "string",
+        description: "Whether the condition holds: True, False or Unknown.",
+        enum: ["True", "False", "Unknown"],
+      },
+      observedGeneration: {
+        type: "integer",
+        format: "int64",
+        description: "The metadata.generation the condition was computed from.",
+        minimum: 0,
+      },
+      lastTransitionTime: {
+        type: "string",
+        format: "date-time",
+        description: "When the status last changed (not when the condition was last computed).",
+      },
+      reason: {
+        type: "string",
+        description: "A CamelCase word a program can switch on, e.g. TrainingFailed.",
+        minLength: 1,
+        maxLength: 1024,
+        pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+      },
+      message: {
+        type: "string",
+        description: "What happened, for humans, with the numbers behind it.",
+        maxLength: 32768,
+      },
+    },
+  },
+} as const satisfies JSONSchemaProps;
+
+const metric = (description: string, min: number, max?: number) =>
+  ({ type: "number", description, minimum: min, ...(max === undefined ? {} : { maximum: max }) }) as const;
+
+/** Holdout metrics as the trainer reports them (predictor's HoldoutMetrics). */
+export const holdoutMetricsSchema = {
+  type: "object",
+  description: "Metrics on the time-ordered holdout the model never saw in training.",
+  required: ["samples", "r2", "rmse", "mae", "directionalAccuracy", "informationCoefficient"],
+  properties: {
+    samples: {
+      type: "integer",
+      description: "Number of holdout rows the metrics are computed on.",
+      minimum: 0,
+    },
+    r2: metric(
+      "Coefficient of determination (R²) of the predicted forward returns; may be negative.",
+      -1e9,
+      1,
+    ),
+    rmse: metric("Root mean squared error of the predicted forward returns.", 0),
+    mae: metric("Mean absolute error of the predicted forward returns.", 0),
+    directionalAccuracy: metric(
+      "Share of holdout rows where the predicted sign matches the realized one.",
+      0,
+      1,
+    ),
+    informationCoefficient: metric(
+      "Spearman rank correlation between predictions and realized returns.",
+      -1,
+      1,
+    ),
+    intervalCoverage: metric("Share of holdout targets inside the prediction interval.", 0, 1),
+  },
+} as const satisfies JSONSchemaProps;

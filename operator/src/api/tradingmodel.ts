@@ -1,0 +1,216 @@
+import { analysisSchema, rolloutSchema, servingSchema } from "./delivery.ts";
+import { conditionsSchema } from "./fragments.ts";
+import type { JSONSchemaProps } from "./json-schema.ts";
+import { algorithmSchema, featuresSchema, targetSchema, trainingSchema } from "./training.ts";
+
+/**
+ * Child object names are `<model>-train-v<N>`, `<model>-artifact-v<N>` and `<model>-predictor`;
+ * 40 characters leave room for the longest suffix within the 63-character label and Service limit.
+ */
+export const MAX_MODEL_NAME_LENGTH = 40;
+
+export const tradingModelSpecSchema = {
+  type: "object",
+  description: "What to predict, how to train and judge it, and how to serve and roll out new versions.",
+  required: ["features", "algorithm", "training"],
+  properties: {
+    features: featuresSchema,
+    target: targetSchema,
+    algorithm: algorithmSchema,
+    training: trainingSchema,
+    serving: servingSchema,
+    rollout: rolloutSchema,
+    analysis: analysisSchema,
+    versionHistoryLimit: {
+      type: "integer",
+      description:
+        "ModelVersions (and their artifacts) kept; older ones are deleted, never the stable or candidate version. Omitted: 5.",
+      minimum: 2,
+      maximum: 100,
+      default: 5,
+    },
+  },
+} as const satisfies JSONSchemaProps;
+
+const versionNumber = (description: string) => ({ type: "integer", description, minimum: 1 }) as const;
+
+export const PHASES = ["Pending", "Training", "Progressing", "Ready", "Degraded", "Failed"] as const;
+
+export const tradingModelStatusSchema = {
+  type: "object",
+  description: "Where the model stands, as the operator last observed it.",
+  properties: {
+    phase: {
+      type: "string",
+      description:
+        "Summary for humans: Pending, Training, Progressing (a version is rolling out), Ready, Degraded (serving, but something failed), Failed (nothing serves).",
+      enum: PHASES,
+    },
+    observedGeneration: {
+      type: "integer",
+      format: "int64",
+      description: "The metadata.generation this status was computed from.",
+      minimum: 0,
+    },
+    conditions: conditionsSchema,
+    stableVersion: versionNumber("Version serving all traffic (ModelVersion stage Production)."),
+    candidateVersion: versionNumber("Version being rolled out (ModelVersion stage Staging)."),
+    latestVersion: versionNumber("Highest version number trained or in training."),
+    canaryWeight: {
+      type: "integer",
+      description: "Percent of traffic on the candidate.",
+      minimum: 0,
+      maximum: 100,
+    },
+    currentStep: {
+      type: "integer",
+      description: "Index of the canary step in progress, from 0.",
+      minimum: 0,
+    },
+    metrics: {
+      type: "object",
+      description: "The latest live measurement of the serving version(s).",
+      properties: {
+        accuracy: {
+          type: "number",
+          description: "Directional accuracy of predictions with feedback, 0..1.",
+          minimum: 0,
+          maximum: 1,
+        },
+        latencyP95Ms: {
+          type: "number",
+          description: "95th percentile request latency in milliseconds.",
+          minimum: 0,
+        },
+        errorRate: {
+          type: "number",
+          description: "Share of requests answered with an error, 0..1.",
+          minimum: 0,
+          maximum: 1,
+        },
+        samples: { type: "integer", description: "Predictions with feedback behind `accuracy`.", minimum: 0 },
+        measuredAt: { type: "string", format: "date-time", description: "When the measurement was taken." },
+      },
+    },
+    training: {
+      type: "object",
+      description: "The latest training Job.",
+      required: ["version", "jobName", "state"],
+      properties: {
+        version: versionNumber("Version the Job trains."),
+        jobName: { type: "string", description: "Name of the training Job.", maxLength: 63 },
+        state: {
+          type: "string",
+          description: "Running, Succeeded or Failed.",
+          enum: ["Running", "Succeeded", "Failed"],
+        },
+        startTime: { type: "string", format: "date-time", description: "When the Job started." },
+        completionTime: { type: "string", format: "date-time", description: "When the Job finished." },
+        message: {
+          type: "string",
+          description: "The trainer's own error message when it failed.",
+          maxLength: 4096,
+        },
+        trainingHash: {
+          type: "string",
+          description:
+            "Hash of the training inputs (spec fields and retrainRequest) the Job was started for.",
+          maxLength: 64,
+        },
+      },
+    },
+    lastTrainedGeneration: {
+      type: "integer",
+      format: "int64",
+      description: "The metadata.generation whose training inputs the latest version was trained from.",
+      minimum: 0,
+    },
+    lastRetrainRequest: {
+      type: "string",
+      description: "The spec.training.retrainRequest value the latest training acted on.",
+      maxLength: 63,
+    },
+    message: {
+      type: "string",
+      description: "One line on the latest decision, with its numbers.",
+      maxLength: 4096,
+    },
+  },
+} as const satisfies JSONSchemaProps;
+
+export const tradingModelSchema = {
+  type: "object",
+  description:
+    "A trading model: the operator trains it in a Job, registers each version as a ModelVersion, serves the best one and rolls out its successors.",
+  required: ["spec"],
+  properties: {
+    apiVersion: { type: "string", description: "trading.mlops.dev/v1alpha1." },
+    kind: { type: "string", description: "TradingModel." },
+    metadata: { type: "object" },
+    spec: tradingModelSpecSchema,
+    status: tradingModelStatusSchema,
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: `self.metadata.name.size() <= ${MAX_MODEL_NAME_LENGTH} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
+      message: `metadata.name must be a DNS-1035 label of at most ${MAX_MODEL_NAME_LENGTH} characters (lower case letters, digits, '-', starting with a letter)`,
+      fieldPath: ".metadata.name",
+    },
+  ],
+} as const satisfies JSONSchemaProps;
+
+export const tradingModelPrinterColumns = [
+  { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Where the model stands." },
+  {
+    name: "Stable",
+    type: "integer",
+    jsonPath: ".status.stableVersion",
+    description: "Version serving traffic.",
+  },
+  {
+    name: "Candidate",
+    type: "integer",
+    jsonPath: ".status.candidateVersion",
+    description: "Version rolling out.",
+  },
+  {
+    name: "Weight",
+    type: "integer",
+    jsonPath: ".status.canaryWeight",
+    description: "Percent of traffic on the candidate.",
+  },
+  {
+    name: "Accuracy",
+    type: "number",
+    jsonPath: ".status.metrics.accuracy",
+    description: "Live directional accuracy.",
+  },
+  {
+    name: "P95",
+    type: "number",
+    jsonPath: ".status.metrics.latencyP95Ms",
+    description: "Live p95 latency, ms.",
+  },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  {
+    name: "Strategy",
+    type: "string",
+    jsonPath: ".spec.rollout.strategy",
+    priority: 1,
+    description: "Rollout strategy.",
+  },
+  {
+    name: "Training",
+    type: "string",
+    jsonPath: ".status.training.state",
+    priority: 1,
+    description: "Latest training Job.",
+  },
+  {
+    name: "Message",
+    type: "string",
+    jsonPath: ".status.message",
+    priority: 1,
+    description: "The latest decision.",
+  },
+] as const;
