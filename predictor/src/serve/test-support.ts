@@ -93,3 +93,28 @@ export function testBars(count: number): Bar[] {
     };
   });
 }
+
+/**
+ * Sum of the samples of `name` in a Prometheus text exposition whose labels include `labels`;
+ * undefined when there is no such series.
+ */
+export function metricValue(
+  exposition: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  let sum: number | undefined;
+  for (const line of exposition.split("\n")) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const seriesLabels = Object.fromEntries(
+      [...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    if (Object.entries(labels).every(([k, v]) => seriesLabels[k] === v)) sum = (sum ?? 0) + Number(m[3]);
+  }
+  return sum;
+}
+
+export async function scrape(predictor: Predictor): Promise<string> {
+  return (await predictor.app.inject({ url: "/metrics" })).body;
+}
