@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Predictor } from "./app.ts";
+import { metricValue, scrape, testArtifact, testArtifactFile, testPredictor } from "./test-support.ts";
+
+/*
+ * Two real predictors on 127.0.0.1: the primary mirrors to the shadow over HTTP. The shadow's
+ * model differs in its intercept only: -0.001 instead of +0.001.
+ */
+
+const started: Predictor[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.app.close()));
+});
+
+async function startShadow(env: Record<string, string> = {}): Promise<string> {
+  const shadow = testPredictor({ MODEL_TRACK: "shadow", ...env }, { load: false });
+  const { coefficients } = testArtifact();
+  shadow.state.load(testArtifactFile({ coefficients: { ...coefficients, intercept: -0.001 } }));
+  started.push(shadow);
+  return shadow.app.listen({ port: 0, host: "127.0.0.1" });
+}
+
+function startPrimary(env: Record<string, string>): Predictor {
+  const primary = testPredictor(env);
+  started.push(primary);
+  return primary;
+}
+
+function predict(p: Predictor, features: number[]) {
+  return p.app.inject({ method: "POST", url: "/v1/predict", payload: { features } });
+}
+
+describe("shadow mirroring", () => {
+  it("mirrors single and batch predictions and compares the shadow's answers", async () => {
+    const primary = startPrimary({ SHADOW_URL: await startShadow() });
+    // The primary predicts 0.001 + 0.2 * ret_1 here, the shadow 0.002 less.
+    await predict(primary, [0.01, 0, 0.02]);
+    await predict(primary, [0, 0, 0.02]);
+    const batch = await primary.app.inject({
+      method: "POST",
+      url: "/v1/predict/batch",
+      payload: { rows: [{ features: [-0.01, 0, 0.02] }, { features: [0.001, 0, 0.02] }] },
+    });
+    expect(batch.statusCode).toBe(200);
+    await primary.state.shadow?.idle();
+    const text = await scrape(primary);
+    expect(metricValue(text, "predictor_shadow_sent_total")).toBe(3);
+    expect(metricValue(text, "predictor_shadow_compared_total")).toBe(4);
+    // 0.003 vs 0.001, -0.001 vs -0.003 agree; 0.001 vs -0.001 and 0.0012 vs -0.0008 do not.
+    expect(metricValue(text, "predictor_shadow_sign_agreements_total")).toBe(2);
+    expect(metricValue(text, "predictor_shadow_abs_diff_count")).toBe(4);
+    expect(metricValue(text, "predictor_shadow_abs_diff_bucket", { le: "0.001" })).toBe(0);
+    expect(metricValue(text, "predictor_shadow_abs_diff_bucket", { le: "0.0025" })).toBe(4);
+    expect(metricValue(text, "predictor_shadow_errors_total")).toBeUndefined();
+  });
+
+  it("does not wait for a slow shadow, and times the mirror call out", async () => {
+    const shadowUrl = await startShadow({ CHAOS_LATENCY_MS: "800" });
+    const primary = startPrimary({ SHADOW_URL: shadowUrl, SHADOW_TIMEOUT_MS: "200", SHADOW_RETRIES: "0" });
+    const res = await predict(primary, [0, 0, 0.02]);
+    expect(res.statusCode).toBe(200);
+    expect(Number(String(res.headers["server-timing"]).split("dur=")[1])).toBeLessThan(200);
+    await primary.state.shadow?.idle();
+    const text = await scrape(primary);
+    expect(metricValue(text, "predictor_shadow_errors_total", { reason: "timeout" })).toBe(1);
+    expect(metricValue(text, "predictor_shadow_compared_total")).toBe(0);
+  });
+
+  it("drops what does not fit the queue, and counts it", async () => {
+    const shadowUrl = await startShadow({ CHAOS_LATENCY_MS: "300" });
+    const primary = startPrimary({ SHADOW_URL: shadowUrl, SHADOW_QUEUE: "1", SHADOW_CONCURRENCY: "1" });
+    for (let i = 0; i < 5; i++) expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
+    await primary.state.shadow?.idle();
+    const text = await scrape(primary);
+    expect(metricValue(text, "predictor_shadow_dropped_total")).toBe(3);
+    expect(metricValue(text, "predictor_shadow_sent_total")).toBe(2);
+    expect(metricValue(text, "predictor_shadow_compared_total")).toBe(2);
+  });
+
+  it("counts a shadow that is down, retrying with backoff, and serves regardless", async () => {
+    const closed = await startShadow();
+    await started.pop()?.app.close();
+    const primary = startPrimary({ SHADOW_URL: closed, SHADOW_RETRIES: "2" });
+    expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
+    await primary.state.shadow?.idle();
+    const text = await scrape(primary);
+    expect(metricValue(text, "predictor_shadow_errors_total", { reason: "network" })).toBe(1);
+    expect(metricValue(text, "predictor_shadow_sent_total")).toBe(1);
+  });
+
+  it("counts a shadow that rejects the request (say, a model with other features)", async () => {
+    const shadow = testPredictor({ MODEL_TRACK: "shadow" }, { load: false });
+    shadow.state.load(
+      testArtifactFile({
+        features: ["ret_1", "ret_5", "vol_10"],
+        reference: {
+          ...testArtifact().reference,
+          vol_10: { edges: [1, 2, 3], proportions: [0.25, 0.25, 0.25, 0.25] },
+        },
+      }),
+    );
+    started.push(shadow);
+    const primary = startPrimary({ SHADOW_URL: await shadow.app.listen({ port: 0, host: "127.0.0.1" }) });
+    const res = await primary.app.inject({
+      method: "POST",
+      url: "/v1/predict",
+      payload: { features: { ret_1: 0, ret_5: 0, hl_range: 0.02 } },
+    });
+    expect(res.statusCode).toBe(200);
+    await primary.state.shadow?.idle();
+    expect(metricValue(await scrape(primary), "predictor_shadow_errors_total", { reason: "rejected" })).toBe(
+      1,
+    );
+  });
+});
