@@ -1,21 +1,9 @@
-/** Comparing the project's fitted model with scikit-learn's, which fits on raw features. */
+/** Comparing the project's fitted models and predictions with scikit-learn's. */
 
+/** A fit on raw (unstandardized) features, as scikit-learn reports it. */
 export interface RawFit {
   intercept: number;
   coef: number[];
-}
-
-/**
- * The artifact's model is y = intercept + sum_i w_i (x_i - mean_i) / std_i; on raw features that
- * is coef_i = w_i / std_i and intercept - sum_i w_i mean_i / std_i.
- */
-export function rawCoefficients(
-  standardized: { intercept: number; weights: readonly number[] },
-  scaler: { mean: readonly number[]; std: readonly number[] },
-): RawFit {
-  const coef = standardized.weights.map((w, i) => w / (scaler.std[i] as number));
-  const shift = coef.reduce((sum, c, i) => sum + c * (scaler.mean[i] as number), 0);
-  return { intercept: standardized.intercept - shift, coef };
 }
 
 /** |a - b| / max(|a|, |b|), 0 when both are 0. */

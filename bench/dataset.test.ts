@@ -4,14 +4,22 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { columnsFromBars } from "../predictor/src/bars.ts";
 import { parseCsvBars } from "../predictor/src/data/csv.ts";
-import { BENCH_FEATURES, featureRow, makeDataset, readMatrix, writeBarsCsv, writeMatrix } from "./dataset.ts";
+import {
+  BENCH_FEATURES,
+  benchBars,
+  featureRow,
+  makeDataset,
+  readMatrix,
+  writeBarsCsv,
+  writeMatrix,
+} from "./dataset.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "bench-dataset-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe("makeDataset", () => {
   it("gives exactly the rows asked for, every feature and target value finite", () => {
-    const data = makeDataset(500);
+    const data = makeDataset(benchBars(500));
     expect(data.features).toEqual(BENCH_FEATURES);
     expect(data.columns).toHaveLength(BENCH_FEATURES.length);
     for (const column of [...data.columns, data.target]) {
@@ -21,13 +29,13 @@ describe("makeDataset", () => {
     expect(featureRow(data, 3)).toEqual(data.columns.map((c) => c[3]));
   });
   it("is the same on every run (seeded)", () => {
-    expect(makeDataset(50).target).toEqual(makeDataset(50).target);
+    expect(makeDataset(benchBars(50)).target).toEqual(makeDataset(benchBars(50)).target);
   });
 });
 
 describe("matrix file", () => {
   it("reads back the columns and the target written", async () => {
-    const data = makeDataset(100);
+    const data = makeDataset(benchBars(100));
     const path = join(dir, "m.bin");
     await writeMatrix(path, data);
     const columns = await readMatrix(path, 100, BENCH_FEATURES.length);

@@ -24,10 +24,16 @@ export interface Dataset {
   rows: number;
 }
 
-/** Exactly `rows` complete rows: the bars' warm-up (feature windows) and tail (horizon) cut off. */
-export function makeDataset(rows: number): Dataset {
+/** Bars for exactly `rows` complete rows: the features' warm-up and the target's horizon added. */
+export function benchBars(rows: number): BarColumns {
   const warmup = lookback(BENCH_FEATURES) - 1;
-  const bars = generateBars({ seed: BENCH_SEED, bars: warmup + rows + BENCH_HORIZON, regime: "mixed" });
+  return generateBars({ seed: BENCH_SEED, bars: warmup + rows + BENCH_HORIZON, regime: "mixed" });
+}
+
+/** The complete rows of `bars`: the warm-up (feature windows) and tail (horizon) cut off. */
+export function makeDataset(bars: BarColumns): Dataset {
+  const warmup = lookback(BENCH_FEATURES) - 1;
+  const rows = bars.length - warmup - BENCH_HORIZON;
   const { columns } = computeFeatures(bars, BENCH_FEATURES);
   const target = forwardReturn(bars, BENCH_HORIZON).slice(warmup, warmup + rows);
   return {

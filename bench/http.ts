@@ -9,7 +9,7 @@
 import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import type { ModelArtifact } from "../predictor/src/artifact.ts";
+import { relativeDifference } from "./coefficients.ts";
 import { runClient, type Service } from "./processes.ts";
 import { namedRow, postJson, ROOT, withStack } from "./stacks.ts";
 import type { Figure } from "./summary.ts";
@@ -26,7 +26,7 @@ export const HTTP_SETTINGS = {
 
 export interface HttpInputs {
   artifactPath: string;
-  artifact: ModelArtifact;
+  features: readonly string[];
   /** Rows of feature values, in artifact order, to check both stacks predict the same numbers. */
   rows: number[][];
   resultsDir: string;
@@ -93,21 +93,20 @@ function predictionOf(answer: unknown, url: string): number {
 }
 
 /** Largest relative difference between the two stacks' predictions over `rows`. */
-async function maxRelativeDifference(a: Service, b: Service, features: readonly string[], rows: number[][]) {
+async function predictionDisagreement(a: Service, b: Service, features: readonly string[], rows: number[][]) {
   let worst = 0;
   for (const row of rows) {
     const body = namedRow(features, row);
     const pa = predictionOf((await postJson(`${a.url}/v1/predict`, body)).json, a.url);
     const pb = predictionOf((await postJson(`${b.url}/v1/predict`, body)).json, b.url);
-    const scale = Math.max(Math.abs(pa), Math.abs(pb));
-    if (scale > 0) worst = Math.max(worst, Math.abs(pa - pb) / scale);
+    worst = Math.max(worst, relativeDifference(pa, pb));
   }
   return worst;
 }
 
 export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   const { artifactPath, resultsDir } = inputs;
-  const { features } = inputs.artifact;
+  const { features } = inputs;
   const first = inputs.rows[0];
   if (!first) throw new Error("benchHttp: no rows to send");
   const body = JSON.stringify(namedRow(features, first));
@@ -124,7 +123,7 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       const halfRate = Math.round(peakReport.requestsPerSecond / 2);
       const atHalfReport = await measureAtRate(predictor, body, halfRate);
       const maxRel = await withStack("flask", artifactPath, resultsDir, (flask) =>
-        maxRelativeDifference(predictor, flask, features, inputs.rows),
+        predictionDisagreement(predictor, flask, features, inputs.rows),
       );
       return { peak: peakReport, atHalf: atHalfReport, agreement: maxRel };
     },

@@ -44,9 +44,12 @@ def main():
     table = pd.DataFrame({name: feature(bars, name) for name in names})
     table["target"] = np.log(bars["close"].shift(-horizon) / bars["close"])
     table = table.dropna()
-    holdout_rows = int(len(table) * holdout)
-    train = table.iloc[: len(table) - holdout_rows - horizon]
-    test = table.iloc[len(table) - holdout_rows :]
+    # The predictor's split: the last `holdout` share of the rows, after a gap of `horizon` rows
+    # so that no training target overlaps the holdout.
+    available = len(table) - horizon
+    train_rows = available - int(available * holdout)
+    train = table.iloc[:train_rows]
+    test = table.iloc[train_rows + horizon :]
     model = LinearRegression().fit(train[names].to_numpy(), train["target"].to_numpy())
     r2 = r2_score(test["target"], model.predict(test[names].to_numpy()))
     json.dump(
