@@ -118,8 +118,14 @@ export async function loadArtifact(path: string, expectedSha256?: string): Promi
   return parseArtifact(await readFile(path, "utf8"), expectedSha256);
 }
 
-/** Point prediction for one row of raw (unstandardized) feature values in artifact order. */
-export function predictRow(artifact: ModelArtifact, x: ArrayLike<number>): number {
+/**
+ * Point prediction for one row of raw (unstandardized) feature values in artifact order. The
+ * trainer scores its holdout with this same function, so served and evaluated predictions agree.
+ */
+export function predictRow(
+  artifact: Pick<ModelArtifact, "coefficients" | "scaler">,
+  x: ArrayLike<number>,
+): number {
   const { weights, intercept } = artifact.coefficients;
   const { mean, std } = artifact.scaler;
   let y = intercept;

@@ -1,0 +1,150 @@
+import type { Algorithm } from "../artifact.ts";
+import { type DataSourceSpec, validateSourceSpec } from "../data/source.ts";
+import { NON_FINITE_POLICIES, type NonFinitePolicy } from "../data/validate.ts";
+import { FeatureError, parseFeatureName } from "../features.ts";
+
+/**
+ * The training part of a TradingModel spec, as the training Job receives it. Unknown fields are
+ * errors rather than ignored, so a typo (`holdoutFration`) cannot silently fall back to a default.
+ */
+export interface TrainSpec {
+  features: string[];
+  target: { horizon: number };
+  algorithm: Algorithm;
+  training: {
+    data: DataSourceSpec;
+    holdoutFraction: number;
+    walkForward?: { folds: number };
+    nonFinite: NonFinitePolicy;
+    minRows: number;
+    intervalLevel: number;
+  };
+}
+
+export const SPEC_DEFAULTS = {
+  ridgeAlpha: 1,
+  holdoutFraction: 0.2,
+  nonFinite: "reject" as NonFinitePolicy,
+  minRows: 100,
+  intervalLevel: 0.9,
+};
+
+export class SpecError extends Error {
+  override name = "SpecError";
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join("; "));
+    this.problems = problems;
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function unknownKeys(value: Obj, known: readonly string[], field: string): string[] {
+  return Object.keys(value)
+    .filter((k) => !known.includes(k))
+    .map((k) => `${field}.${k}: unknown field (known: ${known.join(", ")})`);
+}
+
+function isInt(v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+}
+
+function checkFeatures(value: unknown, errors: string[]): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    errors.push("spec.features: must be a non-empty array of feature names");
+    return [];
+  }
+  value.forEach((name, i) => {
+    if (typeof name !== "string") errors.push(`spec.features[${i}]: must be a string`);
+    else if (value.indexOf(name) !== i) errors.push(`spec.features[${i}]: duplicate feature "${name}"`);
+    else {
+      try {
+        parseFeatureName(name);
+      } catch (err) {
+        if (!(err instanceof FeatureError)) throw err;
+        errors.push(`spec.features[${i}]: ${err.message}`);
+      }
+    }
+  });
+  return value as string[];
+}
+
+function checkAlgorithm(value: unknown, errors: string[]): Algorithm {
+  if (!isObject(value)) {
+    errors.push("spec.algorithm: must be an object like {type: 'linear'} or {type: 'ridge', alpha: 1}");
+    return { type: "linear" };
+  }
+  errors.push(...unknownKeys(value, ["type", "alpha"], "spec.algorithm"));
+  if (value.type === "linear") {
+    if (value.alpha !== undefined) errors.push("spec.algorithm.alpha: only applies to type 'ridge'");
+    return { type: "linear" };
+  }
+  if (value.type === "ridge") {
+    const alpha = value.alpha ?? SPEC_DEFAULTS.ridgeAlpha;
+    if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha < 0) {
+      errors.push("spec.algorithm.alpha: must be >= 0");
+      return { type: "ridge", alpha: SPEC_DEFAULTS.ridgeAlpha };
+    }
+    return { type: "ridge", alpha };
+  }
+  errors.push("spec.algorithm.type: must be 'linear' or 'ridge'");
+  return { type: "linear" };
+}
+
+function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] {
+  const t: Obj = isObject(value) ? value : {};
+  if (!isObject(value)) errors.push("spec.training: must be an object with at least 'data'");
+  const known = ["data", "holdoutFraction", "walkForward", "nonFinite", "minRows", "intervalLevel"];
+  errors.push(...unknownKeys(t, known, "spec.training"));
+  errors.push(...validateSourceSpec(t.data, "spec.training.data"));
+  const holdoutFraction = t.holdoutFraction ?? SPEC_DEFAULTS.holdoutFraction;
+  if (typeof holdoutFraction !== "number" || !(holdoutFraction > 0 && holdoutFraction <= 0.9)) {
+    errors.push("spec.training.holdoutFraction: must be a number in (0, 0.9]");
+  }
+  let walkForward: { folds: number } | undefined;
+  if (t.walkForward !== undefined) {
+    const wf: Obj = isObject(t.walkForward) ? t.walkForward : {};
+    errors.push(...unknownKeys(wf, ["folds"], "spec.training.walkForward"));
+    if (!isInt(wf.folds, 2, 20))
+      errors.push("spec.training.walkForward.folds: must be an integer from 2 to 20");
+    walkForward = { folds: wf.folds as number };
+  }
+  const nonFinite = t.nonFinite ?? SPEC_DEFAULTS.nonFinite;
+  if (!NON_FINITE_POLICIES.includes(nonFinite as NonFinitePolicy)) {
+    errors.push(`spec.training.nonFinite: must be one of ${NON_FINITE_POLICIES.join(", ")}`);
+  }
+  const minRows = t.minRows ?? SPEC_DEFAULTS.minRows;
+  if (!isInt(minRows, 1)) errors.push("spec.training.minRows: must be an integer >= 1");
+  const intervalLevel = t.intervalLevel ?? SPEC_DEFAULTS.intervalLevel;
+  if (typeof intervalLevel !== "number" || !(intervalLevel >= 0.5 && intervalLevel < 1)) {
+    errors.push("spec.training.intervalLevel: must be a number in [0.5, 1)");
+  }
+  return {
+    data: t.data as DataSourceSpec,
+    holdoutFraction: holdoutFraction as number,
+    ...(walkForward ? { walkForward } : {}),
+    nonFinite: nonFinite as NonFinitePolicy,
+    minRows: minRows as number,
+    intervalLevel: intervalLevel as number,
+  };
+}
+
+/** Checks a parsed spec and fills defaults; throws SpecError listing every bad field. */
+export function parseTrainSpec(value: unknown): TrainSpec {
+  if (!isObject(value)) throw new SpecError(["spec: must be a JSON object"]);
+  const errors: string[] = unknownKeys(value, ["features", "target", "algorithm", "training"], "spec");
+  const features = checkFeatures(value.features, errors);
+  const target: Obj = isObject(value.target) ? value.target : {};
+  if (!isObject(value.target)) errors.push("spec.target: must be an object like {horizon: 1}");
+  else errors.push(...unknownKeys(target, ["horizon"], "spec.target"));
+  if (!isInt(target.horizon, 1, 100_000)) errors.push("spec.target.horizon: must be an integer >= 1");
+  const algorithm = checkAlgorithm(value.algorithm, errors);
+  const training = checkTraining(value.training, errors);
+  if (errors.length > 0) throw new SpecError(errors);
+  return { features, target: { horizon: target.horizon as number }, algorithm, training };
+}

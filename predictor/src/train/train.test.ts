@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { parseArtifact, serializeArtifact } from "../artifact.ts";
+import { loadRawBars } from "../data/source.ts";
+import type { SyntheticOptions } from "../data/synthetic.ts";
+import { validateBars } from "../data/validate.ts";
+import { evaluateChampion } from "./champion.ts";
+import { predictRange } from "./linear.ts";
+import { coverage } from "./metrics.ts";
+import { parseTrainSpec } from "./spec.ts";
+import { buildDesign, type TrainingData, trainModel } from "./train.ts";
+
+const FEATURES = [
+  "ret_1",
+  "ret_5",
+  "vol_20",
+  "sma_ratio_5_20",
+  "zscore_20",
+  "volume_z_20",
+  "rsi_14",
+  "hl_range",
+];
+
+async function dataFor(synthetic: SyntheticOptions): Promise<TrainingData> {
+  const loaded = await loadRawBars({ synthetic });
+  const { columns, report } = validateBars(loaded.raw);
+  return { columns, report, sha256: loaded.sha256 };
+}
+
+function specFor(synthetic: SyntheticOptions, extra: Record<string, unknown> = {}, horizon = 1) {
+  return parseTrainSpec({
+    features: FEATURES,
+    target: { horizon },
+    algorithm: { type: "ridge", alpha: 1 },
+    training: { data: { synthetic }, ...extra },
+  });
+}
+
+describe("trainModel", () => {
+  it("gives a byte-identical artifact for the same data and spec", async () => {
+    const synthetic = { seed: 17, bars: 8000 };
+    const spec = specFor(synthetic, { walkForward: { folds: 3 } });
+    const a = serializeArtifact(trainModel(spec, await dataFor(synthetic), "0.1.0").artifact);
+    const b = serializeArtifact(trainModel(spec, await dataFor(synthetic), "0.1.0").artifact);
+    expect(a).toBe(b);
+    const parsed = parseArtifact(a).artifact;
+    expect(parsed.split.walkForward?.metrics).toHaveLength(3);
+    expect(Object.keys(parsed.reference)).toEqual([...FEATURES].sort());
+    const other = serializeArtifact(
+      trainModel(specFor({ seed: 18, bars: 8000 }), await dataFor({ seed: 18, bars: 8000 }), "0.1.0")
+        .artifact,
+    );
+    expect(other).not.toBe(a);
+  });
+
+  it("finds the synthetic signal: directional accuracy above 0.5 and positive IC on the holdout", async () => {
+    for (const [regime, horizon] of [
+      ["trending", 1],
+      ["meanReverting", 1],
+      ["mixed", 5],
+    ] as const) {
+      const synthetic = { seed: 3, bars: 30_000, regime };
+      const { artifact } = trainModel(specFor(synthetic, {}, horizon), await dataFor(synthetic), "t");
+      expect(artifact.metrics.directionalAccuracy, regime).toBeGreaterThan(0.53);
+      expect(artifact.metrics.informationCoefficient, regime).toBeGreaterThan(0.05);
+      expect(artifact.metrics.r2, regime).toBeGreaterThan(0);
+    }
+  });
+
+  it("finds no signal in drifted data where the signal is switched off", async () => {
+    const synthetic = { seed: 3, bars: 30_000, regime: "trending" as const, drift: { fromBar: 0 } };
+    const { artifact } = trainModel(specFor(synthetic), await dataFor(synthetic), "t");
+    expect(Math.abs(artifact.metrics.directionalAccuracy - 0.5)).toBeLessThan(0.02);
+  });
+
+  it("reports interval coverage near nominal, and the interval holds on fresh data", async () => {
+    const synthetic = { seed: 8, bars: 40_000, regime: "trending" as const };
+    const spec = specFor(synthetic, { intervalLevel: 0.9 });
+    const { artifact } = trainModel(spec, await dataFor(synthetic), "t");
+    expect(artifact.interval.level).toBe(0.9);
+    expect(artifact.interval.lower).toBeLessThan(0);
+    expect(artifact.interval.upper).toBeGreaterThan(0);
+    expect(Math.abs(artifact.metrics.intervalCoverage - 0.9)).toBeLessThan(0.02);
+
+    const fresh = await dataFor({ seed: 99, bars: 20_000, regime: "trending" });
+    const design = buildDesign(fresh.columns, artifact.features, 1);
+    const predicted = predictRange(artifact, design.columns, design.usable);
+    const actual = design.target.subarray(design.usable.start, design.usable.end);
+    expect(Math.abs(coverage(predicted, actual, artifact.interval) - 0.9)).toBeLessThan(0.02);
+  });
+
+  it("records the split with its leakage gap and the data lineage", async () => {
+    const synthetic = { seed: 2, bars: 5000 };
+    const data = await dataFor(synthetic);
+    const { artifact, split } = trainModel(specFor(synthetic, { holdoutFraction: 0.3 }, 7), data, "t");
+    expect(artifact.split).toMatchObject({ gapRows: 7, holdoutFraction: 0.3 });
+    expect(split.holdout.start).toBe(split.train.end + 7);
+    expect(artifact.split.trainRows + artifact.split.gapRows + artifact.split.holdoutRows).toBe(
+      5000 - 20 - 7,
+    );
+    expect(artifact.metrics.samples).toBe(artifact.split.holdoutRows);
+    expect(artifact.data).toEqual({
+      sha256: data.sha256,
+      rows: 5000,
+      droppedRows: 0,
+      firstTs: data.columns.ts[0],
+      lastTs: data.columns.ts[4999],
+    });
+  });
+});
+
+describe("evaluateChampion", () => {
+  it("scores the champion on the candidate's holdout rows with its own features", async () => {
+    const synthetic = { seed: 4, bars: 12_000 };
+    const data = await dataFor(synthetic);
+    const candidate = trainModel(specFor(synthetic), data, "t");
+    const championSpec = parseTrainSpec({
+      features: ["ret_1", "zscore_50"],
+      target: { horizon: 1 },
+      algorithm: { type: "linear" },
+      training: { data: { synthetic } },
+    });
+    const champion = trainModel(championSpec, data, "t").artifact;
+    const metrics = evaluateChampion(champion, data.columns, candidate.split.holdout, 1);
+    expect(metrics.samples).toBe(candidate.artifact.metrics.samples);
+    expect(metrics.rmse).not.toBe(candidate.artifact.metrics.rmse);
+
+    const self = evaluateChampion(candidate.artifact, data.columns, candidate.split.holdout, 1);
+    const { intervalCoverage: _c, ...own } = candidate.artifact.metrics;
+    expect(self).toMatchObject(own);
+
+    expect(() => evaluateChampion(champion, data.columns, candidate.split.holdout, 5)).toThrow(
+      "champion predicts a 1-bar horizon but spec.target.horizon is 5; champion and challenger must share the target",
+    );
+  });
+});

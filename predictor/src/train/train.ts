@@ -1,0 +1,116 @@
+import { ARTIFACT_SCHEMA_VERSION, type HoldoutMetrics, type ModelArtifact } from "../artifact.ts";
+import type { BarColumns } from "../bars.ts";
+import type { ValidationReport } from "../data/validate.ts";
+import { referenceDistribution } from "../drift.ts";
+import { computeFeatures, forwardReturn } from "../features.ts";
+import { fitLinear, fitScaler, predictRange, type RowRange } from "./linear.ts";
+import { holdoutMetrics, residualInterval, splitHalfCoverage } from "./metrics.ts";
+import type { TrainSpec } from "./spec.ts";
+import { holdoutSplit, type Split, usableRows, walkForwardSplits } from "./split.ts";
+
+/** Validated bars and where they came from. */
+export interface TrainingData {
+  columns: BarColumns;
+  sha256: string;
+  report: ValidationReport;
+}
+
+/** Features and target over all rows, computed once and shared by the fit and every evaluation. */
+export interface Design {
+  columns: Float64Array[];
+  target: Float64Array;
+  usable: RowRange;
+}
+
+export function buildDesign(bars: BarColumns, features: readonly string[], horizon: number): Design {
+  const { columns, firstValidRow } = computeFeatures(bars, features);
+  return {
+    columns,
+    target: forwardReturn(bars, horizon),
+    usable: usableRows(bars.length, firstValidRow, horizon),
+  };
+}
+
+function fitOn(
+  spec: TrainSpec,
+  design: Design,
+  rows: RowRange,
+): Pick<ModelArtifact, "coefficients" | "scaler"> {
+  const scaler = fitScaler(design.columns, spec.features, rows);
+  const alpha = spec.algorithm.type === "ridge" ? spec.algorithm.alpha : 0;
+  const coefficients = fitLinear(design.columns, spec.features, design.target, rows, scaler, alpha);
+  return { coefficients, scaler };
+}
+
+function evaluate(
+  model: Pick<ModelArtifact, "coefficients" | "scaler">,
+  design: Design,
+  split: Split,
+  level: number,
+): { metrics: HoldoutMetrics; interval: ModelArtifact["interval"] } {
+  const predicted = predictRange(model, design.columns, split.holdout);
+  const actual = design.target.subarray(split.holdout.start, split.holdout.end);
+  return {
+    metrics: holdoutMetrics(predicted, actual, splitHalfCoverage(predicted, actual, level)),
+    interval: residualInterval(predicted, actual, level),
+  };
+}
+
+/**
+ * Fits the model on the time-ordered training rows and judges it on the holdout. Pure: the same
+ * data and spec give the same artifact, to the byte once serialized.
+ */
+export function trainModel(
+  spec: TrainSpec,
+  data: TrainingData,
+  codeVersion: string,
+): { artifact: ModelArtifact; design: Design; split: Split } {
+  const { horizon } = spec.target;
+  const t = spec.training;
+  const design = buildDesign(data.columns, spec.features, horizon);
+  const split = holdoutSplit(design.usable, horizon, t.holdoutFraction, spec.features.length);
+  const model = fitOn(spec, design, split.train);
+  const { metrics, interval } = evaluate(model, design, split, t.intervalLevel);
+
+  const walkForward = t.walkForward && {
+    folds: t.walkForward.folds,
+    metrics: walkForwardSplits(design.usable, horizon, t.walkForward.folds, spec.features.length).map(
+      (fold) => evaluate(fitOn(spec, design, fold.train), design, fold, t.intervalLevel).metrics,
+    ),
+  };
+
+  const reference = Object.fromEntries(
+    spec.features.map((name, i) => [
+      name,
+      referenceDistribution((design.columns[i] as Float64Array).subarray(split.train.start, split.train.end)),
+    ]),
+  );
+  const bars = data.columns;
+  const artifact: ModelArtifact = {
+    schemaVersion: ARTIFACT_SCHEMA_VERSION,
+    features: [...spec.features],
+    target: { kind: "forwardReturn", horizon },
+    algorithm: spec.algorithm,
+    coefficients: model.coefficients,
+    scaler: model.scaler,
+    interval,
+    reference,
+    split: {
+      trainRows: split.train.end - split.train.start,
+      holdoutRows: split.holdout.end - split.holdout.start,
+      gapRows: split.gapRows,
+      holdoutFraction: t.holdoutFraction,
+      ...(walkForward ? { walkForward } : {}),
+    },
+    metrics,
+    data: {
+      sha256: data.sha256,
+      rows: bars.length,
+      droppedRows: data.report.droppedRows,
+      firstTs: bars.ts[0] as number,
+      lastTs: bars.ts[bars.length - 1] as number,
+    },
+    codeVersion,
+  };
+  return { artifact, design, split };
+}
