@@ -1,0 +1,23 @@
+#!/bin/sh
+# Container entry, run by the agent as
+#   nsenter --net=/run/netns/<pod> -- unshare --mount --uts --propagation private -- launch.sh ARGS -- argv…
+# so it starts inside the pod's network namespace and a private mount and UTS namespace. It joins
+# the container's cgroup, sets the hostname, makes the bind mounts listed in <mounts> (lines of
+# "ro|rw<TAB>source<TAB>target", parents first), changes to the working directory and execs the
+# container's argv as uid:gid. Mounts made here vanish with the namespace's last process.
+# usage: launch.sh <cgroup dir> <hostname> <mounts file> <workdir> <uid> <gid> -- argv…
+set -eu
+cgroup=$1 host=$2 mounts=$3 workdir=$4 uid=$5 gid=$6
+shift 6
+[ "$1" = "--" ] && shift
+tools=/usr/sbin:/usr/bin:/sbin:/bin
+echo $$ >"$cgroup/cgroup.procs"
+PATH=$tools hostname "$host"
+tab=$(printf '\t')
+while IFS=$tab read -r mode source target; do
+  PATH=$tools mount --bind "$source" "$target"
+  if [ "$mode" = ro ]; then PATH=$tools mount -o remount,bind,ro "$target"; fi
+done <"$mounts"
+cd "$workdir"
+if [ "$uid" = 0 ] && [ "$gid" = 0 ]; then exec "$@"; fi
+exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
