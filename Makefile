@@ -35,6 +35,9 @@ unit: deps ## Unit tests
 
 test: lint typecheck unit ## Everything CI runs
 
+bench: deps apt-deps ## Benchmarks vs Flask+sklearn, bare node:http, sklearn, pandas (bench/results/, a few minutes)
+	node bench/main.ts
+
 crds: deps ## Generate crds/*.yaml from the schema in operator/src/api/
 	node operator/scripts/generate-crds.ts
 
