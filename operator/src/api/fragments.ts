@@ -156,7 +156,15 @@ const metric = (description: string, min: number, max?: number) =>
 export const holdoutMetricsSchema = {
   type: "object",
   description: "Metrics on the time-ordered holdout the model never saw in training.",
-  required: ["samples", "r2", "rmse", "mae", "directionalAccuracy", "informationCoefficient"],
+  required: [
+    "samples",
+    "r2",
+    "rmse",
+    "mae",
+    "directionalAccuracy",
+    "informationCoefficient",
+    "intervalCoverage",
+  ],
   properties: {
     samples: {
       type: "integer",

@@ -64,7 +64,7 @@ const cases: [string, string, (tm: Editable) => void][] = [
     "spec.training.data",
     (tm) => (tm.spec.training.data.url = "https://example.com/bars.csv"),
   ],
-  ["no data source", "spec.training.data", (tm) => (tm.spec.training.data = { invalidRows: "Drop" })],
+  ["no data source", "spec.training.data", (tm) => (tm.spec.training.data = {})],
   [
     "data URL not http(s)",
     "spec.training.data.url",
@@ -85,6 +85,8 @@ const cases: [string, string, (tm: Editable) => void][] = [
     "spec.training.data.synthetic.drift.fromBar",
     (tm) => (tm.spec.training.data.synthetic.drift = { fromBar: 5000 }),
   ],
+  ["unknown non-finite policy", "spec.training.nonFinite", (tm) => (tm.spec.training.nonFinite = "Impute")],
+  ["interval level 100%", "spec.training.intervalLevel", (tm) => (tm.spec.training.intervalLevel = 1)],
   ["holdout 90%", "spec.training.holdoutFraction", (tm) => (tm.spec.training.holdoutFraction = 0.9)],
   [
     "directional accuracy above 1",

@@ -1,4 +1,6 @@
 import { REGIMES } from "../../../predictor/src/data/synthetic.ts";
+import { NON_FINITE_POLICIES } from "../../../predictor/src/data/validate.ts";
+import { SPEC_DEFAULTS } from "../../../predictor/src/train/spec.ts";
 import { FEATURE_FORMS, FEATURE_NAME_PATTERN } from "./features.ts";
 import { configMapKeyRef, resourceRequirements } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
@@ -145,13 +147,6 @@ const dataSchema = {
       "A CSV (columns ts, open, high, low, close, volume) in a ConfigMap of the model's namespace.",
       "bars.csv",
     ),
-    invalidRows: {
-      type: "string",
-      description:
-        "What training does with rows holding NaN, Inf or non-numeric values: Reject fails training naming the row and column; Drop drops them and reports the count. Omitted: Reject.",
-      enum: ["Reject", "Drop"],
-      default: "Reject",
-    },
   },
   "x-kubernetes-validations": [
     {
@@ -211,10 +206,30 @@ export const trainingSchema = {
     data: dataSchema,
     holdoutFraction: {
       type: "number",
-      description: "Share of the most recent rows held out, in time order, to judge the model. Omitted: 0.2.",
+      description: `Share of the most recent rows held out, in time order, to judge the model. Omitted: ${SPEC_DEFAULTS.holdoutFraction}.`,
       minimum: 0.05,
       maximum: 0.5,
-      default: 0.2,
+      default: SPEC_DEFAULTS.holdoutFraction,
+    },
+    nonFinite: {
+      type: "string",
+      description: `What training does with a row holding NaN or Inf: Reject fails training naming the row and column; Drop drops the row and reports the count. Omitted: ${toApiEnum(SPEC_DEFAULTS.nonFinite)}.`,
+      enum: NON_FINITE_POLICIES.map(toApiEnum),
+      default: toApiEnum(SPEC_DEFAULTS.nonFinite),
+    },
+    minRows: {
+      type: "integer",
+      description: `Fewest valid rows training accepts. Omitted: ${SPEC_DEFAULTS.minRows}.`,
+      minimum: 1,
+      maximum: 100000000,
+      default: SPEC_DEFAULTS.minRows,
+    },
+    intervalLevel: {
+      type: "number",
+      description: `Nominal coverage of the prediction intervals, from holdout residual quantiles. Omitted: ${SPEC_DEFAULTS.intervalLevel}.`,
+      minimum: 0.5,
+      maximum: 0.99,
+      default: SPEC_DEFAULTS.intervalLevel,
     },
     walkForward: {
       type: "object",

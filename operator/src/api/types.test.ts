@@ -1,9 +1,11 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
+import type { HoldoutMetrics as RuntimeHoldoutMetrics } from "../../../predictor/src/artifact.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
 import { admit } from "./local-admission.ts";
 import { modelVersionSchema } from "./modelversion.ts";
 import { tradingModelSchema } from "./tradingmodel.ts";
 import type {
+  HoldoutMetrics,
   ModelVersionSpec,
   ModelVersionStatus,
   TradingModelSpec,
@@ -42,9 +44,11 @@ const syntheticCanary: TradingModelSpecInput = {
         regime: "HighVolatility",
         drift: { fromBar: 15000, volatilityScale: 2, signalScale: 0, volumeScale: 3 },
       },
-      invalidRows: "Drop",
     },
     holdoutFraction: 0.3,
+    nonFinite: "Drop",
+    minRows: 1000,
+    intervalLevel: 0.8,
     walkForward: { folds: 3 },
     gate: {
       minR2: -0.01,
@@ -239,6 +243,10 @@ describe("API types and schema", () => {
     };
     expect(defaulted.spec.training.gate.minDirectionalAccuracy).toBe(0.5);
     expect(defaulted.spec.rollout.canary).toBeUndefined();
+  });
+
+  it("records holdout metrics exactly as the runtime reports them", () => {
+    expectTypeOf<HoldoutMetrics>().toEqualTypeOf<RuntimeHoldoutMetrics>();
   });
 
   it("refuses values the schema refuses, at compile time", () => {

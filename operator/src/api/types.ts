@@ -1,3 +1,4 @@
+import type { V1ObjectMeta, V1OwnerReference } from "@kubernetes/client-node";
 import type { FromSchema } from "./json-schema.ts";
 import type {
   modelVersionSchema,
@@ -26,7 +27,13 @@ export interface ObjectMeta {
   creationTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  ownerReferences?: V1OwnerReference[];
 }
+
+/** An object as the operator builds it, before the apiserver assigned uid and status. */
+export type Manifest<T extends { metadata: unknown }> = Omit<T, "metadata" | "status"> & {
+  metadata: V1ObjectMeta;
+};
 
 type Resource<S, Kind extends string> = Omit<FromSchema<S>, "apiVersion" | "kind" | "metadata"> & {
   apiVersion: "trading.mlops.dev/v1alpha1";

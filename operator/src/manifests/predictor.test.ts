@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import type { ModelVersion } from "../api/types.ts";
+import { storedModel } from "../testing/fixtures.ts";
+import { predictorAutoscaler, predictorDeployment, predictorService } from "./predictor.ts";
+
+const model = storedModel();
+const version = {
+  apiVersion: "trading.mlops.dev/v1alpha1",
+  kind: "ModelVersion",
+  metadata: { name: "spy-momentum-v3", namespace: "trading", uid: "u3" },
+  spec: {
+    model: "spy-momentum",
+    version: 3,
+    dataSha256: "e".repeat(64),
+    codeVersion: "0.1.0",
+    params: {
+      features: ["ret_1"],
+      target: { horizon: 1 },
+      algorithm: { type: "Linear" },
+      holdoutFraction: 0.2,
+      trainingHash: "h",
+    },
+    artifact: {
+      configMapRef: { name: "spy-momentum-artifact-v3", key: "artifact.json" },
+      sha256: "a".repeat(64),
+      sizeBytes: 3000,
+    },
+  },
+} satisfies ModelVersion;
+
+const deployment = predictorDeployment({
+  model,
+  version,
+  track: "stable",
+  image: "tradingmodel/predictor:0.1.0",
+});
+const pod = deployment.spec?.template.spec;
+const container = pod?.containers[0];
+
+describe("predictor Deployment", () => {
+  it("labels pods with model, version and track, and selects on model and track only", () => {
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject({
+      "trading.mlops.dev/model": "spy-momentum",
+      "trading.mlops.dev/version": "v3",
+      "trading.mlops.dev/track": "stable",
+    });
+    expect(deployment.spec?.selector.matchLabels).toEqual({
+      "trading.mlops.dev/model": "spy-momentum",
+      "trading.mlops.dev/track": "stable",
+    });
+  });
+
+  it("tells the predictor which artifact to load and which sha256 it must have", () => {
+    expect(container?.env).toEqual(
+      expect.arrayContaining([
+        { name: "MODEL_NAME", value: "spy-momentum" },
+        { name: "MODEL_VERSION", value: "v3" },
+        { name: "MODEL_TRACK", value: "stable" },
+        { name: "ARTIFACT_PATH", value: "/artifact/artifact.json" },
+        { name: "ARTIFACT_SHA256", value: "a".repeat(64) },
+      ]),
+    );
+    expect(container?.volumeMounts).toContainEqual({
+      name: "artifact",
+      mountPath: "/artifact",
+      readOnly: true,
+    });
+    expect(pod?.volumes?.find((v) => v.name === "artifact")?.configMap?.name).toBe(
+      "spy-momentum-artifact-v3",
+    );
+  });
+
+  it("is probed on /readyz and /healthz and drains before it stops", () => {
+    expect(container?.readinessProbe?.httpGet?.path).toBe("/readyz");
+    expect(container?.livenessProbe?.httpGet?.path).toBe("/healthz");
+    const sleep = container?.lifecycle?.preStop?.sleep?.seconds ?? 0;
+    expect(sleep).toBeGreaterThan(0);
+    expect(pod?.terminationGracePeriodSeconds).toBeGreaterThan(sleep);
+  });
+
+  it("rolls out without ever going below the desired ready pods", () => {
+    expect(deployment.spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+  });
+
+  it("runs without a service-account token, non-root, read-only, and is scraped by Prometheus", () => {
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(pod?.securityContext?.runAsNonRoot).toBe(true);
+    expect(container?.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(deployment.spec?.template.metadata?.annotations).toMatchObject({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "8080",
+    });
+  });
+
+  it("leaves the replica count to the autoscaler when autoscaling is on, and sets it otherwise", () => {
+    expect(deployment.spec?.replicas).toBeUndefined();
+    expect(predictorAutoscaler(model)?.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
+    const fixed = storedModel("mean-reversion-bluegreen.yaml");
+    expect(predictorDeployment({ model: fixed, version, track: "stable", image: "i" }).spec?.replicas).toBe(
+      2,
+    );
+    expect(predictorAutoscaler(fixed)).toBeUndefined();
+  });
+});
+
+describe("predictor Service", () => {
+  it("is named after the model and sends traffic to the stable track's http port", () => {
+    const service = predictorService(model);
+    expect(service.metadata?.name).toBe("spy-momentum");
+    expect(service.spec?.selector).toEqual({
+      "trading.mlops.dev/model": "spy-momentum",
+      "trading.mlops.dev/track": "stable",
+    });
+    expect(service.spec?.ports).toEqual([{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }]);
+  });
+});

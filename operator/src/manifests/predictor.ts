@@ -1,0 +1,179 @@
+import type { V1Deployment, V1Service, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
+import type { ModelVersion, TradingModel } from "../api/types.ts";
+import {
+  ARTIFACT_KEY,
+  LABEL_MODEL,
+  LABEL_TRACK,
+  labels,
+  predictorDeploymentName,
+  predictorServiceName,
+  type Track,
+  versionLabel,
+} from "./names.ts";
+import { ownedBy } from "./owner.ts";
+import { containerResources } from "./resources.ts";
+import { restrictedContainerSecurity, restrictedPodSecurity, tmpMount, tmpVolume } from "./security.ts";
+
+export const PREDICTOR_PORT = 8080;
+const ARTIFACT_DIR = "/artifact";
+
+/**
+ * Zero-drop shutdown: on deletion the pod is first removed from the Service's endpoints, which
+ * takes a moment to reach every client; the preStop sleep keeps it serving meanwhile. Then SIGTERM
+ * turns the predictor unready and it finishes in-flight requests. The grace period covers both.
+ */
+export const PRE_STOP_SLEEP_SECONDS = 5;
+export const TERMINATION_GRACE_PERIOD_SECONDS = 30;
+
+export interface PredictorInput {
+  model: TradingModel;
+  version: ModelVersion;
+  track: Track;
+  image: string;
+}
+
+/** Selects a model's pods of one track; the version is deliberately not in it (it changes in place). */
+export function predictorSelector(model: string, track: Track): Record<string, string> {
+  return { [LABEL_MODEL]: model, [LABEL_TRACK]: track };
+}
+
+/** A predictor Deployment serving one version of a model on one track. */
+export function predictorDeployment(input: PredictorInput): V1Deployment {
+  const { model, version, track } = input;
+  const name = model.metadata.name;
+  const number = version.spec.version;
+  const serving = model.spec.serving;
+  const podLabels = labels(name, "predictor", { version: number, track });
+  const artifact = version.spec.artifact;
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: predictorDeploymentName(name, track),
+      namespace: model.metadata.namespace,
+      labels: podLabels,
+      ownerReferences: ownedBy(model.metadata),
+    },
+    spec: {
+      // With autoscaling the HPA owns the replica count; setting it here would fight it on every apply.
+      ...(serving.autoscaling ? {} : { replicas: serving.replicas }),
+      selector: { matchLabels: predictorSelector(name, track) },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: {
+          labels: podLabels,
+          annotations: {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": String(PREDICTOR_PORT),
+            "prometheus.io/path": "/metrics",
+            "trading.mlops.dev/artifact-sha256": artifact.sha256,
+          },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: restrictedPodSecurity,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
+          containers: [
+            {
+              name: "predictor",
+              image: input.image,
+              args: ["serve"],
+              ports: [{ name: "http", containerPort: PREDICTOR_PORT, protocol: "TCP" }],
+              env: [
+                { name: "MODEL_NAME", value: name },
+                { name: "MODEL_VERSION", value: versionLabel(number) },
+                { name: "MODEL_TRACK", value: track },
+                { name: "ARTIFACT_PATH", value: `${ARTIFACT_DIR}/${ARTIFACT_KEY}` },
+                { name: "ARTIFACT_SHA256", value: artifact.sha256 },
+                { name: "PORT", value: String(PREDICTOR_PORT) },
+              ],
+              readinessProbe: {
+                httpGet: { path: "/readyz", port: "http" },
+                periodSeconds: 2,
+                failureThreshold: 2,
+                timeoutSeconds: 1,
+              },
+              livenessProbe: {
+                httpGet: { path: "/healthz", port: "http" },
+                periodSeconds: 10,
+                failureThreshold: 3,
+                timeoutSeconds: 2,
+              },
+              lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
+              resources: containerResources(serving.resources),
+              securityContext: restrictedContainerSecurity,
+              volumeMounts: [tmpMount, { name: "artifact", mountPath: ARTIFACT_DIR, readOnly: true }],
+            },
+          ],
+          volumes: [
+            tmpVolume,
+            {
+              name: "artifact",
+              configMap: {
+                name: artifact.configMapRef.name,
+                items: [{ key: artifact.configMapRef.key, path: ARTIFACT_KEY }],
+                defaultMode: 0o444,
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** The Service clients call: the stable track's pods. */
+export function predictorService(model: TradingModel): V1Service {
+  const name = model.metadata.name;
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: predictorServiceName(name),
+      namespace: model.metadata.namespace,
+      labels: labels(name, "predictor"),
+      ownerReferences: ownedBy(model.metadata),
+    },
+    spec: {
+      type: "ClusterIP",
+      selector: predictorSelector(name, "stable"),
+      ports: [{ name: "http", port: PREDICTOR_PORT, targetPort: "http", protocol: "TCP" }],
+    },
+  };
+}
+
+/** Scales the stable Deployment on CPU when the spec asks for autoscaling. */
+export function predictorAutoscaler(model: TradingModel): V2HorizontalPodAutoscaler | undefined {
+  const autoscaling = model.spec.serving.autoscaling;
+  if (!autoscaling) return undefined;
+  const name = model.metadata.name;
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: {
+      name: predictorDeploymentName(name, "stable"),
+      namespace: model.metadata.namespace,
+      labels: labels(name, "predictor"),
+      ownerReferences: ownedBy(model.metadata),
+    },
+    spec: {
+      scaleTargetRef: {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        name: predictorDeploymentName(name, "stable"),
+      },
+      minReplicas: autoscaling.minReplicas,
+      maxReplicas: autoscaling.maxReplicas,
+      metrics: [
+        {
+          type: "Resource",
+          resource: {
+            name: "cpu",
+            target: { type: "Utilization", averageUtilization: autoscaling.targetCPUUtilizationPercentage },
+          },
+        },
+      ],
+    },
+  };
+}
