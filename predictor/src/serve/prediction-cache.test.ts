@@ -1,57 +1,60 @@
 import { describe, expect, it } from "vitest";
-import { directionalHit, PredictionCache, PredictionIds } from "./prediction-cache.ts";
+import { directionalHit, PredictionCache } from "./prediction-cache.ts";
 
 describe("PredictionCache", () => {
-  it("finds a remembered prediction once", () => {
+  it("finds a remembered prediction by its id, once", () => {
     const cache = new PredictionCache(10, 1000, () => 0);
-    cache.remember("a", 0.5);
-    expect(cache.take("a")).toEqual({ status: "scored", prediction: 0.5 });
-    expect(cache.take("a")).toEqual({ status: "unknown" });
-    expect(cache.take("never")).toEqual({ status: "unknown" });
+    const id = cache.remember(0.5);
+    expect(cache.take(id)).toEqual({ status: "scored", prediction: 0.5 });
+    expect(cache.take(id)).toEqual({ status: "unknown" });
+  });
+
+  it("gives ids that never repeat, within a cache or across two (two pods)", () => {
+    const a = new PredictionCache(10, 1000);
+    const b = new PredictionCache(10, 1000);
+    const ids = new Set(Array.from({ length: 1000 }, (_, i) => [a.remember(i), b.remember(i)]).flat());
+    expect(ids.size).toBe(2000);
+  });
+
+  it("does not know another cache's ids, or made-up ones", () => {
+    const a = new PredictionCache(10, 1000);
+    const b = new PredictionCache(10, 1000);
+    const id = a.remember(1);
+    expect(b.take(id)).toEqual({ status: "unknown" });
+    const prefix = id.slice(0, id.lastIndexOf("-") + 1);
+    for (const fake of [
+      "",
+      "x",
+      `${prefix}`,
+      `${prefix}-1`,
+      `${prefix}1e3`,
+      `${prefix}0x0`,
+      `${prefix}9`,
+      `${prefix}${"9".repeat(30)}`,
+    ]) {
+      expect(a.take(fake)).toEqual({ status: "unknown" });
+    }
+    expect(a.take(id)).toEqual({ status: "scored", prediction: 1 });
   });
 
   it("keeps only the most recent `capacity` predictions", () => {
     const cache = new PredictionCache(3, 1000, () => 0);
-    for (const [i, id] of ["a", "b", "c", "d", "e"].entries()) cache.remember(id, i);
-    expect(cache.size).toBe(3);
-    expect(cache.take("a").status).toBe("unknown");
-    expect(cache.take("b").status).toBe("unknown");
-    expect(cache.take("e")).toEqual({ status: "scored", prediction: 4 });
-  });
-
-  it("does not let an evicted slot's id take a newer prediction's place", () => {
-    const cache = new PredictionCache(2, 1000, () => 0);
-    cache.remember("a", 1);
-    expect(cache.take("a").status).toBe("scored");
-    cache.remember("b", 2);
-    cache.remember("c", 3);
-    cache.remember("d", 4);
-    expect(cache.take("b").status).toBe("unknown");
-    expect(cache.take("c")).toEqual({ status: "scored", prediction: 3 });
-    expect(cache.take("d")).toEqual({ status: "scored", prediction: 4 });
+    const ids = [0, 1, 2, 3, 4].map((p) => cache.remember(p));
+    expect(cache.take(ids[0] as string).status).toBe("unknown");
+    expect(cache.take(ids[1] as string).status).toBe("unknown");
+    expect(cache.take(ids[2] as string)).toEqual({ status: "scored", prediction: 2 });
+    expect(cache.take(ids[4] as string)).toEqual({ status: "scored", prediction: 4 });
   });
 
   it("reports a prediction older than the TTL as expired", () => {
     let now = 1000;
     const cache = new PredictionCache(10, 500, () => now);
-    cache.remember("old", 1);
+    const old = cache.remember(1);
     now = 1400;
-    cache.remember("young", 2);
+    const young = cache.remember(2);
     now = 1501;
-    expect(cache.take("old")).toEqual({ status: "expired" });
-    expect(cache.take("young")).toEqual({ status: "scored", prediction: 2 });
-  });
-});
-
-describe("PredictionIds", () => {
-  it("never repeats, within a process or across two", () => {
-    const a = new PredictionIds();
-    const b = new PredictionIds();
-    const ids = new Set([
-      ...Array.from({ length: 1000 }, () => a.next()),
-      ...Array.from({ length: 1000 }, () => b.next()),
-    ]);
-    expect(ids.size).toBe(2000);
+    expect(cache.take(old)).toEqual({ status: "expired" });
+    expect(cache.take(young)).toEqual({ status: "scored", prediction: 2 });
   });
 });
 

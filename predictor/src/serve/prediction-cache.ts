@@ -1,67 +1,61 @@
 import { randomBytes } from "node:crypto";
 
-/**
- * Ids unique across pods and restarts: a random per-process prefix and a counter. Cheaper than a
- * UUID per row, which matters in a 1,000-row batch.
- */
-export class PredictionIds {
-  readonly #prefix = `${randomBytes(9).toString("base64url")}-`;
-  #next = 0;
-
-  next(): string {
-    return this.#prefix + (this.#next++).toString(36);
-  }
-}
-
 export type FeedbackMatch =
   | { status: "scored"; prediction: number }
   | { status: "unknown" }
   | { status: "expired" };
 
+const SEQUENCE = /^\d{1,15}$/;
+
 /**
- * The most recent predictions, kept for feedback: at most `capacity`, each for `ttlMs`. Held in
- * ring buffers indexed from a Map, so remembering a prediction allocates nothing but its id.
- * Predictions leave in the order they arrived (a FIFO, which is LRU here: entries are never read
- * twice, since feedback consumes its prediction so a repeated report cannot be counted twice).
+ * The most recent predictions, kept for feedback: at most `capacity`, each for `ttlMs`.
+ *
+ * A prediction's id is a random per-process prefix and a sequence number, and the sequence number
+ * picks its slot in ring buffers (sequence mod capacity). Remembering a prediction therefore
+ * writes three numbers and builds one string, and finding it parses the id: no hash map, which at
+ * a 1,000-row batch would cost more than the predictions. A slot reused by a later prediction no
+ * longer holds the id's sequence number, so the id reads as unknown (evicted). Feedback consumes
+ * its prediction, so a repeated report is not counted twice.
  */
 export class PredictionCache {
-  readonly #slots = new Map<string, number>();
-  readonly #ids: (string | undefined)[];
+  readonly #prefix = `${randomBytes(9).toString("base64url")}-`;
+  readonly #capacity: number;
+  /** Sequence number held by each slot; -1 when empty or already scored. */
+  readonly #sequences: Float64Array;
   readonly #predictions: Float64Array;
   readonly #times: Float64Array;
   readonly #ttlMs: number;
   readonly #now: () => number;
-  #head = 0;
+  #next = 0;
 
   constructor(capacity: number, ttlMs: number, now: () => number = Date.now) {
-    this.#ids = new Array<string | undefined>(capacity).fill(undefined);
+    this.#capacity = capacity;
+    this.#sequences = new Float64Array(capacity).fill(-1);
     this.#predictions = new Float64Array(capacity);
     this.#times = new Float64Array(capacity);
     this.#ttlMs = ttlMs;
     this.#now = now;
   }
 
-  get size(): number {
-    return this.#slots.size;
-  }
-
-  remember(id: string, prediction: number, now = this.#now()): void {
-    const slot = this.#head;
-    const evicted = this.#ids[slot];
-    if (evicted !== undefined) this.#slots.delete(evicted);
-    this.#ids[slot] = id;
+  /** Keeps a prediction and returns its new id. */
+  remember(prediction: number, now = this.#now()): string {
+    const sequence = this.#next++;
+    const slot = sequence % this.#capacity;
+    this.#sequences[slot] = sequence;
     this.#predictions[slot] = prediction;
     this.#times[slot] = now;
-    this.#slots.set(id, slot);
-    this.#head = slot + 1 === this.#ids.length ? 0 : slot + 1;
+    return this.#prefix + sequence;
   }
 
-  /** Looks a prediction up and forgets it. */
+  /** Looks a prediction up by id and forgets it. */
   take(id: string): FeedbackMatch {
-    const slot = this.#slots.get(id);
-    if (slot === undefined) return { status: "unknown" };
-    this.#slots.delete(id);
-    this.#ids[slot] = undefined;
+    if (!id.startsWith(this.#prefix)) return { status: "unknown" };
+    const digits = id.slice(this.#prefix.length);
+    if (!SEQUENCE.test(digits)) return { status: "unknown" };
+    const sequence = Number(digits);
+    const slot = sequence % this.#capacity;
+    if (this.#sequences[slot] !== sequence) return { status: "unknown" };
+    this.#sequences[slot] = -1;
     if (this.#now() - (this.#times[slot] as number) > this.#ttlMs) return { status: "expired" };
     return { status: "scored", prediction: this.#predictions[slot] as number };
   }

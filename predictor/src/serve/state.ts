@@ -4,7 +4,7 @@ import type { ServeConfig } from "./config.ts";
 import { DriftWindow } from "./drift-window.ts";
 import type { Metrics } from "./metrics.ts";
 import { type ServedModel, servedModel } from "./model.ts";
-import { PredictionCache, PredictionIds } from "./prediction-cache.ts";
+import { PredictionCache } from "./prediction-cache.ts";
 import type { ShadowMirror } from "./shadow.ts";
 
 /** What the routes share: the model once loaded, and the state kept across requests. */
@@ -13,7 +13,6 @@ export class ServeState {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly cache: PredictionCache;
-  readonly ids = new PredictionIds();
   readonly shadow: ShadowMirror | undefined;
   #model: ServedModel | undefined;
   #drift: DriftWindow | undefined;
