@@ -12,7 +12,10 @@ import type { BarColumns } from "../bars.ts";
  *   far above its recent mean tends to fall back;
  * - highVolatility: the trending signal, weaker, under GARCH(1,1)-style volatility clustering at
  *   about three times the base volatility;
- * - mixed: blocks of 300-1500 bars of the three regimes above, in seeded order.
+ * - mixed: blocks of 300-1500 bars of the three regimes above, in seeded order. One linear model
+ *   fits the momentum and reversion blocks with a compromise, so its accuracy is lower here: a
+ *   realistic case for champion/challenger and drift.
+ * The default regime is trending.
  */
 
 export const REGIMES = ["trending", "meanReverting", "highVolatility", "mixed"] as const;
@@ -32,6 +35,7 @@ export interface DriftInjection {
 export interface SyntheticOptions {
   seed: number;
   bars: number;
+  /** Default trending. */
   regime?: Regime;
   /** Timestamp of the first bar, epoch ms; default 2024-01-01T00:00:00Z. */
   startTs?: number;
@@ -139,8 +143,9 @@ export function generateBars(opts: SyntheticOptions): BarColumns {
     volume: new Float64Array(n),
   };
 
-  const mixed = opts.regime === undefined || opts.regime === "mixed";
-  let regime: BaseRegime = mixed ? "trending" : (opts.regime as BaseRegime);
+  const requested = opts.regime ?? "trending";
+  const mixed = requested === "mixed";
+  let regime: BaseRegime = requested === "mixed" ? "trending" : requested;
   let blockLeft = mixed ? 0 : Number.POSITIVE_INFINITY;
 
   let momentum = 0;
