@@ -151,7 +151,7 @@ export const SETTINGS: readonly Setting<keyof ServeConfig>[] = [
   setting("shadowTimeoutMs", "SHADOW_TIMEOUT_MS", integer(1, 60_000), 1000, "timeout of one mirror call"),
   setting("shadowRetries", "SHADOW_RETRIES", integer(0, 5), 1, "retries of a failed mirror call"),
   setting("shutdownDelayMs", "SHUTDOWN_DELAY_MS", integer(0, 600_000), 0, "serve on after turning unready"),
-  setting("shutdownDeadlineMs", "SHUTDOWN_DEADLINE_MS", integer(0, 600_000), 25_000, "drain deadline"),
+  setting("shutdownDeadlineMs", "SHUTDOWN_DEADLINE_MS", integer(0, 600_000), 20_000, "drain deadline"),
   setting("chaosLatencyMs", "CHAOS_LATENCY_MS", integer(0, 600_000), 0, "chaos: latency added to /v1 calls"),
   setting("chaosErrorFraction", "CHAOS_ERROR_FRACTION", fraction, 0, "chaos: share of /v1 calls failing 503"),
   setting("logLevel", "LOG_LEVEL", logLevel, "info", "pino log level"),
