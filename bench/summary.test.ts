@@ -42,6 +42,11 @@ describe("summaryRow", () => {
     ).toBe(false);
   });
 
+  it("writes small bounds in exponent form and leaves out an empty unit", () => {
+    const row = summaryRow({ name: "diff", value: 3e-13, unit: "", better: "lower", goal: { atMost: 1e-6 } });
+    expect(row).toMatchObject({ goal: "<= 1e-6", met: true });
+  });
+
   it("leaves met null for a figure without a goal, and fails a ratio goal without a usable baseline", () => {
     const measured = summaryRow({
       name: "cli",

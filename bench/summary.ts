@@ -40,9 +40,14 @@ export function ratioOf(figure: Figure): number | null {
   return Number.isFinite(ratio) ? ratio : null;
 }
 
+/** A bound as written in a spec: `2`, `0.8`, `1e-6`. */
+function boundText(x: number): string {
+  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x);
+}
+
 export function describeGoal(goal: Goal, unit: string): string {
-  if ("ratioAtLeast" in goal) return `ratio >= ${goal.ratioAtLeast}`;
-  return `<= ${goal.atMost} ${unit}`;
+  if ("ratioAtLeast" in goal) return `ratio >= ${boundText(goal.ratioAtLeast)}`;
+  return `<= ${boundText(goal.atMost)}${unit ? ` ${unit}` : ""}`;
 }
 
 export function summaryRow(figure: Figure): SummaryRow {
