@@ -1,0 +1,161 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type {
+  Condition,
+  ModelVersionSpec,
+  ModelVersionStatus,
+  Stage,
+  TradingModel,
+  TradingModelStatus,
+} from "../api/types.ts";
+import { type ConditionType, type ConditionUpdate, setCondition } from "../conditions.ts";
+import { withStage } from "../manifests/model-version.ts";
+import { modelVersionName } from "../manifests/names.ts";
+import type { Images } from "../manifests/training-job.ts";
+import type { Observed } from "./observed.ts";
+
+export interface Settings {
+  images: Images;
+  /** How long finished training Jobs (and their pods' logs) stay. */
+  trainingJobTtlSeconds: number;
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+export interface PlannedEvent {
+  type: "Normal" | "Warning";
+  /** Specific and CamelCase, e.g. CandidateRejected; never a catch-all. */
+  reason: string;
+  message: string;
+  /** The object the event is about; the TradingModel when omitted. */
+  regarding?: ObjectRef;
+}
+
+/** What one reconcile wants done. The adapter executes it in this order, then emits the events. */
+export interface Plan {
+  /** Server-side applied under the operator's field manager. */
+  apply: KubernetesObject[];
+  /** Created when absent, never updated: Jobs and ModelVersions, whose specs are immutable. */
+  create: KubernetesObject[];
+  delete: ObjectRef[];
+  /** Written through the ModelVersions' status subresource. */
+  versionStatus: { name: string; status: ModelVersionStatus }[];
+  /** Written through the TradingModel's status subresource when it differs from the observed one. */
+  status: TradingModelStatus;
+  events: PlannedEvent[];
+  requeueAfterSeconds?: number;
+}
+
+/** A version as this reconcile sees it, including changes planned earlier in the same reconcile. */
+export interface VersionView {
+  version: number;
+  spec: ModelVersionSpec;
+  status: ModelVersionStatus;
+}
+
+/**
+ * The one object a reconcile's steps share: what was observed, and the plan and status being built.
+ * Steps run in a fixed order; a later step sees what an earlier one decided (a version registered
+ * by the registry step is served by the serving step in the same reconcile).
+ */
+export interface Context {
+  observed: Observed;
+  settings: Settings;
+  model: TradingModel;
+  generation: number;
+  now: Date;
+  versions: Map<number, VersionView>;
+  conditions: Condition[];
+  status: TradingModelStatus;
+  plan: Plan;
+  /** Set by validation: training must not start while the spec is unusable. */
+  specProblems: string[];
+  /** Condition types this reconcile decided; the rest are reset when the status is built. */
+  decided: Set<ConditionType>;
+}
+
+export function newContext(observed: Observed, settings: Settings): Context {
+  const model = observed.model;
+  const versions = new Map<number, VersionView>();
+  for (const v of observed.versions) {
+    versions.set(v.spec.version, { version: v.spec.version, spec: v.spec, status: v.status ?? {} });
+  }
+  const previous = model.status ?? {};
+  return {
+    observed,
+    settings,
+    model,
+    generation: model.metadata.generation ?? 0,
+    now: observed.now,
+    versions,
+    conditions: [...(previous.conditions ?? [])],
+    status: {
+      ...(previous.metrics ? { metrics: previous.metrics } : {}),
+      ...(previous.lastTrainedGeneration === undefined
+        ? {}
+        : { lastTrainedGeneration: previous.lastTrainedGeneration }),
+      ...(previous.lastRetrainRequest === undefined
+        ? {}
+        : { lastRetrainRequest: previous.lastRetrainRequest }),
+      ...(previous.training ? { training: previous.training } : {}),
+      ...(previous.latestVersion === undefined ? {} : { latestVersion: previous.latestVersion }),
+    },
+    plan: { apply: [], create: [], delete: [], versionStatus: [], status: {}, events: [] },
+    specProblems: [],
+    decided: new Set(),
+  };
+}
+
+export function condition(
+  ctx: Context,
+  type: ConditionType,
+  status: ConditionUpdate["status"],
+  reason: string,
+  message: string,
+) {
+  ctx.conditions = setCondition(ctx.conditions, { type, status, reason, message }, ctx.generation, ctx.now);
+  ctx.decided.add(type);
+}
+
+export function event(
+  ctx: Context,
+  type: PlannedEvent["type"],
+  reason: string,
+  message: string,
+  regarding?: ObjectRef,
+) {
+  ctx.plan.events.push({ type, reason, message, ...(regarding ? { regarding } : {}) });
+}
+
+export function requeueAfter(ctx: Context, seconds: number) {
+  const current = ctx.plan.requeueAfterSeconds;
+  ctx.plan.requeueAfterSeconds = current === undefined ? seconds : Math.min(current, seconds);
+}
+
+export const versionRef = (ctx: Context, version: number): ObjectRef => ({
+  apiVersion: "trading.mlops.dev/v1alpha1",
+  kind: "ModelVersion",
+  name: modelVersionName(ctx.model.metadata.name, version),
+});
+
+/** Moves a version to a stage, records why, and plans the status write. */
+export function setStage(ctx: Context, version: number, stage: Stage, reason: string, message: string) {
+  const view = ctx.versions.get(version);
+  if (!view || view.status.stage === stage) return;
+  view.status = withStage(view.status, { stage, reason, message }, ctx.now);
+  const name = modelVersionName(ctx.model.metadata.name, version);
+  ctx.plan.versionStatus = [
+    ...ctx.plan.versionStatus.filter((s) => s.name !== name),
+    { name, status: view.status },
+  ];
+}
+
+/** The highest version in a stage. */
+export function highestIn(ctx: Context, stage: Stage): VersionView | undefined {
+  return [...ctx.versions.values()]
+    .filter((v) => v.status.stage === stage)
+    .sort((a, b) => b.version - a.version)[0];
+}

@@ -1,0 +1,108 @@
+import { type ArtifactFile, parseArtifact } from "../../../predictor/src/artifact.ts";
+import type { ModelVersionStatus } from "../api/types.ts";
+import { type Champion, evaluateGate } from "../gate.ts";
+import { modelVersion, withStage } from "../manifests/model-version.ts";
+import { artifactConfigMapName, modelVersionName } from "../manifests/names.ts";
+import { type Context, condition, event, requeueAfter, versionRef } from "./context.ts";
+import { attemptOf, championMetricsFromTrainer, jobState } from "./observed.ts";
+
+/** A finished Job's artifact ConfigMap may reach the cache a moment after the Job's status. */
+const ARTIFACT_WAIT_SECONDS = 5;
+
+function champion(
+  ctx: Context,
+  championVersion: number | undefined,
+  trainerMetrics: Champion["metrics"] | undefined,
+) {
+  if (championVersion === undefined) return undefined;
+  if (trainerMetrics) return { version: championVersion, metrics: trainerMetrics, sameHoldout: true };
+  const metrics = ctx.versions.get(championVersion)?.status.metrics;
+  return metrics ? { version: championVersion, metrics, sameHoldout: false } : undefined;
+}
+
+function readArtifact(ctx: Context, version: number): ArtifactFile | undefined {
+  const name = artifactConfigMapName(ctx.model.metadata.name, version);
+  const stored = ctx.observed.artifacts.find((a) => a.version === version);
+  if (stored?.text === undefined) {
+    condition(
+      ctx,
+      "Training",
+      "False",
+      "ArtifactPending",
+      `v${version} trained; waiting for ConfigMap ${name}`,
+    );
+    requeueAfter(ctx, ARTIFACT_WAIT_SECONDS);
+    return undefined;
+  }
+  try {
+    return parseArtifact(stored.text);
+  } catch (err) {
+    const message = `artifact of v${version} in ConfigMap ${name} is unusable: ${(err as Error).message}`;
+    condition(ctx, "Degraded", "True", "ArtifactInvalid", message);
+    event(ctx, "Warning", "ArtifactInvalid", message);
+    return undefined;
+  }
+}
+
+/**
+ * Registers the latest successfully trained version as a ModelVersion and judges it with the
+ * offline gate: Staging when it passes (the serving step rolls it out), Rejected with its numbers
+ * when it does not (the stable version keeps serving untouched).
+ */
+export function registryStep(ctx: Context): void {
+  const latest = ctx.status.training;
+  if (latest?.state !== "Succeeded" || ctx.versions.has(latest.version)) return;
+  const job = ctx.observed.jobs.find((j) => attemptOf(j)?.version === latest.version);
+  if (!job || jobState(job) !== "Succeeded") return;
+  const file = readArtifact(ctx, latest.version);
+  if (!file) return;
+  const { model } = ctx;
+  const attempt = attemptOf(job);
+  const text = ctx.observed.artifacts.find((a) => a.version === latest.version)?.text ?? "";
+  const manifest = modelVersion({
+    model,
+    version: latest.version,
+    artifact: file.artifact,
+    artifactSha256: file.sha256,
+    artifactBytes: Buffer.byteLength(text, "utf8"),
+    trainingHash: latest.trainingHash ?? "",
+    ...(attempt?.championVersion === undefined ? {} : { parentVersion: attempt.championVersion }),
+  });
+  ctx.plan.create.push(manifest);
+
+  const opponent = champion(
+    ctx,
+    attempt?.championVersion,
+    championMetricsFromTrainer(job, ctx.observed.trainingPods),
+  );
+  const verdict = evaluateGate(model.spec.training.gate, file.artifact.metrics, opponent);
+  const base: ModelVersionStatus = {
+    metrics: file.artifact.metrics,
+    gate: { passed: verdict.passed, message: verdict.message },
+    ...(opponent
+      ? { championComparison: { championVersion: opponent.version, metrics: opponent.metrics } }
+      : {}),
+  };
+  const stage = verdict.passed ? "Staging" : "Rejected";
+  const reason = verdict.passed ? "GatePassed" : "GateFailed";
+  const status = withStage(base, { stage, reason, message: verdict.message }, ctx.now);
+  ctx.versions.set(latest.version, { version: latest.version, spec: manifest.spec, status });
+  ctx.plan.versionStatus.push({ name: modelVersionName(model.metadata.name, latest.version), status });
+
+  const message = `v${latest.version} ${verdict.message}`;
+  if (verdict.passed) {
+    event(ctx, "Normal", "CandidateAccepted", message, versionRef(ctx, latest.version));
+  } else {
+    event(ctx, "Warning", "CandidateRejected", message, versionRef(ctx, latest.version));
+  }
+}
+
+/** Keeps the conditions saying why the latest version is not serving, on every later reconcile too. */
+export function rejectionStep(ctx: Context): void {
+  const latest = ctx.status.latestVersion;
+  const view = latest === undefined ? undefined : ctx.versions.get(latest);
+  if (view?.status.stage !== "Rejected") return;
+  const message = `v${view.version} rejected: ${view.status.gate?.message ?? "see its ModelVersion"}`;
+  condition(ctx, "Training", "False", "CandidateRejected", message);
+  condition(ctx, "Degraded", "True", "CandidateRejected", message);
+}

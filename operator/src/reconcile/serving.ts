@@ -1,0 +1,125 @@
+import type { ModelVersion } from "../api/types.ts";
+import { predictorDeploymentName, versionLabel } from "../manifests/names.ts";
+import { predictorAutoscaler, predictorDeployment, predictorService } from "../manifests/predictor.ts";
+import {
+  type Context,
+  condition,
+  event,
+  highestIn,
+  requeueAfter,
+  setStage,
+  type VersionView,
+  versionRef,
+} from "./context.ts";
+import { deploymentRollout, trackOf } from "./observed.ts";
+
+/** A rolling update is watched closely: pods turn ready within seconds. */
+const ROLLOUT_POLL_SECONDS = 5;
+
+const asModelVersion = (ctx: Context, view: VersionView): ModelVersion => ({
+  apiVersion: "trading.mlops.dev/v1alpha1",
+  kind: "ModelVersion",
+  metadata: { name: versionRef(ctx, view.version).name, namespace: ctx.model.metadata.namespace, uid: "" },
+  spec: view.spec,
+  status: view.status,
+});
+
+function applyServingObjects(ctx: Context, target: VersionView): void {
+  const { model, observed } = ctx;
+  ctx.plan.apply.push(
+    predictorDeployment({
+      model,
+      version: asModelVersion(ctx, target),
+      track: "stable",
+      image: ctx.settings.images.predictor,
+    }),
+    predictorService(model),
+  );
+  const autoscaler = predictorAutoscaler(model);
+  if (autoscaler) ctx.plan.apply.push(autoscaler);
+  else if (observed.autoscalerExists) {
+    ctx.plan.delete.push({
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      name: predictorDeploymentName(model.metadata.name, "stable"),
+    });
+  }
+}
+
+/**
+ * The first cut of serving, with no progressive delivery: the newest version that passed the gate
+ * replaces the stable one by the Deployment's rolling update (maxUnavailable 0), and is promoted
+ * to Production once every pod of it is available. The progressive-delivery strategies (canary,
+ * blue-green) replace this step and reuse the builders and the context.
+ */
+export function directServingStep(ctx: Context): void {
+  const stable = highestIn(ctx, "Production");
+  const staged = highestIn(ctx, "Staging");
+  const candidate = staged && (!stable || staged.version > stable.version) ? staged : undefined;
+  const target = candidate ?? stable;
+  if (!target) {
+    const latest = ctx.status.latestVersion;
+    const message =
+      latest === undefined
+        ? "no version trained yet"
+        : `no version has passed the gate yet (latest v${latest})`;
+    condition(ctx, "Ready", "False", "NoVersionServing", message);
+    condition(ctx, "Progressing", "False", "NoCandidate", message);
+    return;
+  }
+  applyServingObjects(ctx, target);
+  const deployment = ctx.observed.deployments.find((d) => trackOf(d) === "stable");
+  const rollout = deployment ? deploymentRollout(deployment) : undefined;
+  const onTarget = rollout?.version === target.version;
+  const pods = rollout ? `${rollout.available}/${rollout.desired} pods available` : "no pods yet";
+
+  if (candidate) {
+    if (rollout && onTarget && rollout.complete) {
+      const message = `v${candidate.version} rolled out: ${pods}`;
+      setStage(ctx, candidate.version, "Production", "RolledOut", message);
+      event(ctx, "Normal", "VersionPromoted", message, versionRef(ctx, candidate.version));
+      if (stable) {
+        setStage(ctx, stable.version, "Archived", "Replaced", `replaced by v${candidate.version}`);
+        event(
+          ctx,
+          "Normal",
+          "VersionArchived",
+          `v${stable.version} replaced by v${candidate.version}`,
+          versionRef(ctx, stable.version),
+        );
+      }
+      condition(ctx, "Progressing", "False", "RolloutComplete", message);
+    } else {
+      const updated =
+        rollout && onTarget
+          ? `${rollout.updated}/${rollout.desired} updated, ${pods}`
+          : "Deployment not updated yet";
+      const from = stable ? ` replacing v${stable.version}` : "";
+      condition(
+        ctx,
+        "Progressing",
+        "True",
+        "RollingOut",
+        `rolling out v${candidate.version}${from}: ${updated}`,
+      );
+      requeueAfter(ctx, ROLLOUT_POLL_SECONDS);
+    }
+  } else {
+    condition(ctx, "Progressing", "False", "RolloutComplete", `v${target.version} serves all traffic`);
+  }
+
+  if (rollout?.stalled) {
+    const message = `Deployment ${deployment?.metadata?.name} exceeded its progress deadline: ${pods}`;
+    condition(ctx, "Degraded", "True", "RolloutStalled", message);
+  }
+  const production = highestIn(ctx, "Production");
+  if (!production) {
+    condition(ctx, "Ready", "False", "NoVersionServing", `v${target.version} is not available yet: ${pods}`);
+  } else if (rollout && rollout.available > 0) {
+    condition(ctx, "Ready", "True", "Serving", `${versionLabel(production.version)} serving: ${pods}`);
+  } else {
+    const message = `${versionLabel(production.version)} has no available predictor pod (${pods})`;
+    condition(ctx, "Ready", "False", "PredictorUnavailable", message);
+    condition(ctx, "Degraded", "True", "PredictorUnavailable", message);
+  }
+}

@@ -1,0 +1,187 @@
+import { canonicalJson, sha256Hex } from "../../../predictor/src/artifact.ts";
+import { parseTrainSpec, SpecError } from "../../../predictor/src/train/spec.ts";
+import type { TradingModelSpec } from "../api/types.ts";
+import { trainingJobName } from "../manifests/names.ts";
+import { trainerRole, trainerRoleBinding, trainerServiceAccount } from "../manifests/trainer-rbac.ts";
+import { trainerSpec } from "../manifests/trainer-spec.ts";
+import { trainingJob } from "../manifests/training-job.ts";
+import { type Context, condition, event, highestIn, requeueAfter } from "./context.ts";
+import { attemptOf, jobState, type TrainingAttempt, trainerFailure } from "./observed.ts";
+
+/** While a Job runs, look again this often: Job watch events can arrive late (field notes). */
+const TRAINING_POLL_SECONDS = 15;
+
+/**
+ * Identifies what a version is trained from: exactly the document the trainer receives, plus the
+ * retrain request. A change to serving, rollout, analysis or the gate does not retrain.
+ */
+export function trainingHash(spec: TradingModelSpec): string {
+  return sha256Hex(
+    canonicalJson({ train: trainerSpec(spec), retrainRequest: spec.training.retrainRequest ?? null }),
+  );
+}
+
+/**
+ * Checks the spec with the runtime's own parser, which knows what CEL cannot (per-family feature
+ * windows, for one), so a spec the trainer would refuse never gets a Job.
+ */
+export function validateStep(ctx: Context): void {
+  try {
+    parseTrainSpec(trainerSpec(ctx.model.spec));
+  } catch (err) {
+    if (!(err instanceof SpecError)) throw err;
+    ctx.specProblems = err.problems;
+    const message = `the trainer would refuse this spec: ${err.problems.join("; ")}`;
+    condition(ctx, "Degraded", "True", "InvalidSpec", message);
+    if (ctx.model.status?.observedGeneration !== ctx.generation)
+      event(ctx, "Warning", "InvalidSpec", message);
+  }
+}
+
+function latestAttempt(ctx: Context): TrainingAttempt | undefined {
+  const attempts = new Map<number, TrainingAttempt>();
+  for (const view of ctx.versions.values()) {
+    attempts.set(view.version, { version: view.version, trainingHash: view.spec.params.trainingHash });
+  }
+  for (const job of ctx.observed.jobs) {
+    const attempt = attemptOf(job);
+    if (attempt) attempts.set(attempt.version, { ...attempts.get(attempt.version), ...attempt });
+  }
+  const latest = [...attempts.values()].sort((a, b) => b.version - a.version)[0];
+  const recorded = ctx.status.training;
+  if (recorded && (!latest || recorded.version > latest.version)) {
+    // The Job was garbage-collected (TTL) before a version was registered: its status remains.
+    return {
+      version: recorded.version,
+      ...(recorded.trainingHash ? { trainingHash: recorded.trainingHash } : {}),
+    };
+  }
+  return latest;
+}
+
+function why(ctx: Context, latest: TrainingAttempt | undefined): string {
+  if (!latest) return "first version";
+  const request = ctx.model.spec.training.retrainRequest;
+  if (request !== undefined && request !== ctx.status.lastRetrainRequest)
+    return `retrainRequest "${request}"`;
+  return `training inputs changed at generation ${ctx.generation}`;
+}
+
+function startTraining(ctx: Context, hash: string, latest: TrainingAttempt | undefined): void {
+  const { model, settings } = ctx;
+  const reason = why(ctx, latest);
+  const version = Math.max(latest?.version ?? 0, ctx.status.latestVersion ?? 0) + 1;
+  const champion = highestIn(ctx, "Production")?.version;
+  const job = trainingJob({
+    model,
+    version,
+    trainingHash: hash,
+    images: settings.images,
+    ttlSecondsAfterFinished: settings.trainingJobTtlSeconds,
+    ...(champion === undefined ? {} : { champion }),
+  });
+  ctx.plan.apply.push(trainerRole(model, version));
+  ctx.plan.create.push(job);
+  const jobName = trainingJobName(model.metadata.name, version);
+  ctx.status.training = {
+    version,
+    jobName,
+    state: "Running",
+    trainingHash: hash,
+    startTime: ctx.now.toISOString(),
+  };
+  ctx.status.latestVersion = version;
+  ctx.status.lastTrainedGeneration = ctx.generation;
+  if (model.spec.training.retrainRequest !== undefined)
+    ctx.status.lastRetrainRequest = model.spec.training.retrainRequest;
+  const championText = champion === undefined ? "" : `, champion v${champion}`;
+  const message = `training v${version} in Job ${jobName} (${reason}${championText})`;
+  condition(ctx, "Training", "True", "TrainingStarted", message);
+  event(ctx, "Normal", "TrainingStarted", message);
+  requeueAfter(ctx, TRAINING_POLL_SECONDS);
+}
+
+function followTraining(ctx: Context, attempt: TrainingAttempt): void {
+  const job = attempt.job;
+  const training = ctx.status.training;
+  const jobName = trainingJobName(ctx.model.metadata.name, attempt.version);
+  if (!job) {
+    // Finished and garbage-collected (TTL): its outcome stays in the status.
+    if (training?.version !== attempt.version) return;
+    if (training.state === "Failed") {
+      const message = `training v${attempt.version} failed: ${training.message ?? "see earlier events"}; the served version is unchanged`;
+      condition(ctx, "Training", "False", "TrainingFailed", message);
+      condition(ctx, "Degraded", "True", "TrainingFailed", message);
+    }
+    return;
+  }
+  const state = jobState(job);
+  const previous = training?.version === attempt.version ? training.state : undefined;
+  ctx.status.training = {
+    version: attempt.version,
+    jobName,
+    state,
+    ...(attempt.trainingHash ? { trainingHash: attempt.trainingHash } : {}),
+    ...(job.status?.startTime ? { startTime: new Date(job.status.startTime).toISOString() } : {}),
+    ...(job.status?.completionTime
+      ? { completionTime: new Date(job.status.completionTime).toISOString() }
+      : {}),
+  };
+  if (state === "Running") {
+    const active = job.status?.active ?? 0;
+    const failed = job.status?.failed ?? 0;
+    const retries =
+      failed > 0 ? `, ${failed} failed attempt(s) of ${ctx.model.spec.training.backoffLimit + 1}` : "";
+    condition(
+      ctx,
+      "Training",
+      "True",
+      "TrainingRunning",
+      `training v${attempt.version} in Job ${jobName}: ${active} pod(s) active${retries}`,
+    );
+    requeueAfter(ctx, TRAINING_POLL_SECONDS);
+  } else if (state === "Failed") {
+    const failure = trainerFailure(job, ctx.observed.trainingPods);
+    ctx.status.training.message = failure.message.slice(0, 4096);
+    const message = `training v${attempt.version} failed: ${failure.message}; the served version is unchanged`;
+    condition(ctx, "Training", "False", failure.reason, message);
+    condition(ctx, "Degraded", "True", failure.reason, message);
+    if (previous !== "Failed") event(ctx, "Warning", failure.reason, message);
+  } else {
+    condition(ctx, "Training", "False", "TrainingSucceeded", `v${attempt.version} trained in Job ${jobName}`);
+  }
+}
+
+/**
+ * Starts a Job when the training inputs differ from the latest attempt's (or nothing was trained
+ * yet), superseding a Job still running for older inputs; otherwise follows the latest Job. A failed
+ * attempt is not retried with unchanged inputs (the Job's backoffLimit already retried): a new
+ * spec or retrainRequest starts the next one.
+ */
+export function trainingStep(ctx: Context): void {
+  const { model } = ctx;
+  ctx.plan.apply.push(trainerServiceAccount(model), trainerRoleBinding(model));
+  const latest = latestAttempt(ctx);
+  if (latest) ctx.status.latestVersion = Math.max(ctx.status.latestVersion ?? 0, latest.version);
+  if (ctx.specProblems.length > 0) {
+    if (latest) followTraining(ctx, latest);
+    return;
+  }
+  const hash = trainingHash(model.spec);
+  if (latest && latest.trainingHash === hash) {
+    ctx.plan.apply.push(trainerRole(model, latest.version));
+    followTraining(ctx, latest);
+    return;
+  }
+  if (latest?.job && jobState(latest.job) === "Running") {
+    const name = latest.job.metadata?.name ?? "";
+    ctx.plan.delete.push({ apiVersion: "batch/v1", kind: "Job", name });
+    event(
+      ctx,
+      "Normal",
+      "TrainingSuperseded",
+      `stopped Job ${name} (v${latest.version}): the training inputs changed`,
+    );
+  }
+  startTraining(ctx, hash, latest);
+}

@@ -1,0 +1,160 @@
+import type { V1ContainerState, V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
+import { LABEL_VERSION, versionLabel } from "../manifests/names.ts";
+import type { Plan, Settings } from "../reconcile/context.ts";
+import { decide } from "../reconcile/decide.ts";
+import type { Observed } from "../reconcile/observed.ts";
+import { artifactText, metrics } from "./fixtures.ts";
+
+/**
+ * A small stand-in for the cluster around one TradingModel, for scenario tests of the decision:
+ * it keeps what the plans created, lets the test play the Job and Deployment controllers, and runs
+ * the next reconcile on the result. It is a test double for the cluster's state, not for the
+ * decision under test.
+ */
+
+export const settings: Settings = {
+  images: { predictor: "tradingmodel/predictor:0.1.0", operator: "tradingmodel/operator:0.1.0" },
+  trainingJobTtlSeconds: 3600,
+};
+
+export class World {
+  model: TradingModel;
+  jobs: V1Job[] = [];
+  pods: V1Pod[] = [];
+  versions: ModelVersion[] = [];
+  artifacts: Observed["artifacts"] = [];
+  deployments: V1Deployment[] = [];
+  autoscalerExists = false;
+  now = new Date("2026-11-24T10:00:00Z");
+  last?: Plan;
+
+  constructor(model: TradingModel) {
+    this.model = model;
+  }
+
+  /** Runs one reconcile and applies its plan the way the adapter and the apiserver would. */
+  reconcile(): Plan {
+    const plan = decide(
+      {
+        model: this.model,
+        jobs: this.jobs,
+        trainingPods: this.pods,
+        versions: this.versions,
+        artifacts: this.artifacts,
+        deployments: this.deployments,
+        autoscalerExists: this.autoscalerExists,
+        now: this.now,
+      },
+      settings,
+    );
+    for (const object of plan.create) {
+      if (object.kind === "Job") this.jobs.push(structuredClone(object) as V1Job);
+      if (object.kind === "ModelVersion")
+        this.versions.push(structuredClone(object) as unknown as ModelVersion);
+    }
+    for (const object of plan.apply) {
+      if (object.kind !== "Deployment") continue;
+      const previous = this.deployments.find((d) => d.metadata?.name === object.metadata?.name);
+      const next = structuredClone(object) as V1Deployment;
+      const changed = JSON.stringify(previous?.spec) !== JSON.stringify(next.spec);
+      next.metadata = {
+        ...next.metadata,
+        generation: (previous?.metadata?.generation ?? 0) + (changed ? 1 : 0),
+      };
+      next.status = previous?.status ?? {};
+      this.deployments = [...this.deployments.filter((d) => d !== previous), next];
+    }
+    for (const ref of plan.delete) {
+      if (ref.kind === "Job") this.jobs = this.jobs.filter((j) => j.metadata?.name !== ref.name);
+      if (ref.kind === "ModelVersion")
+        this.versions = this.versions.filter((v) => v.metadata.name !== ref.name);
+      if (ref.kind === "ConfigMap") this.artifacts = this.artifacts.filter((a) => a.name !== ref.name);
+    }
+    for (const { name, status } of plan.versionStatus) {
+      const version = this.versions.find((v) => v.metadata.name === name);
+      if (version) version.status = status;
+    }
+    this.model = { ...this.model, status: plan.status };
+    this.last = plan;
+    this.now = new Date(this.now.getTime() + 10_000);
+    return plan;
+  }
+
+  job(version: number): V1Job {
+    const job = this.jobs.find((j) => j.metadata?.labels?.[LABEL_VERSION] === versionLabel(version));
+    if (!job) throw new Error(`no Job for v${version}`);
+    return job;
+  }
+
+  /** Plays the Job controller and the publisher: the Job completes and its artifact is stored. */
+  trainingSucceeds(version: number, holdout: HoldoutMetrics = metrics(), champion?: HoldoutMetrics): void {
+    const job = this.job(version);
+    job.status = { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] };
+    const name = `${this.model.metadata.name}-artifact-v${version}`;
+    this.artifacts.push({ version, name, text: artifactText(this.model, holdout) });
+    const summary = JSON.stringify({
+      status: "ok",
+      metrics: holdout,
+      ...(champion ? { champion: { metrics: champion } } : {}),
+    });
+    this.pods.push(
+      this.pod(version, { name: "train", state: { terminated: { exitCode: 0, message: summary } } }),
+    );
+  }
+
+  /** Plays the Job controller after the trainer exited with `exitCode`, leaving `message`. */
+  trainingFails(version: number, exitCode: number, message: string): void {
+    const job = this.job(version);
+    job.status = {
+      failed: 3,
+      conditions: [
+        {
+          type: "Failed",
+          status: "True",
+          reason: "BackoffLimitExceeded",
+          message: "Job has reached the specified backoff limit",
+        },
+      ],
+    };
+    this.pods.push(this.pod(version, { name: "train", state: { terminated: { exitCode, message } } }));
+  }
+
+  trainingRuns(version: number): void {
+    this.job(version).status = { active: 1, startTime: this.now };
+  }
+
+  /** Plays the Deployment controller: the stable Deployment finished rolling out its current template. */
+  rolloutCompletes(available?: number): void {
+    for (const d of this.deployments) {
+      const replicas = d.spec?.replicas ?? 1;
+      d.status = {
+        observedGeneration: d.metadata?.generation ?? 1,
+        replicas,
+        updatedReplicas: replicas,
+        availableReplicas: available ?? replicas,
+        readyReplicas: available ?? replicas,
+      };
+    }
+  }
+
+  editSpec(edit: (spec: TradingModel["spec"]) => void): void {
+    const model = structuredClone(this.model);
+    edit(model.spec);
+    model.metadata.generation = (model.metadata.generation ?? 0) + 1;
+    this.model = model;
+  }
+
+  private pod(version: number, status: { name: string; state: V1ContainerState }): V1Pod {
+    return {
+      metadata: {
+        name: `${this.model.metadata.name}-train-v${version}-${this.pods.length}`,
+        labels: { [LABEL_VERSION]: versionLabel(version) },
+        creationTimestamp: this.now,
+      },
+      status: {
+        initContainerStatuses: [{ ...status, image: "", imageID: "", ready: false, restartCount: 0 }],
+      },
+    };
+  }
+}
