@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { SERVE_USAGE, serveCommand } from "./serve/main.ts";
 import { runTrain, TRAIN_USAGE } from "./train/command.ts";
 
 /** A subcommand: runs with the arguments after its name and resolves to the exit code. */
@@ -10,6 +11,11 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   train: { summary: "train a model from a spec and write its artifact", usage: TRAIN_USAGE, run: runTrain },
+  serve: {
+    summary: "serve a trained artifact over HTTP (the predictor pod)",
+    usage: SERVE_USAGE,
+    run: serveCommand,
+  },
 };
 
 function help(): string {

@@ -146,9 +146,12 @@ export function buildPredictor(options: PredictorOptions): Predictor {
     }
   });
 
-  // Server time as the predictor sees it (parse, validate, predict, serialize), for clients and benchmarks.
+  // Server time as the predictor sees it (parse, validate, predict, serialize), for clients and
+  // benchmarks. While draining, each answer closes its connection: a kept-alive connection would
+  // hold shutdown open until the deadline.
   app.addHook("onSend", async (_request, reply) => {
     reply.header("server-timing", `app;dur=${reply.elapsedTime.toFixed(3)}`);
+    if (state.draining) reply.header("connection", "close");
   });
 
   app.addHook("onResponse", async (request, reply) => {

@@ -11,18 +11,17 @@ export const EXIT_FAILED = 1;
 /** Bad configuration or an artifact that cannot be served. */
 export const EXIT_BAD_INPUT = 2;
 
-export function serveUsage(): string {
-  const rows = SETTINGS.map((s) => {
-    const fallback =
-      typeof s.fallback === "object" ? ` (default ${String(s.fallback.value)})` : ` (${s.fallback})`;
-    return `  ${s.env.padEnd(22)} --${flagName(s.env).padEnd(22)} ${s.help}${fallback}`;
-  });
-  return [
-    "usage: predictor serve [--flag value ...]",
-    "settings (environment variable, flag):",
-    ...rows,
-  ].join("\n");
-}
+const EXIT_GRACE_MS = 1000;
+
+/** `predictor serve --help`: every setting with its variable, flag and default. */
+export const SERVE_USAGE = [
+  "usage: predictor serve [--flag value ...]",
+  "settings (environment variable, or the flag, which wins):",
+  ...SETTINGS.map((s) => {
+    const fallback = typeof s.fallback === "object" ? `default ${String(s.fallback.value)}` : s.fallback;
+    return `  ${s.env.padEnd(22)} --${flagName(s.env).padEnd(22)} ${s.help} (${fallback})`;
+  }),
+].join("\n");
 
 /** Resolves on the first SIGTERM or SIGINT. */
 function shutdownSignal(): Promise<string> {
@@ -75,10 +74,6 @@ export async function serveCommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${serveUsage()}\n`);
-    return EXIT_OK;
-  }
   let config: ServeConfig;
   try {
     config = parseServeConfig(env, argv);
@@ -91,5 +86,9 @@ export async function serveCommand(
     level: config.logLevel,
     base: { model: config.modelName, version: config.modelVersion, track: config.modelTrack },
   });
-  return runServe(config, log);
+  const code = await runServe(config, log);
+  // Whatever still holds the event loop after shutdown (a handler stuck past the deadline, a
+  // mirror call) must not keep the pod in Terminating: exit regardless, a moment from now.
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  return code;
 }

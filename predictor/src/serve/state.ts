@@ -54,6 +54,10 @@ export class ServeState {
     return this.#drift;
   }
 
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   get ready(): boolean {
     return this.#model !== undefined && !this.#draining;
   }

@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeTestArtifact } from "./test-support.ts";
+
+/* The real `predictor serve` process, as a pod runs it, on a free port on 127.0.0.1. */
+
+const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
+
+interface Served {
+  child: ChildProcess;
+  /** Log lines so far, parsed. */
+  logs: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+function serve(env: Record<string, string>): Served {
+  const child = spawn(process.execPath, [CLI, "serve"], {
+    env: {
+      PATH: process.env.PATH,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      MODEL_NAME: "demo",
+      MODEL_VERSION: "v2",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const logs: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+    logs.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  return { child, logs, exited };
+}
+
+async function readyAddress(served: Served, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const line = served.logs.find((l) => l.msg === "model loaded; ready");
+    if (line) return line.address as string;
+    if (served.child.exitCode !== null) throw new Error(`predictor exited ${served.child.exitCode}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("predictor did not log readiness in time");
+}
+
+function predict(url: string) {
+  return fetch(`${url}/v1/predict`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ features: { ret_1: 0.01, ret_5: 0, hl_range: 0.02 } }),
+    signal: AbortSignal.timeout(10_000),
+  });
+}
+
+describe("predictor serve (process)", () => {
+  it("serves, and on SIGTERM turns unready, finishes the request in flight and exits 0", async () => {
+    const artifact = await writeTestArtifact();
+    const served = serve({
+      ARTIFACT_PATH: artifact.path,
+      ARTIFACT_SHA256: artifact.sha256,
+      MODEL_TRACK: "canary",
+      CHAOS_LATENCY_MS: "1500",
+      SHUTDOWN_DELAY_MS: "400",
+    });
+    const url = await readyAddress(served);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    const first = await predict(url);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({
+      prediction: 0.003,
+      model: "demo",
+      modelVersion: "v2",
+      track: "canary",
+    });
+
+    const inFlight = predict(url);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    served.child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    const slow = await inFlight;
+    expect(slow.status).toBe(200);
+    expect(((await slow.json()) as { prediction: number }).prediction).toBe(0.003);
+    expect(await served.exited).toBe(0);
+    for (const line of served.logs)
+      expect(line).toMatchObject({ model: "demo", version: "v2", track: "canary" });
+    expect(served.logs.map((l) => l.msg)).toContain("drained; exiting");
+  });
+
+  it("exits 1, without waiting for them, when requests in flight outlast SHUTDOWN_DEADLINE_MS", async () => {
+    const artifact = await writeTestArtifact();
+    const served = serve({
+      ARTIFACT_PATH: artifact.path,
+      CHAOS_LATENCY_MS: "600000",
+      SHUTDOWN_DEADLINE_MS: "300",
+    });
+    const url = await readyAddress(served);
+    const inFlight = predict(url).catch((err: Error) => err);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    served.child.kill("SIGTERM");
+    expect(await served.exited).toBe(1);
+    expect(await inFlight).toBeInstanceOf(Error);
+  });
+
+  it("refuses an artifact that is not the registered one: exit 2, naming both hashes", async () => {
+    const artifact = await writeTestArtifact();
+    const served = serve({ ARTIFACT_PATH: artifact.path, ARTIFACT_SHA256: "0".repeat(64) });
+    expect(await served.exited).toBe(2);
+    const failure = served.logs.find((l) => l.msg === "cannot serve the artifact");
+    expect((failure?.err as { message?: string } | undefined)?.message).toBe(
+      `artifact sha256 ${artifact.sha256} is not the expected ${"0".repeat(64)}`,
+    );
+  });
+
+  it("refuses bad settings: exit 2, naming the variable", async () => {
+    const served = serve({ ARTIFACT_PATH: "/nowhere", PORT: "http" });
+    let stderr = "";
+    served.child.stderr?.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    expect(await served.exited).toBe(2);
+    expect(stderr).toBe('predictor serve: PORT="http" is invalid: want an integer from 0 to 65535\n');
+  });
+});
