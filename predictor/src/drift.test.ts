@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { binIndex, PSI_EPSILON, psi, quantileSorted, referenceDistribution } from "./drift.ts";
+import { binIndex, EDGE_SAMPLE, PSI_EPSILON, psi, quantileSorted, referenceDistribution } from "./drift.ts";
 
 function countsFor(edges: number[], values: number[]): number[] {
   const counts = new Array<number>(edges.length + 1).fill(0);
@@ -16,6 +16,15 @@ describe("referenceDistribution", () => {
     expect(ref.edges[8]).toBeCloseTo(899.1, 10);
     expect(ref.proportions).toHaveLength(10);
     for (const p of ref.proportions) expect(p).toBeCloseTo(0.1, 10);
+  });
+
+  it("takes edges from an even sample above EDGE_SAMPLE values and counts every value", () => {
+    const n = 3 * EDGE_SAMPLE + 7;
+    const values = Float64Array.from({ length: n }, (_, i) => ((i * 7919) % n) / n);
+    const ref = referenceDistribution(values);
+    ref.edges.forEach((e, d) => expect(Math.abs(e - (d + 1) / 10)).toBeLessThan(0.002));
+    const counts = countsFor(ref.edges, Array.from(values));
+    expect(ref.proportions).toEqual(counts.map((c) => c / n));
   });
 
   it("ignores non-finite values and counts ties where binIndex puts them", () => {

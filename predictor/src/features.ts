@@ -21,7 +21,7 @@ interface FeatureFamily {
   pattern: RegExp;
   description: string;
   /** Builds the feature from the name's integer parameters; throws a message on a bad parameter. */
-  build(params: number[]): { window: number; valueAt: (c: BarColumns, t: number) => number };
+  build(params: number[]): { window: number; valueAt: (c: FeatureInput, t: number) => number };
 }
 
 export interface ParsedFeature {
@@ -30,7 +30,24 @@ export interface ParsedFeature {
   params: number[];
   /** Bars the feature reads, the current one included. */
   window: number;
-  valueAt: (c: BarColumns, t: number) => number;
+  valueAt: (c: FeatureInput, t: number) => number;
+}
+
+/**
+ * Bars plus their one-bar log returns, computed once per series instead of once per window row
+ * (vol_{n} would otherwise take n logarithms per row). Each return depends on two bars only, so a
+ * serving window yields the same values as the full training series.
+ */
+export interface FeatureInput extends BarColumns {
+  /** ln(close[t] / close[t-1]); NaN at t = 0. */
+  logReturn1: Float64Array;
+}
+
+export function featureInput(cols: BarColumns): FeatureInput {
+  const logReturn1 = new Float64Array(cols.length);
+  logReturn1[0] = Number.NaN;
+  for (let t = 1; t < cols.length; t++) logReturn1[t] = logReturn(cols, t, 1);
+  return { ...cols, logReturn1 };
 }
 
 /** Sample standard deviation (ddof 1) of xs[from..to] inclusive, two-pass for accuracy. */
@@ -84,15 +101,7 @@ export const FEATURE_FAMILIES: readonly FeatureFamily[] = [
     description: "rolling volatility: sample std of the last n one-bar log returns",
     build: ([n = 0]) => {
       checkMin("n", n, 2);
-      // Scratch buffer reused across rows: valueAt runs synchronously, one row at a time.
-      const r = new Float64Array(n);
-      return {
-        window: n + 1,
-        valueAt: (c, t) => {
-          for (let i = 0; i < n; i++) r[i] = logReturn(c, t - n + 1 + i, 1);
-          return sampleStd(r, 0, n - 1);
-        },
-      };
+      return { window: n + 1, valueAt: (c, t) => sampleStd(c.logReturn1, t - n + 1, t) };
     },
   },
   {
@@ -252,9 +261,10 @@ export function computeFeatures(
   names: readonly string[],
 ): { columns: Float64Array[]; firstValidRow: number } {
   const features = parseAll(names);
+  const input = featureInput(cols);
   const columns = features.map((f) => {
     const out = new Float64Array(cols.length).fill(Number.NaN);
-    for (let t = f.window - 1; t < cols.length; t++) out[t] = f.valueAt(cols, t);
+    for (let t = f.window - 1; t < cols.length; t++) out[t] = f.valueAt(input, t);
     return out;
   });
   const firstValidRow = features.reduce((max, f) => Math.max(max, f.window), 1) - 1;
@@ -273,10 +283,10 @@ export function featureRowFromBars(bars: readonly Bar[], names: readonly string[
       `features need a window of at least ${needed} bars (the current one included); got ${bars.length}`,
     );
   }
-  const cols = columnsFromBars(bars.slice(bars.length - needed));
+  const input = featureInput(columnsFromBars(bars.slice(bars.length - needed)));
   const t = needed - 1;
   return features.map((f) => {
-    const v = f.valueAt(cols, t);
+    const v = f.valueAt(input, t);
     if (!Number.isFinite(v)) {
       throw new FeatureError(
         `feature "${f.name}" is not finite for these bars (prices must be > 0 and finite)`,

@@ -18,7 +18,6 @@ import { BAR_FIELDS, type BarColumns } from "../bars.ts";
  */
 
 export const TIME_COLUMN_ALIASES = ["ts", "timestamp", "time", "date"] as const;
-const PRICE_FIELDS = BAR_FIELDS.filter((f) => f !== "ts");
 
 /** A cell that is not a number (or timestamp). `row` is the 1-based data row, header excluded. */
 export interface CellIssue {
@@ -70,40 +69,58 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   return LATIN1.decode(bytes.subarray(start, end));
 }
 
-/** Decimal number in bytes[start, end); NaN/±Inf for empty and NaN/Infinity texts. */
-export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number | typeof UNPARSEABLE {
+/**
+ * Where the last `scanDecimal` stopped, and whether its value is exact. Module state instead of a
+ * returned object: this runs for every cell, and an object per cell would be millions of allocations.
+ */
+let scanStop = 0;
+let scanExact = false;
+
+/**
+ * Reads [sign] digits [. digits] from `start`, stopping at the first other byte or `end`. The value
+ * is exact (scanExact) when there was a digit, at most 15 significant digits and 22 decimals:
+ * Clinger's fast path, where one correctly rounded division gives the same double as Number().
+ */
+function scanDecimal(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
   let negative = false;
   const first = bytes[i];
-  if (first === 45 || first === 43) {
+  if (i < end && (first === 45 || first === 43)) {
     negative = first === 45;
     i++;
   }
   let mantissa = 0;
   let digits = 0;
   let scale = 0;
-  let seenDigit = false;
+  const digitsFrom = i;
   for (; i < end; i++) {
     const d = (bytes[i] as number) - 48;
     if (d < 0 || d > 9) break;
     mantissa = mantissa * 10 + d;
-    seenDigit = true;
     if (mantissa !== 0) digits++;
   }
+  let seenDigit = i > digitsFrom;
   if (i < end && bytes[i] === 46) {
-    for (i++; i < end; i++) {
+    const fractionFrom = ++i;
+    for (; i < end; i++) {
       const d = (bytes[i] as number) - 48;
       if (d < 0 || d > 9) break;
       mantissa = mantissa * 10 + d;
-      seenDigit = true;
-      scale++;
       if (mantissa !== 0) digits++;
     }
+    scale = i - fractionFrom;
+    seenDigit ||= scale > 0;
   }
-  if (i === end && seenDigit && digits <= 15 && scale <= 22) {
-    const v = mantissa / (POW10[scale] as number);
-    return negative ? -v : v;
-  }
+  scanStop = i;
+  scanExact = seenDigit && digits <= 15 && scale <= 22;
+  const v = mantissa / (POW10[scale] ?? 1);
+  return negative ? -v : v;
+}
+
+/** Decimal number in bytes[start, end); NaN/±Inf for empty and NaN/Infinity texts. */
+export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number | typeof UNPARSEABLE {
+  const v = scanDecimal(bytes, start, end);
+  if (scanExact && scanStop === end) return v;
   return parseNumberText(latin1(bytes, start, end));
 }
 
@@ -118,7 +135,7 @@ function parseNumberText(raw: string): number | typeof UNPARSEABLE {
 export function parseTimestampText(raw: string): number | typeof UNPARSEABLE {
   const text = raw.trim();
   const n = parseNumberText(text);
-  if (n !== UNPARSEABLE) return Math.abs(n) < 1e11 ? n * 1000 : n;
+  if (n !== UNPARSEABLE) return Number.isFinite(n) ? epochMs(n) : n;
   const m = ISO_8601.exec(text);
   if (!m) return UNPARSEABLE;
   const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone = "Z"] = m;
@@ -143,50 +160,27 @@ export function parseTimestampText(raw: string): number | typeof UNPARSEABLE {
   return ms + fracMs - offsetMin * 60_000;
 }
 
-function growColumns(cols: BarColumns, capacity: number): BarColumns {
-  const grow = (a: Float64Array) => {
-    const b = new Float64Array(capacity);
-    b.set(a);
-    return b;
-  };
-  return {
-    length: cols.length,
-    ts: grow(cols.ts),
-    open: grow(cols.open),
-    high: grow(cols.high),
-    low: grow(cols.low),
-    close: grow(cols.close),
-    volume: grow(cols.volume),
-  };
+const TS = BAR_FIELDS.indexOf("ts");
+
+/** Epoch seconds become milliseconds (see the format notes above). */
+function epochMs(n: number): number {
+  return Math.abs(n) < 1e11 ? n * 1000 : n;
 }
 
 /** Feed chunks with `push`, then `finish` for the columns. */
 export class CsvBarParser {
-  private cols: BarColumns;
-  private capacity = 4096;
-  /** Bar field written by each CSV field index, or undefined for ignored columns. */
-  private fieldTargets: (keyof Omit<BarColumns, "length"> | undefined)[] | undefined;
+  /** One growable array per bar field, in BAR_FIELDS order. */
+  private arrays: Float64Array[] = BAR_FIELDS.map(() => new Float64Array(4096));
+  private rows = 0;
+  /** Bar field index written by each CSV field, -1 for ignored columns; undefined before the header. */
+  private fieldColumn: Int8Array | undefined;
+  /** Fields a row needs to reach the last mapped column. */
+  private neededFields = 0;
   private ignoredColumns: string[] = [];
   private missingColumns: string[] = [];
   private issues: CellIssue[] = [];
   private issueCount = 0;
   private carry: Uint8Array = new Uint8Array(0);
-  /** Per bar field: present in the header / seen in the current row. */
-  private readonly inHeader = new Uint8Array(BAR_FIELDS.length);
-  private readonly seen = new Uint8Array(BAR_FIELDS.length);
-
-  constructor() {
-    const empty = () => new Float64Array(this.capacity);
-    this.cols = {
-      length: 0,
-      ts: empty(),
-      open: empty(),
-      high: empty(),
-      low: empty(),
-      close: empty(),
-      volume: empty(),
-    };
-  }
 
   push(chunk: Uint8Array): void {
     let pos = 0;
@@ -218,20 +212,18 @@ export class CsvBarParser {
       this.carry = new Uint8Array(0);
       this.line(last, 0, last.length);
     }
-    if (this.fieldTargets === undefined) this.missingColumns = ["ts", ...PRICE_FIELDS];
-    const n = this.cols.length;
-    const cut = (a: Float64Array) => a.slice(0, n);
-    const c = this.cols;
+    if (this.fieldColumn === undefined) this.missingColumns = [...BAR_FIELDS];
+    const n = this.rows;
+    const [ts, open, high, low, close, volume] = this.arrays.map((a) => a.slice(0, n)) as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
     return {
-      columns: {
-        length: n,
-        ts: cut(c.ts),
-        open: cut(c.open),
-        high: cut(c.high),
-        low: cut(c.low),
-        close: cut(c.close),
-        volume: cut(c.volume),
-      },
+      columns: { length: n, ts, open, high, low, close, volume },
       issues: this.issues,
       issueCount: this.issueCount,
       ignoredColumns: this.ignoredColumns,
@@ -243,71 +235,76 @@ export class CsvBarParser {
     let end = endExclusive;
     if (end > start && bytes[end - 1] === CR) end--;
     if (end === start) return;
-    if (this.fieldTargets === undefined) {
+    const fieldColumn = this.fieldColumn;
+    if (fieldColumn === undefined) {
       this.header(UTF8.decode(bytes.subarray(start, end)));
       return;
     }
-    const targets = this.fieldTargets;
-    const row = this.cols.length;
-    if (row === this.capacity) {
-      this.capacity *= 2;
-      this.cols = growColumns(this.cols, this.capacity);
-    }
-    this.seen.fill(0);
+    const row = this.rows;
+    if (row === (this.arrays[0] as Float64Array).length) this.grow();
+    const arrays = this.arrays;
+    let pos = start;
     let field = 0;
-    let fieldStart = start;
-    let i = start;
-    while (i <= end) {
-      if (i < end && bytes[i] === QUOTE) {
-        const close = bytes.indexOf(QUOTE, i + 1);
-        i = close < 0 || close >= end ? end : close + 1;
-        continue;
+    for (;;) {
+      const column = field < fieldColumn.length ? (fieldColumn[field] as number) : -1;
+      let fieldEnd: number;
+      if (pos < end && bytes[pos] === QUOTE) {
+        const closing = bytes.indexOf(QUOTE, pos + 1);
+        fieldEnd = nextComma(bytes, closing < 0 || closing >= end ? end : closing + 1, end);
+        if (column >= 0) this.slowCell(bytes, pos, fieldEnd, column, row);
+      } else if (column < 0) {
+        fieldEnd = nextComma(bytes, pos, end);
+      } else {
+        const v = scanDecimal(bytes, pos, end);
+        if (scanExact && (scanStop === end || bytes[scanStop] === COMMA)) {
+          fieldEnd = scanStop;
+          (arrays[column] as Float64Array)[row] = column === TS ? epochMs(v) : v;
+        } else {
+          fieldEnd = nextComma(bytes, scanStop, end);
+          this.slowCell(bytes, pos, fieldEnd, column, row);
+        }
       }
-      if (i === end || bytes[i] === COMMA) {
-        const target = targets[field];
-        if (target !== undefined) this.cell(bytes, fieldStart, i, target, row);
-        field++;
-        fieldStart = i + 1;
-      }
-      i++;
+      field++;
+      if (fieldEnd >= end) break;
+      pos = fieldEnd + 1;
     }
-    for (let f = 0; f < BAR_FIELDS.length; f++) {
-      if (this.seen[f] === 0 && this.inHeader[f] === 1) {
-        const column = BAR_FIELDS[f] as (typeof BAR_FIELDS)[number];
-        this.cols[column][row] = Number.NaN;
-        this.issue(row, column, "(missing field)");
-      }
-    }
-    this.cols.length = row + 1;
+    if (field < this.neededFields) this.missingFields(field, row);
+    this.rows = row + 1;
   }
 
-  private cell(
-    bytes: Uint8Array,
-    startRaw: number,
-    endRaw: number,
-    target: keyof Omit<BarColumns, "length">,
-    row: number,
-  ): void {
+  private missingFields(fields: number, row: number): void {
+    const fieldColumn = this.fieldColumn as Int8Array;
+    for (let f = fields; f < fieldColumn.length; f++) {
+      const column = fieldColumn[f] as number;
+      if (column < 0) continue;
+      (this.arrays[column] as Float64Array)[row] = Number.NaN;
+      this.issue(row, BAR_FIELDS[column] as string, "(missing field)");
+    }
+  }
+
+  private grow(): void {
+    this.arrays = this.arrays.map((a) => {
+      const b = new Float64Array(a.length * 2);
+      b.set(a);
+      return b;
+    });
+  }
+
+  /** A cell off the fast path: quoted, exponent, timestamp text, NaN/Infinity, empty or invalid. */
+  private slowCell(bytes: Uint8Array, startRaw: number, endRaw: number, column: number, row: number): void {
     let start = startRaw;
     let end = endRaw;
     if (end - start >= 2 && bytes[start] === QUOTE && bytes[end - 1] === QUOTE) {
       start++;
       end--;
     }
-    this.seen[BAR_FIELDS.indexOf(target)] = 1;
-    let v: number | typeof UNPARSEABLE;
-    if (target === "ts") {
-      const n = parseNumberBytes(bytes, start, end);
-      v =
-        n === UNPARSEABLE ? parseTimestampText(latin1(bytes, start, end)) : Math.abs(n) < 1e11 ? n * 1000 : n;
-    } else {
-      v = parseNumberBytes(bytes, start, end);
-    }
+    const text = latin1(bytes, start, end);
+    const v = column === TS ? parseTimestampText(text) : parseNumberText(text);
     if (v === UNPARSEABLE) {
-      this.cols[target][row] = Number.NaN;
-      this.issue(row, target, latin1(bytes, start, end));
+      (this.arrays[column] as Float64Array)[row] = Number.NaN;
+      this.issue(row, BAR_FIELDS[column] as string, text);
     } else {
-      this.cols[target][row] = v;
+      (this.arrays[column] as Float64Array)[row] = v;
     }
   }
 
@@ -326,28 +323,25 @@ export class CsvBarParser {
         .trim()
         .toLowerCase(),
     );
-    const targets: (keyof Omit<BarColumns, "length"> | undefined)[] = names.map((name) => {
-      if ((TIME_COLUMN_ALIASES as readonly string[]).includes(name)) return "ts";
-      return (PRICE_FIELDS as readonly string[]).includes(name)
-        ? (name as (typeof PRICE_FIELDS)[number])
-        : undefined;
+    const fieldColumn = new Int8Array(names.length).fill(-1);
+    names.forEach((name, i) => {
+      const field = (TIME_COLUMN_ALIASES as readonly string[]).includes(name) ? "ts" : name;
+      const column = (BAR_FIELDS as readonly string[]).indexOf(field);
+      // A second column for the same field is ignored (and reported) rather than overwriting the first.
+      if (column >= 0 && !fieldColumn.includes(column)) fieldColumn[i] = column;
+      else this.ignoredColumns.push(name);
     });
-    this.ignoredColumns = names.filter((_, i) => targets[i] === undefined);
-    this.missingColumns = BAR_FIELDS.filter((f) => !targets.includes(f));
-    const duplicated = BAR_FIELDS.filter((f) => targets.filter((t) => t === f).length > 1);
-    // Second occurrences of a field are ignored (and reported) rather than overwriting the first.
-    for (const f of duplicated) {
-      const second = targets.indexOf(f, targets.indexOf(f) + 1);
-      for (let i = second; i >= 0; i = targets.indexOf(f, i + 1)) {
-        targets[i] = undefined;
-        this.ignoredColumns.push(names[i] as string);
-      }
-    }
-    this.fieldTargets = targets;
-    BAR_FIELDS.forEach((f, i) => {
-      this.inHeader[i] = targets.includes(f) ? 1 : 0;
-    });
+    this.missingColumns = BAR_FIELDS.filter((_, column) => !fieldColumn.includes(column));
+    this.neededFields = fieldColumn.findLastIndex((c) => c >= 0) + 1;
+    this.fieldColumn = fieldColumn;
   }
+}
+
+/** End of the field starting at `from`: the next comma, or the end of the line. */
+function nextComma(bytes: Uint8Array, from: number, end: number): number {
+  if (from >= end) return end;
+  const comma = bytes.indexOf(COMMA, from);
+  return comma < 0 || comma > end ? end : comma;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

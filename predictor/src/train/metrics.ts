@@ -26,7 +26,8 @@ export function averageRanks(values: Float64Array): Float64Array {
       if ((sorted[mid] as number) <= v) lo = mid + 1;
       else hi = mid;
     }
-    ranks[i] = (first + lo + 1) / 2;
+    const last = lo - 1;
+    ranks[i] = (first + last) / 2 + 1;
   }
   return ranks;
 }
