@@ -22,7 +22,9 @@ describe("referenceDistribution", () => {
     const n = 3 * EDGE_SAMPLE + 7;
     const values = Float64Array.from({ length: n }, (_, i) => ((i * 7919) % n) / n);
     const ref = referenceDistribution(values);
-    ref.edges.forEach((e, d) => expect(Math.abs(e - (d + 1) / 10)).toBeLessThan(0.002));
+    ref.edges.forEach((e, d) => {
+      expect(Math.abs(e - (d + 1) / 10)).toBeLessThan(0.002);
+    });
     const counts = countsFor(ref.edges, Array.from(values));
     expect(ref.proportions).toEqual(counts.map((c) => c / n));
   });
