@@ -77,9 +77,10 @@ async function measureAtRate(service: Service, body: string, rate: number): Prom
     (HTTP_SETTINGS.fixedRateS + 30) * 1000,
   );
   const report = JSON.parse(stdout) as FixedRateReport;
-  if (report.failed > 0 || report.overloaded || !report.latencyMs) {
+  // Falling behind the schedule (`overloaded`) is a result, shown by the achieved rate; errors are not.
+  if (report.failed > 0 || !report.latencyMs) {
     throw new Error(
-      `predictor at ${rate} req/s: ${report.failed} failed (${report.firstError}), overloaded=${report.overloaded}`,
+      `predictor at ${rate} req/s: ${report.failed} of ${report.sent} failed (${report.firstError})`,
     );
   }
   return report;
