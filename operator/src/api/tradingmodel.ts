@@ -125,6 +125,11 @@ export const tradingModelStatusSchema = {
       description: "The metadata.generation whose training inputs the latest version was trained from.",
       minimum: 0,
     },
+    lastScheduleTime: {
+      type: "string",
+      format: "date-time",
+      description: "When spec.training.schedule last started a training.",
+    },
     lastRetrainRequest: {
       type: "string",
       description: "The spec.training.retrainRequest value the latest training acted on.",

@@ -138,6 +138,7 @@ const status: TradingModelStatus = {
   },
   lastTrainedGeneration: 4,
   lastRetrainRequest: "r1",
+  lastScheduleTime: "2026-11-24T02:30:00Z",
   message: "v3 at 25%",
 };
 

@@ -30,7 +30,7 @@ const version = {
 
 const deployment = predictorDeployment({
   model,
-  version,
+  version: version.spec,
   track: "stable",
   image: "tradingmodel/predictor:0.1.0",
 });
@@ -99,9 +99,10 @@ describe("predictor Deployment", () => {
     expect(deployment.spec?.replicas).toBeUndefined();
     expect(predictorAutoscaler(model)?.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
     const fixed = storedModel("mean-reversion-bluegreen.yaml");
-    expect(predictorDeployment({ model: fixed, version, track: "stable", image: "i" }).spec?.replicas).toBe(
-      2,
-    );
+    expect(
+      predictorDeployment({ model: fixed, version: version.spec, track: "stable", image: "i" }).spec
+        ?.replicas,
+    ).toBe(2);
     expect(predictorAutoscaler(fixed)).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Service, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
-import type { ModelVersion, TradingModel } from "../api/types.ts";
+import type { ModelVersionSpec, TradingModel } from "../api/types.ts";
 import {
   ARTIFACT_KEY,
   LABEL_MODEL,
@@ -27,7 +27,8 @@ export const TERMINATION_GRACE_PERIOD_SECONDS = 30;
 
 export interface PredictorInput {
   model: TradingModel;
-  version: ModelVersion;
+  /** The version served: its number and artifact. */
+  version: Pick<ModelVersionSpec, "version" | "artifact">;
   track: Track;
   image: string;
 }
@@ -41,10 +42,10 @@ export function predictorSelector(model: string, track: Track): Record<string, s
 export function predictorDeployment(input: PredictorInput): V1Deployment {
   const { model, version, track } = input;
   const name = model.metadata.name;
-  const number = version.spec.version;
+  const number = version.version;
   const serving = model.spec.serving;
   const podLabels = labels(name, "predictor", { version: number, track });
-  const artifact = version.spec.artifact;
+  const artifact = version.artifact;
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",

@@ -212,6 +212,27 @@ describe("reconcile: later versions", () => {
   });
 });
 
+describe("reconcile: schedule", () => {
+  it("retrains when the schedule fires in its time zone, once, and requeues for the next firing", () => {
+    const world = new World(storedModel()); // 30 21 * * 1-5, America/New_York
+    world.reconcile();
+    world.trainingSucceeds(1);
+    world.reconcile();
+    world.rolloutCompletes();
+    const ready = world.reconcile(); // at 10:00:20Z; next firing 21:30 New York = 02:30Z
+    expect(ready.requeueAfterSeconds).toBe(16 * 3600 + 29 * 60 + 40);
+    world.now = new Date("2026-11-25T02:30:05Z");
+    const plan = world.reconcile();
+    expect(plan.create.map((o) => o.metadata?.name)).toEqual(["spy-momentum-train-v2"]);
+    expect(plan.events[0]?.message).toBe(
+      'training v2 in Job spy-momentum-train-v2 (schedule "30 21 * * 1-5" in America/New_York, champion v1)',
+    );
+    expect(plan.status.lastScheduleTime).toBe("2026-11-25T02:30:05.000Z");
+    world.trainingSucceeds(2);
+    expect(world.reconcile().create.map((o) => o.kind)).toEqual(["ModelVersion"]);
+  });
+});
+
 describe("reconcile: failures", () => {
   it("surfaces the trainer's own message once, with a reason per exit code, and keeps serving", () => {
     const world = servingV1();

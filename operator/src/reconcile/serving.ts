@@ -1,4 +1,3 @@
-import type { ModelVersion } from "../api/types.ts";
 import { predictorDeploymentName, versionLabel } from "../manifests/names.ts";
 import { predictorAutoscaler, predictorDeployment, predictorService } from "../manifests/predictor.ts";
 import {
@@ -16,20 +15,12 @@ import { deploymentRollout, trackOf } from "./observed.ts";
 /** A rolling update is watched closely: pods turn ready within seconds. */
 const ROLLOUT_POLL_SECONDS = 5;
 
-const asModelVersion = (ctx: Context, view: VersionView): ModelVersion => ({
-  apiVersion: "trading.mlops.dev/v1alpha1",
-  kind: "ModelVersion",
-  metadata: { name: versionRef(ctx, view.version).name, namespace: ctx.model.metadata.namespace, uid: "" },
-  spec: view.spec,
-  status: view.status,
-});
-
 function applyServingObjects(ctx: Context, target: VersionView): void {
   const { model, observed } = ctx;
   ctx.plan.apply.push(
     predictorDeployment({
       model,
-      version: asModelVersion(ctx, target),
+      version: target.spec,
       track: "stable",
       image: ctx.settings.images.predictor,
     }),

@@ -5,6 +5,7 @@ import { trainingJobName } from "../manifests/names.ts";
 import { trainerRole, trainerRoleBinding, trainerServiceAccount } from "../manifests/trainer-rbac.ts";
 import { trainerSpec } from "../manifests/trainer-spec.ts";
 import { trainingJob } from "../manifests/training-job.ts";
+import { nextScheduledTime, ScheduleError } from "../schedule.ts";
 import { type Context, condition, event, highestIn, requeueAfter } from "./context.ts";
 import { attemptOf, jobState, type TrainingAttempt, trainerFailure } from "./observed.ts";
 
@@ -23,19 +24,31 @@ export function trainingHash(spec: TradingModelSpec): string {
 
 /**
  * Checks the spec with the runtime's own parser, which knows what CEL cannot (per-family feature
- * windows, for one), so a spec the trainer would refuse never gets a Job.
+ * windows, for one), and the schedule with the cron library, so a spec the trainer would refuse
+ * never gets a Job.
  */
 export function validateStep(ctx: Context): void {
+  const { spec } = ctx.model;
+  const problems: string[] = [];
   try {
-    parseTrainSpec(trainerSpec(ctx.model.spec));
+    parseTrainSpec(trainerSpec(spec));
   } catch (err) {
     if (!(err instanceof SpecError)) throw err;
-    ctx.specProblems = err.problems;
-    const message = `the trainer would refuse this spec: ${err.problems.join("; ")}`;
-    condition(ctx, "Degraded", "True", "InvalidSpec", message);
-    if (ctx.model.status?.observedGeneration !== ctx.generation)
-      event(ctx, "Warning", "InvalidSpec", message);
+    problems.push(...err.problems);
   }
+  if (spec.training.schedule !== undefined) {
+    try {
+      nextScheduledTime(spec.training.schedule, spec.training.timeZone, ctx.now);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      problems.push(err.message);
+    }
+  }
+  if (problems.length === 0) return;
+  ctx.specProblems = problems;
+  const message = `spec cannot be trained: ${problems.join("; ")}`;
+  condition(ctx, "Degraded", "True", "InvalidSpec", message);
+  if (ctx.model.status?.observedGeneration !== ctx.generation) event(ctx, "Warning", "InvalidSpec", message);
 }
 
 function latestAttempt(ctx: Context): TrainingAttempt | undefined {
@@ -67,9 +80,13 @@ function why(ctx: Context, latest: TrainingAttempt | undefined): string {
   return `training inputs changed at generation ${ctx.generation}`;
 }
 
-function startTraining(ctx: Context, hash: string, latest: TrainingAttempt | undefined): void {
+function startTraining(
+  ctx: Context,
+  hash: string,
+  latest: TrainingAttempt | undefined,
+  reason: string,
+): void {
   const { model, settings } = ctx;
-  const reason = why(ctx, latest);
   const version = Math.max(latest?.version ?? 0, ctx.status.latestVersion ?? 0) + 1;
   const champion = highestIn(ctx, "Production")?.version;
   const job = trainingJob({
@@ -101,6 +118,22 @@ function startTraining(ctx: Context, hash: string, latest: TrainingAttempt | und
   requeueAfter(ctx, TRAINING_POLL_SECONDS);
 }
 
+/**
+ * Whether the schedule fired since the last scheduled (or, before the first, any) training, with
+ * no Job running; otherwise requeues for the next firing, as watches bring no event at that time.
+ */
+function scheduledTrainingDue(ctx: Context, latest: TrainingAttempt): boolean {
+  const { schedule, timeZone } = ctx.model.spec.training;
+  if (schedule === undefined) return false;
+  if (latest.job && jobState(latest.job) === "Running") return false;
+  const anchor =
+    ctx.status.lastScheduleTime ?? ctx.status.training?.startTime ?? ctx.model.metadata.creationTimestamp;
+  const next = nextScheduledTime(schedule, timeZone, anchor ? new Date(anchor) : ctx.now);
+  if (next <= ctx.now) return true;
+  requeueAfter(ctx, Math.ceil((next.getTime() - ctx.now.getTime()) / 1000));
+  return false;
+}
+
 function followTraining(ctx: Context, attempt: TrainingAttempt): void {
   const job = attempt.job;
   const training = ctx.status.training;
@@ -117,12 +150,17 @@ function followTraining(ctx: Context, attempt: TrainingAttempt): void {
   }
   const state = jobState(job);
   const previous = training?.version === attempt.version ? training.state : undefined;
+  const started = job.status?.startTime
+    ? new Date(job.status.startTime).toISOString()
+    : training?.version === attempt.version
+      ? training.startTime
+      : undefined;
   ctx.status.training = {
     version: attempt.version,
     jobName,
     state,
     ...(attempt.trainingHash ? { trainingHash: attempt.trainingHash } : {}),
-    ...(job.status?.startTime ? { startTime: new Date(job.status.startTime).toISOString() } : {}),
+    ...(started ? { startTime: started } : {}),
     ...(job.status?.completionTime
       ? { completionTime: new Date(job.status.completionTime).toISOString() }
       : {}),
@@ -169,8 +207,14 @@ export function trainingStep(ctx: Context): void {
   }
   const hash = trainingHash(model.spec);
   if (latest && latest.trainingHash === hash) {
-    ctx.plan.apply.push(trainerRole(model, latest.version));
     followTraining(ctx, latest);
+    if (!scheduledTrainingDue(ctx, latest)) {
+      ctx.plan.apply.push(trainerRole(model, latest.version));
+      return;
+    }
+    ctx.status.lastScheduleTime = ctx.now.toISOString();
+    const { schedule, timeZone } = model.spec.training;
+    startTraining(ctx, hash, latest, `schedule "${schedule}"${timeZone ? ` in ${timeZone}` : ""}`);
     return;
   }
   if (latest?.job && jobState(latest.job) === "Running") {
@@ -183,5 +227,5 @@ export function trainingStep(ctx: Context): void {
       `stopped Job ${name} (v${latest.version}): the training inputs changed`,
     );
   }
-  startTraining(ctx, hash, latest);
+  startTraining(ctx, hash, latest, why(ctx, latest));
 }
