@@ -39,7 +39,7 @@ function decodeAndPredict(
   const predictions = state.predictions(rows.length);
   const row = new Float64Array(n);
   for (let i = 0; i < rows.length; i++) {
-    decodeRow(rows[i], batch ? i : -1, model, row, 0);
+    decodeRow(rows[i], batch ? i : -1, model, row);
     const y = predictRow(model.artifact, row);
     if (!Number.isFinite(y)) {
       throw invalidField(

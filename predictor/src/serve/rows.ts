@@ -37,13 +37,12 @@ function decodeNamed(
   index: number,
   model: ServedModel,
   out: Float64Array,
-  offset: number,
 ): void {
   const names = model.features;
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const value = features[name];
-    if (typeof value === "number" && Number.isFinite(value)) out[offset + i] = value;
+    if (typeof value === "number" && Number.isFinite(value)) out[i] = value;
     else if (Object.hasOwn(features, name)) throw notFinite(featuresPath(index, name), value);
     else throw invalidField(featuresPath(index, name), `is required: the model takes ${names.join(", ")}`);
   }
@@ -55,13 +54,7 @@ function decodeNamed(
   }
 }
 
-function decodeOrdered(
-  features: unknown[],
-  index: number,
-  model: ServedModel,
-  out: Float64Array,
-  offset: number,
-): void {
+function decodeOrdered(features: unknown[], index: number, model: ServedModel, out: Float64Array): void {
   const names = model.features;
   if (features.length !== names.length) {
     throw invalidField(
@@ -71,7 +64,7 @@ function decodeOrdered(
   }
   for (let i = 0; i < names.length; i++) {
     const value = features[i];
-    if (typeof value === "number" && Number.isFinite(value)) out[offset + i] = value;
+    if (typeof value === "number" && Number.isFinite(value)) out[i] = value;
     else throw notFinite(featuresPath(index, i), value, ` (${names[i]})`);
   }
 }
@@ -111,13 +104,7 @@ function checkBars(bars: unknown[], field: string): asserts bars is Bar[] {
   }
 }
 
-function decodeBars(
-  bars: unknown[],
-  index: number,
-  model: ServedModel,
-  out: Float64Array,
-  offset: number,
-): void {
+function decodeBars(bars: unknown[], index: number, model: ServedModel, out: Float64Array): void {
   const field = fieldPath(rowPath(index), "bars");
   checkBars(bars, field);
   let values: number[];
@@ -127,20 +114,14 @@ function decodeBars(
     if (err instanceof FeatureError) throw invalidField(field, err.message);
     throw err;
   }
-  for (let i = 0; i < values.length; i++) out[offset + i] = values[i] as number;
+  for (let i = 0; i < values.length; i++) out[i] = values[i] as number;
 }
 
 /**
- * Writes the feature values of one row into out[offset, offset + features). `index` is the row's
+ * Writes the feature values of one row into out[0, features). `index` is the row's
  * place in a batch, -1 for a single prediction. Throws a RequestError naming the field.
  */
-export function decodeRow(
-  row: unknown,
-  index: number,
-  model: ServedModel,
-  out: Float64Array,
-  offset: number,
-): void {
+export function decodeRow(row: unknown, index: number, model: ServedModel, out: Float64Array): void {
   if (!isRecord(row)) {
     throw invalidField(
       rowPath(index) || "body",
@@ -160,14 +141,14 @@ export function decodeRow(
   if (keys !== 1)
     throw invalidField(rowPath(index) || "body", `must have exactly one of "features" or "bars"`);
   const { features, bars } = row;
-  if (Array.isArray(features)) decodeOrdered(features, index, model, out, offset);
-  else if (isRecord(features)) decodeNamed(features, index, model, out, offset);
+  if (Array.isArray(features)) decodeOrdered(features, index, model, out);
+  else if (isRecord(features)) decodeNamed(features, index, model, out);
   else if (features !== undefined) {
     throw invalidField(
       featuresPath(index),
       `must be an object by name or an array in order, got ${describe(features)}`,
     );
-  } else if (Array.isArray(bars)) decodeBars(bars, index, model, out, offset);
+  } else if (Array.isArray(bars)) decodeBars(bars, index, model, out);
   else {
     throw invalidField(
       fieldPath(rowPath(index), "bars"),

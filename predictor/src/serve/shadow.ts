@@ -12,7 +12,6 @@ export interface ShadowOptions {
   metrics: Metrics;
   log: Logger;
   fetch?: typeof fetch;
-  retryPolicy?: Partial<RetryPolicy>;
 }
 
 interface MirrorJob {
@@ -65,7 +64,7 @@ export class ShadowMirror {
   constructor(options: ShadowOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? fetch;
-    this.#policy = { retries: options.retries, baseDelayMs: 25, maxDelayMs: 500, ...options.retryPolicy };
+    this.#policy = { retries: options.retries, baseDelayMs: 25, maxDelayMs: 500 };
   }
 
   /** Queues a copy of a served request; never throws and never waits. */
