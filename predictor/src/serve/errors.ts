@@ -57,7 +57,7 @@ export function fieldPath(parent: string, key: string | number): string {
 }
 
 /** A short description of a value for an error message; never echoes a large input back. */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of ${value.length}`;
   switch (typeof value) {

@@ -1,6 +1,6 @@
 import { BAR_FIELDS, type Bar } from "../bars.ts";
 import { FeatureError, featureRowFromBars } from "../features.ts";
-import { describe, fieldPath, invalidField } from "./errors.ts";
+import { describeValue, fieldPath, invalidField } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
 
 /*
@@ -29,7 +29,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function notFinite(field: string, value: unknown, what = ""): Error {
-  return invalidField(field, `must be a finite number${what}, got ${describe(value)}`);
+  return invalidField(field, `must be a finite number${what}, got ${describeValue(value)}`);
 }
 
 function decodeNamed(
@@ -76,7 +76,7 @@ function checkBars(bars: unknown[], field: string): asserts bars is Bar[] {
     if (!isRecord(bar)) {
       throw invalidField(
         fieldPath(field, i),
-        `must be an object {${BAR_FIELDS.join(", ")}}, got ${describe(bar)}`,
+        `must be an object {${BAR_FIELDS.join(", ")}}, got ${describeValue(bar)}`,
       );
     }
     for (const key of BAR_FIELDS) {
@@ -125,7 +125,7 @@ export function decodeRow(row: unknown, index: number, model: ServedModel, out: 
   if (!isRecord(row)) {
     throw invalidField(
       rowPath(index) || "body",
-      `must be an object with "features" or "bars", got ${describe(row)}`,
+      `must be an object with "features" or "bars", got ${describeValue(row)}`,
     );
   }
   let keys = 0;
@@ -146,13 +146,13 @@ export function decodeRow(row: unknown, index: number, model: ServedModel, out: 
   else if (features !== undefined) {
     throw invalidField(
       featuresPath(index),
-      `must be an object by name or an array in order, got ${describe(features)}`,
+      `must be an object by name or an array in order, got ${describeValue(features)}`,
     );
   } else if (Array.isArray(bars)) decodeBars(bars, index, model, out);
   else {
     throw invalidField(
       fieldPath(rowPath(index), "bars"),
-      `must be an array of bars, oldest first, got ${describe(bars)}`,
+      `must be an array of bars, oldest first, got ${describeValue(bars)}`,
     );
   }
 }
