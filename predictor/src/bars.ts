@@ -24,17 +24,22 @@ export interface BarColumns {
 
 export const BAR_FIELDS = ["ts", "open", "high", "low", "close", "volume"] as const;
 
+/** Zero-filled columns for `length` bars. */
+export function emptyColumns(length: number): BarColumns {
+  return {
+    length,
+    ts: new Float64Array(length),
+    open: new Float64Array(length),
+    high: new Float64Array(length),
+    low: new Float64Array(length),
+    close: new Float64Array(length),
+    volume: new Float64Array(length),
+  };
+}
+
 export function columnsFromBars(bars: readonly Bar[]): BarColumns {
   const n = bars.length;
-  const cols: BarColumns = {
-    length: n,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const cols = emptyColumns(n);
   for (let i = 0; i < n; i++) {
     const b = bars[i] as Bar;
     cols.ts[i] = b.ts;

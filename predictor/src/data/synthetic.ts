@@ -1,4 +1,4 @@
-import type { BarColumns } from "../bars.ts";
+import { type BarColumns, emptyColumns } from "../bars.ts";
 
 /**
  * Seeded synthetic market: OHLCV bars whose one-bar log returns carry a known, weak predictable
@@ -133,15 +133,7 @@ export function generateBars(opts: SyntheticOptions): BarColumns {
   const startTs = opts.startTs ?? DEFAULT_START_TS;
   const barMs = opts.barMs ?? 60_000;
   const drift = opts.drift;
-  const cols: BarColumns = {
-    length: n,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const cols = emptyColumns(n);
 
   const requested = opts.regime ?? "trending";
   const mixed = requested === "mixed";
