@@ -43,6 +43,12 @@ export function servedModel(file: ArtifactFile): ServedModel {
     }
     seen.add(name);
   }
+  let bars: number;
+  try {
+    bars = lookback(a.features);
+  } catch (err) {
+    throw new ArtifactError(`artifact field features: ${(err as Error).message}`);
+  }
   const n = a.features.length;
   finite(a.coefficients?.intercept, "coefficients.intercept");
   finiteArray(a.coefficients?.weights, n, "coefficients.weights");
@@ -67,12 +73,6 @@ export function servedModel(file: ArtifactFile): ServedModel {
         throw new ArtifactError(`artifact field ${field}.edges must be ascending (at index ${i})`);
       }
     });
-  }
-  let bars: number;
-  try {
-    bars = lookback(a.features);
-  } catch (err) {
-    throw new ArtifactError(`artifact field features: ${(err as Error).message}`);
   }
   return { artifact: a, sha256: file.sha256, features: a.features, lookback: bars };
 }
