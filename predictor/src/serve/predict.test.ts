@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { featureRowFromBars } from "../features.ts";
+import { predictRow } from "../artifact.ts";
+import type { Bar } from "../bars.ts";
+import { generateBars } from "../data/synthetic.ts";
+import { computeFeatures, featureRowFromBars } from "../features.ts";
 import type { Predictor } from "./app.ts";
-import { TEST_FEATURES, testBars, testPredictor } from "./test-support.ts";
+import { TEST_FEATURES, testArtifact, testBars, testPredictor } from "./test-support.ts";
 
 /** The test model written out: 0.001 + 0.002 z(ret_1) - 0.001 z(ret_5) + 0.0005 z(hl_range). */
 function expected([ret1 = Number.NaN, ret5 = Number.NaN, hl = Number.NaN]: number[]): number {
@@ -83,6 +86,38 @@ describe("POST /v1/predict/batch", () => {
     expect(predictions[2]).toBeCloseTo(expected(featureRowFromBars(bars, TEST_FEATURES)), 15);
     expect(new Set(body.results.map((r: { predictionId: string }) => r.predictionId)).size).toBe(3);
     expect(body.results[0].interval.upper).toBeCloseTo(predictions[0] + 0.012, 15);
+  });
+
+  it("predicts from bar windows exactly what the model gives on the training features of those bars", async () => {
+    predictor = testPredictor();
+    const cols = generateBars({ seed: 7, bars: 300 });
+    const { columns, firstValidRow } = computeFeatures(cols, TEST_FEATURES);
+    const window = 6;
+    const ts = [firstValidRow, 50, 123, 250, 299];
+    const rows = ts.map((t) => ({
+      bars: Array.from({ length: window }, (_, k): Bar => {
+        const i = t - window + 1 + k;
+        const at = (c: Float64Array) => c[i] as number;
+        return {
+          ts: at(cols.ts),
+          open: at(cols.open),
+          high: at(cols.high),
+          low: at(cols.low),
+          close: at(cols.close),
+          volume: at(cols.volume),
+        };
+      }),
+    }));
+    const res = await post("/v1/predict/batch", { rows });
+    expect(res.statusCode).toBe(200);
+    const served = res.json().results.map((r: { prediction: number }) => r.prediction);
+    const trained = ts.map((t) =>
+      predictRow(
+        testArtifact(),
+        columns.map((c) => c[t] as number),
+      ),
+    );
+    expect(served).toEqual(trained);
   });
 
   it("refuses more rows than BATCH_LIMIT, naming rows", async () => {
