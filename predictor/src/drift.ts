@@ -59,12 +59,43 @@ export function referenceDistribution(values: ArrayLike<number>): ReferenceDistr
   sample.sort();
   const edges = new Float64Array(9);
   for (let d = 1; d < 10; d++) edges[d - 1] = quantileSorted(sample, d / 10);
-  const counts = new Float64Array(edges.length + 1);
-  for (let i = 0; i < n; i++) {
-    const bin = binIndex(edges, finite[i] as number);
+  const counts = countDeciles(edges, finite.subarray(0, n));
+  return { edges: Array.from(edges), proportions: Array.from(counts, (c) => c / n) };
+}
+
+/**
+ * Bin counts by binIndex's rule (bin = number of edges <= v), for exactly 9 edges. Summing the
+ * nine comparisons has no data-dependent branch; on a million values it is several times faster
+ * than a binary search, whose branches mispredict on every value.
+ */
+function countDeciles(edges: Float64Array, values: Float64Array): Float64Array {
+  const [e0, e1, e2, e3, e4, e5, e6, e7, e8] = edges as unknown as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const counts = new Float64Array(10);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    const bin =
+      +(v >= e0) +
+      +(v >= e1) +
+      +(v >= e2) +
+      +(v >= e3) +
+      +(v >= e4) +
+      +(v >= e5) +
+      +(v >= e6) +
+      +(v >= e7) +
+      +(v >= e8);
     counts[bin] = (counts[bin] as number) + 1;
   }
-  return { edges: Array.from(edges), proportions: Array.from(counts, (c) => c / n) };
+  return counts;
 }
 
 /**
