@@ -107,7 +107,10 @@ describe("predictor train", () => {
   });
 
   it("reads a CSV file with ISO timestamps and hashes its bytes", async () => {
-    const csv = csvOf(3000, 8);
+    const csv = csvOf(3000, 8)
+      .split("\n")
+      .map((line, i) => (i === 0 ? `${line},venue` : line && `${line},XNAS`))
+      .join("\n");
     const path = join(dir, "bars.csv");
     writeFileSync(path, csv);
     const run = await cli([
@@ -121,6 +124,7 @@ describe("predictor train", () => {
     const summary = JSON.parse(run.stdout);
     expect(summary.dataSha256).toBe(createHash("sha256").update(csv).digest("hex"));
     expect(summary.rows).toBe(3000);
+    expect(summary.ignoredColumns).toEqual(["venue"]);
   });
 
   it("exits 2 naming the field for an invalid spec, and writes the termination log", async () => {

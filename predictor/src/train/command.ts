@@ -110,13 +110,15 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 function classify(err: unknown, source: string): CommandError {
   if (err instanceof CommandError) return err;
   if (err instanceof DataSourceError) return new CommandError(EXIT.unavailable, err.message);
-  if (err instanceof DataValidationError)
+  if (err instanceof DataValidationError) {
     return new CommandError(EXIT.invalid, `data (${source}): ${err.message}`);
+  }
   if (err instanceof SpecError || err instanceof FeatureError || err instanceof ArtifactError) {
     return new CommandError(EXIT.invalid, err.message);
   }
-  if (err instanceof TrainError)
+  if (err instanceof TrainError) {
     return new CommandError(EXIT.invalid, `training on ${source}: ${err.message}`);
+  }
   return new CommandError(EXIT.internal, `internal error: ${(err as Error).stack ?? String(err)}`);
 }
 
@@ -176,6 +178,7 @@ export async function runTrain(argv: string[], io: CommandIo = defaultIo): Promi
         rows: report.rows,
         droppedRows: report.droppedRows,
         droppedReasons: report.reasons,
+        ignoredColumns: report.ignoredColumns,
         split: artifact.split,
         metrics: artifact.metrics,
         interval: artifact.interval,
