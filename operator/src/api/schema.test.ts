@@ -148,7 +148,10 @@ describe("ModelVersion admission (local)", () => {
 
   it("rejects a name that does not match spec.model and spec.version", () => {
     const renamed = { ...version, metadata: { name: "spy-v4", namespace: "default" } };
-    expect(admit(modelVersionSchema, renamed).errors.map((e) => e.field)).toEqual(["metadata.name"]);
+    // The apiserver allows no fieldPath into metadata: the error is the object's, its message names the field.
+    expect(admit(modelVersionSchema, renamed).errors).toEqual([
+      { field: "", message: "Invalid value: metadata.name must be <spec.model>-v<spec.version>" },
+    ]);
   });
 
   it("rejects any change to the spec, and allows an unchanged one", () => {

@@ -151,17 +151,20 @@ export const tradingModelSchema = {
   properties: {
     apiVersion: { type: "string", description: "trading.mlops.dev/v1alpha1." },
     kind: { type: "string", description: "TradingModel." },
-    metadata: { type: "object" },
+    metadata: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          description: `A DNS-1035 label of at most ${MAX_MODEL_NAME_LENGTH} characters: the names of the model's objects append to it.`,
+          maxLength: MAX_MODEL_NAME_LENGTH,
+          pattern: "^[a-z]([-a-z0-9]*[a-z0-9])?$",
+        },
+      },
+    },
     spec: tradingModelSpecSchema,
     status: tradingModelStatusSchema,
   },
-  "x-kubernetes-validations": [
-    {
-      rule: `self.metadata.name.size() <= ${MAX_MODEL_NAME_LENGTH} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
-      message: `metadata.name must be a DNS-1035 label of at most ${MAX_MODEL_NAME_LENGTH} characters (lower case letters, digits, '-', starting with a letter)`,
-      fieldPath: ".metadata.name",
-    },
-  ],
 } as const satisfies JSONSchemaProps;
 
 export const tradingModelPrinterColumns = [
