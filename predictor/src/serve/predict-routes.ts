@@ -58,8 +58,9 @@ function record(state: ServeState, model: ServedModel, count: number, prediction
   const values = state.values(0);
   const drift = state.drift;
   const ids = new Array<string>(count);
+  const now = state.cache.now();
   for (let i = 0; i < count; i++) {
-    ids[i] = state.cache.remember(predictions[i] as number);
+    ids[i] = state.cache.remember(predictions[i] as number, now);
     drift?.add(values, i * model.features.length);
   }
   state.metrics.predictions.inc(count);

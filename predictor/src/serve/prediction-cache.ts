@@ -37,7 +37,12 @@ export class PredictionCache {
     this.#now = now;
   }
 
-  /** Keeps a prediction and returns its new id. */
+  /** The cache's clock, read once per batch rather than once per row. */
+  now(): number {
+    return this.#now();
+  }
+
+  /** Keeps a prediction made at `now` and returns its new id. */
   remember(prediction: number, now = this.#now()): string {
     const sequence = this.#next++;
     const slot = sequence % this.#capacity;
