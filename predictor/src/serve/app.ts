@@ -18,6 +18,8 @@ import { predictRoutes } from "./predict-routes.ts";
 import { ShadowMirror } from "./shadow.ts";
 import { ServeState } from "./state.ts";
 
+const REQUEST_TIMEOUT_MS = 30_000;
+
 export interface PredictorOptions {
   config: ServeConfig;
   log: Logger;
@@ -98,6 +100,8 @@ export function buildPredictor(options: PredictorOptions): Predictor {
     // A log line per request would cost more than the prediction; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
+    // A client has this long to send its whole request; a slow sender cannot hold a connection.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     ajv: {
       customOptions: { coerceTypes: false, removeAdditional: false, strictNumbers: true, allErrors: false },
