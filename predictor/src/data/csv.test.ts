@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CsvBarParser, parseCsvBars, parseNumberBytes, parseTimestampText } from "./csv.ts";
 
@@ -22,6 +23,21 @@ describe("parseNumberBytes", () => {
     ]) {
       expect(num(s)).toBe(Number(s));
     }
+  });
+
+  it("equals Number() for any finite double, in shortest, fixed and exponent notation", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer({ min: 0, max: 12 }),
+        (x, digits) => {
+          for (const text of [String(x), x.toFixed(digits), x.toExponential(digits)]) {
+            expect(num(text)).toBe(Number(text));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it("reads empty and NaN/Infinity texts as non-finite and flags anything else", () => {

@@ -186,6 +186,14 @@ describe("predictor train", () => {
     }
   });
 
+  it("exits 1 when the artifact cannot be written", async () => {
+    const out = join(dir, "not-a-dir.json", "model.json");
+    writeFileSync(join(dir, "not-a-dir.json"), "");
+    const run = await cli(["train", "--spec", spec({ synthetic: { seed: 1, bars: 2000 } }), "--out", out]);
+    expect(run.code).toBe(1);
+    expect(run.terminationLog).toMatch(new RegExp(`^--out ${out}: cannot write the artifact: EEXIST`));
+  });
+
   it("exits 2 with usage for bad arguments and 0 for --help", async () => {
     const missing = await cli(["train", "--spec", "{}"]);
     expect(missing.code).toBe(2);

@@ -166,7 +166,14 @@ export async function runTrain(argv: string[], io: CommandIo = defaultIo): Promi
     const championMetrics =
       champion && evaluateChampion(champion.artifact, columns, trained.split.holdout, spec.target.horizon);
     const text = serializeArtifact(trained.artifact);
-    await writeAtomically(args.out, text);
+    try {
+      await writeAtomically(args.out, text);
+    } catch (err) {
+      throw new CommandError(
+        EXIT.internal,
+        `--out ${args.out}: cannot write the artifact: ${(err as Error).message}`,
+      );
+    }
     const { sha256 } = parseArtifact(text);
     const { artifact } = trained;
     io.stdout(

@@ -64,7 +64,7 @@ export function trainModel(
   spec: TrainSpec,
   data: TrainingData,
   codeVersion: string,
-): { artifact: ModelArtifact; design: Design; split: Split } {
+): { artifact: ModelArtifact; split: Split } {
   const { horizon } = spec.target;
   const t = spec.training;
   const design = buildDesign(data.columns, spec.features, horizon);
@@ -112,5 +112,5 @@ export function trainModel(
     },
     codeVersion,
   };
-  return { artifact, design, split };
+  return { artifact, split };
 }
