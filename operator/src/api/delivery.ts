@@ -124,14 +124,7 @@ export const rolloutSchema = {
         "A first phase in which the new version gets a mirrored copy of live requests and serves none.",
       required: ["duration"],
       properties: {
-        duration: duration("How long the shadow phase lasts, 10s..24h.", {
-          "x-kubernetes-validations": [
-            {
-              rule: "duration(self) >= duration('10s') && duration(self) <= duration('24h')",
-              message: "shadow.duration must be within 10s..24h",
-            },
-          ],
-        }),
+        duration: duration("How long the shadow phase lasts.", { min: "10s", max: "24h" }, {}),
       },
     },
     traffic: {
@@ -186,15 +179,11 @@ export const analysisSchema = {
   description: "Live checks of a new version against Prometheus while it rolls out; a breach rolls it back.",
   default: {},
   properties: {
-    interval: duration("Time between two measurements, 1s..1h. Omitted: 30s.", {
-      default: "30s",
-      "x-kubernetes-validations": [
-        {
-          rule: "duration(self) >= duration('1s') && duration(self) <= duration('1h')",
-          message: "interval must be within 1s..1h",
-        },
-      ],
-    }),
+    interval: duration(
+      "Time between two measurements. Omitted: 30s.",
+      { min: "1s", max: "1h" },
+      { default: "30s" },
+    ),
     minSamples: {
       type: "integer",
       description: "Predictions with feedback a measurement needs to count. Omitted: 100.",

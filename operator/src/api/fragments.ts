@@ -15,12 +15,27 @@ export const OBJECT_NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([
 /** A ConfigMap key: alphanumerics, '-', '_' or '.'. */
 const CONFIGMAP_KEY_PATTERN = "^[-._a-zA-Z0-9]+$";
 
-export function duration<const Extra extends JSONSchemaProps>(description: string, extra: Extra) {
+/**
+ * A Go duration string within bounds. The bound rule first re-checks the pattern because the
+ * apiserver runs CEL rules even on a value that failed the pattern, and duration() of it would add
+ * a second, cryptic error to the clear one.
+ */
+export function duration<const Extra extends JSONSchemaProps>(
+  description: string,
+  bounds: { min: string; max: string },
+  extra: Extra,
+) {
   return {
     type: "string",
-    description: `${description} Go duration syntax, e.g. 30s, 2m, 1h30m.`,
+    description: `${description} Go duration syntax, e.g. 30s, 2m, 1h30m; ${bounds.min}..${bounds.max}.`,
     pattern: DURATION_PATTERN,
     maxLength: 32,
+    "x-kubernetes-validations": [
+      {
+        rule: `!self.matches(r'${DURATION_PATTERN}') || (duration(self) >= duration('${bounds.min}') && duration(self) <= duration('${bounds.max}'))`,
+        message: `must be within ${bounds.min}..${bounds.max}`,
+      },
+    ],
     ...extra,
   } as const;
 }

@@ -226,9 +226,10 @@ export const trainingSchema = {
     },
     intervalLevel: {
       type: "number",
-      description: `Nominal coverage of the prediction intervals, from holdout residual quantiles. Omitted: ${SPEC_DEFAULTS.intervalLevel}.`,
+      description: `Nominal coverage of the prediction intervals, from holdout residual quantiles, at least 0.5 and below 1. Omitted: ${SPEC_DEFAULTS.intervalLevel}.`,
       minimum: 0.5,
-      maximum: 0.99,
+      maximum: 1,
+      exclusiveMaximum: true,
       default: SPEC_DEFAULTS.intervalLevel,
     },
     walkForward: {
