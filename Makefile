@@ -10,6 +10,7 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 REPORTS := .reports
 
 .PHONY: help deps apt-deps lint typecheck unit test bench demo fmt clean crds
+.PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -29,7 +30,7 @@ lint: deps ## Biome lint and format check
 typecheck: deps ## TypeScript strict type check
 	tsc -p tsconfig.json --noEmit
 
-unit: deps ## Unit tests
+unit: deps apt-deps ## Unit tests (the scikit-learn agreement tests need the Debian packages)
 	@mkdir -p $(REPORTS)
 	vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-unit.json
 
@@ -40,6 +41,22 @@ bench: deps apt-deps ## Benchmarks vs Flask+sklearn, bare node:http, sklearn, pa
 
 crds: deps ## Generate crds/*.yaml from the schema in operator/src/api/
 	node operator/scripts/generate-crds.ts
+
+cluster-build: ## Build the local cluster's binaries from their Go modules (cached per version)
+	test/cluster/build.sh >/dev/null
+
+cluster-up: ## Start the local control plane (admin kubeconfig: .cluster/kubeconfig)
+	test/cluster/up.sh
+
+cluster-down: ## Stop every process of the local cluster and remove .cluster/
+	test/cluster/down.sh
+
+cluster-status: ## Show the local cluster's processes and health
+	test/cluster/status.sh
+
+cluster-test: deps cluster-build ## Tests of the local cluster itself (starts a cluster of its own)
+	@mkdir -p $(REPORTS)
+	vitest run --project cluster --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-cluster.json
 
 fmt: deps ## Format the tree
 	biome check --write .
