@@ -5,13 +5,16 @@
  * Fairness: every server runs pinned to core 0 and every load generator to core 1 (see
  * processes.ts); every stack gets the same wrk settings and the same request body; each is warmed
  * up before it is measured. The predictor runs as in its pod: one process, default log level.
+ * The three stacks run side by side (idle when not measured) and are measured in interleaved
+ * rounds, each round in a rotated order, and each figure is the median over the rounds: on a
+ * shared machine, load that comes and goes then hits every stack alike instead of one of them.
  */
 import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { relativeDifference } from "./coefficients.ts";
+import { median, relativeDifference } from "./coefficients.ts";
 import { runClient, type Service } from "./processes.ts";
-import { namedRow, postJson, ROOT, withStack } from "./stacks.ts";
+import { namedRow, postJson, ROOT, type StackName, startStack } from "./stacks.ts";
 import type { Figure } from "./summary.ts";
 import { assertCleanRun, parseWrkOutput, type WrkReport, wrkArgs } from "./wrk.ts";
 
@@ -19,7 +22,8 @@ export const HTTP_SETTINGS = {
   wrkThreads: 1,
   wrkConnections: 32,
   warmupS: 3,
-  measureS: 10,
+  rounds: 3,
+  roundS: 5,
   fixedRateConnections: 16,
   fixedRateS: 10,
 };
@@ -44,10 +48,9 @@ async function wrk(url: string, body: string, durationS: number, what: string): 
   return report;
 }
 
-async function measurePeak(service: Service, body: string): Promise<WrkReport> {
-  const url = `${service.url}/v1/predict`;
-  await wrk(url, body, HTTP_SETTINGS.warmupS, `${service.name} warm-up`);
-  return wrk(url, body, HTTP_SETTINGS.measureS, service.name);
+/** Round r measures every stack once, starting with stack r (mod the count). */
+export function roundOrder<T>(stacks: readonly T[], rounds: number): T[][] {
+  return Array.from({ length: rounds }, (_, r) => stacks.map((_, i) => stacks[(r + i) % stacks.length] as T));
 }
 
 export interface FixedRateReport {
@@ -105,30 +108,54 @@ async function predictionDisagreement(a: Service, b: Service, features: readonly
   return worst;
 }
 
+const STACKS: readonly StackName[] = ["predictor", "flask", "nodeHttp"];
+
+async function startAll(artifactPath: string, logDir: string): Promise<Record<StackName, Service>> {
+  const started: Service[] = [];
+  try {
+    for (const name of STACKS) started.push(await startStack(name, artifactPath, logDir));
+  } catch (err) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw err;
+  }
+  return Object.fromEntries(STACKS.map((name, i) => [name, started[i]])) as Record<StackName, Service>;
+}
+
+/** Peak wrk runs of every stack in interleaved rounds, after one warm-up run each. */
+async function measurePeaks(
+  services: Record<StackName, Service>,
+  body: string,
+): Promise<Record<StackName, WrkReport[]>> {
+  const url = (name: StackName) => `${services[name].url}/v1/predict`;
+  for (const name of STACKS) await wrk(url(name), body, HTTP_SETTINGS.warmupS, `${name} warm-up`);
+  const runs: Record<StackName, WrkReport[]> = { predictor: [], flask: [], nodeHttp: [] };
+  for (const round of roundOrder(STACKS, HTTP_SETTINGS.rounds)) {
+    for (const name of round) runs[name].push(await wrk(url(name), body, HTTP_SETTINGS.roundS, name));
+  }
+  return runs;
+}
+
 export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
-  const { artifactPath, resultsDir } = inputs;
-  const { features } = inputs;
+  const { artifactPath, resultsDir, features } = inputs;
   const first = inputs.rows[0];
   if (!first) throw new Error("benchHttp: no rows to send");
   const body = JSON.stringify(namedRow(features, first));
   const loadBefore = loadavg();
 
-  const flaskPeak = await withStack("flask", artifactPath, resultsDir, (flask) => measurePeak(flask, body));
-  const nodePeak = await withStack("nodeHttp", artifactPath, resultsDir, (bare) => measurePeak(bare, body));
-  const { peak, atHalf, agreement } = await withStack(
-    "predictor",
-    artifactPath,
-    resultsDir,
-    async (predictor) => {
-      const peakReport = await measurePeak(predictor, body);
-      const halfRate = Math.round(peakReport.requestsPerSecond / 2);
-      const atHalfReport = await measureAtRate(predictor, body, halfRate);
-      const maxRel = await withStack("flask", artifactPath, resultsDir, (flask) =>
-        predictionDisagreement(predictor, flask, features, inputs.rows),
-      );
-      return { peak: peakReport, atHalf: atHalfReport, agreement: maxRel };
-    },
-  );
+  const services = await startAll(artifactPath, resultsDir);
+  let runs: Record<StackName, WrkReport[]>;
+  let atHalf: FixedRateReport;
+  let agreement: number;
+  try {
+    runs = await measurePeaks(services, body);
+    const halfRate = Math.round(median(runs.predictor.map((r) => r.requestsPerSecond)) / 2);
+    atHalf = await measureAtRate(services.predictor, body, halfRate);
+    agreement = await predictionDisagreement(services.predictor, services.flask, features, inputs.rows);
+  } finally {
+    await Promise.all(STACKS.map((name) => services[name].stop()));
+  }
+  const rps = (name: StackName) => median(runs[name].map((r) => r.requestsPerSecond));
+  const p99 = (name: StackName) => median(runs[name].map((r) => r.latencyMs.p99));
 
   await writeFile(
     join(resultsDir, "http.json"),
@@ -138,9 +165,8 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
         pinning: { serverCpu: 0, clientCpu: 1 },
         loadAverage: { before: loadBefore, after: loadavg() },
         body,
-        predictor: { peak, atHalfPeak: atHalf },
-        flask: { peak: flaskPeak },
-        nodeHttp: { peak: nodePeak },
+        peakRuns: runs,
+        predictorAtHalfPeak: atHalf,
         agreement: { rows: inputs.rows.length, maxRelativeDifference: agreement },
       },
       null,
@@ -148,31 +174,31 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     )}\n`,
   );
 
-  const rps = peak.requestsPerSecond;
   const latency = atHalf.latencyMs as NonNullable<FixedRateReport["latencyMs"]>;
+  const flask = "flask+gunicorn(2 sync)+sklearn";
   return [
     {
       name: "predict req/s vs Flask+sklearn",
-      value: rps,
+      value: rps("predictor"),
       unit: "req/s",
       better: "higher",
-      baseline: { name: "flask+gunicorn(2 sync)+sklearn", value: flaskPeak.requestsPerSecond },
+      baseline: { name: flask, value: rps("flask") },
       goal: { ratioAtLeast: 12 },
     },
     {
       name: "predict req/s vs bare node:http",
-      value: rps,
+      value: rps("predictor"),
       unit: "req/s",
       better: "higher",
-      baseline: { name: "bare node:http constant", value: nodePeak.requestsPerSecond },
+      baseline: { name: "bare node:http constant", value: rps("nodeHttp") },
       goal: { ratioAtLeast: 0.8 },
     },
     {
       name: "predict p99 at peak",
-      value: peak.latencyMs.p99,
+      value: p99("predictor"),
       unit: "ms",
       better: "lower",
-      baseline: { name: "flask+gunicorn(2 sync)+sklearn", value: flaskPeak.latencyMs.p99 },
+      baseline: { name: flask, value: p99("flask") },
     },
     {
       name: "predict rate achieved at half peak",
