@@ -50,31 +50,28 @@ export function featureInput(cols: BarColumns): FeatureInput {
   return { ...cols, logReturn1 };
 }
 
-/** Sample standard deviation (ddof 1) of xs[from..to] inclusive, two-pass for accuracy. */
-function sampleStd(xs: Float64Array, from: number, to: number): number {
-  const n = to - from + 1;
-  let sum = 0;
-  for (let i = from; i <= to; i++) sum += xs[i] as number;
-  const mean = sum / n;
-  let ss = 0;
-  for (let i = from; i <= to; i++) {
-    const d = (xs[i] as number) - mean;
-    ss += d * d;
-  }
-  return Math.sqrt(ss / (n - 1));
-}
-
 function mean(xs: Float64Array, from: number, to: number): number {
   let sum = 0;
   for (let i = from; i <= to; i++) sum += xs[i] as number;
   return sum / (to - from + 1);
 }
 
+/** Sample standard deviation (ddof 1) of xs[from..to] inclusive around its `mean`: two-pass, for accuracy. */
+function sampleStd(xs: Float64Array, from: number, to: number, m = mean(xs, from, to)): number {
+  let ss = 0;
+  for (let i = from; i <= to; i++) {
+    const d = (xs[i] as number) - m;
+    ss += d * d;
+  }
+  return Math.sqrt(ss / (to - from));
+}
+
 /** z-score of xs[t] against the window xs[t-n+1..t]; 0 when the window is flat. */
 function windowZ(xs: Float64Array, t: number, n: number): number {
   const from = t - n + 1;
-  const sd = sampleStd(xs, from, t);
-  return sd === 0 ? 0 : ((xs[t] as number) - mean(xs, from, t)) / sd;
+  const m = mean(xs, from, t);
+  const sd = sampleStd(xs, from, t, m);
+  return sd === 0 ? 0 : ((xs[t] as number) - m) / sd;
 }
 
 function logReturn(c: BarColumns, t: number, k: number): number {
