@@ -191,6 +191,34 @@ describe("reconcile: later versions", () => {
     expect(done.status).toMatchObject({ phase: "Ready", stableVersion: 2 });
   });
 
+  it("goes back to v1 when v2's pods never become available, rejecting v2", () => {
+    const world = servingV1();
+    world.editSpec((spec) => {
+      spec.training.retrainRequest = "again";
+    });
+    world.reconcile();
+    world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.54 }), metrics({ directionalAccuracy: 0.53 }));
+    world.reconcile();
+    expect(servedVersion(world)).toBe("v2");
+    world.rolloutStalls();
+    const plan = world.reconcile();
+    expect(servedVersion(world)).toBe("v1");
+    expect([stageOf(world, 1), stageOf(world, 2)]).toEqual(["Production", "Rejected"]);
+    expect(plan.events).toEqual([
+      expect.objectContaining({
+        type: "Warning",
+        reason: "RolloutFailed",
+        message:
+          "v2 did not become available within the Deployment's progress deadline (2/2 pods available); back to v1",
+      }),
+    ]);
+    expect(plan.status).toMatchObject({ phase: "Degraded", stableVersion: 1 });
+    expect(plan.status.candidateVersion).toBeUndefined();
+    const later = world.reconcile();
+    expect(later.events).toEqual([]);
+    expect(condition(later, "Degraded")?.reason).toBe("RolloutFailed");
+  });
+
   it("stops a Job whose inputs are outdated and trains the new inputs instead", () => {
     const world = servingV1();
     world.editSpec((spec) => {

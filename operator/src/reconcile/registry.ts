@@ -102,7 +102,9 @@ export function rejectionStep(ctx: Context): void {
   const latest = ctx.status.latestVersion;
   const view = latest === undefined ? undefined : ctx.versions.get(latest);
   if (view?.status.stage !== "Rejected") return;
-  const message = `v${view.version} rejected: ${view.status.gate?.message ?? "see its ModelVersion"}`;
-  condition(ctx, "Training", "False", "CandidateRejected", message);
-  condition(ctx, "Degraded", "True", "CandidateRejected", message);
+  const last = view.status.stageHistory?.at(-1);
+  const reason = last?.reason === "RolloutFailed" ? "RolloutFailed" : "CandidateRejected";
+  const message = `v${view.version} rejected: ${last?.message ?? "see its ModelVersion"}`;
+  condition(ctx, "Training", "False", reason, message);
+  condition(ctx, "Degraded", "True", reason, message);
 }

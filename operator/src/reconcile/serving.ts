@@ -46,7 +46,18 @@ function applyServingObjects(ctx: Context, target: VersionView): void {
 export function directServingStep(ctx: Context): void {
   const stable = highestIn(ctx, "Production");
   const staged = highestIn(ctx, "Staging");
-  const candidate = staged && (!stable || staged.version > stable.version) ? staged : undefined;
+  const deployment = ctx.observed.deployments.find((d) => trackOf(d) === "stable");
+  const rollout = deployment ? deploymentRollout(deployment) : undefined;
+  const pods = rollout ? `${rollout.available}/${rollout.desired} pods available` : "no pods yet";
+  let candidate = staged && (!stable || staged.version > stable.version) ? staged : undefined;
+  if (candidate && stable && rollout?.stalled && rollout.version === candidate.version) {
+    // Old pods kept serving throughout (maxUnavailable 0); the Deployment goes back to them.
+    const message = `v${candidate.version} did not become available within the Deployment's progress deadline (${pods}); back to v${stable.version}`;
+    setStage(ctx, candidate.version, "Rejected", "RolloutFailed", message);
+    event(ctx, "Warning", "RolloutFailed", message, versionRef(ctx, candidate.version));
+    condition(ctx, "Degraded", "True", "RolloutFailed", message);
+    candidate = undefined;
+  }
   const target = candidate ?? stable;
   if (!target) {
     const latest = ctx.status.latestVersion;
@@ -59,10 +70,7 @@ export function directServingStep(ctx: Context): void {
     return;
   }
   applyServingObjects(ctx, target);
-  const deployment = ctx.observed.deployments.find((d) => trackOf(d) === "stable");
-  const rollout = deployment ? deploymentRollout(deployment) : undefined;
   const onTarget = rollout?.version === target.version;
-  const pods = rollout ? `${rollout.available}/${rollout.desired} pods available` : "no pods yet";
 
   if (candidate) {
     if (rollout && onTarget && rollout.complete) {
@@ -99,7 +107,7 @@ export function directServingStep(ctx: Context): void {
     condition(ctx, "Progressing", "False", "RolloutComplete", `v${target.version} serves all traffic`);
   }
 
-  if (rollout?.stalled) {
+  if (rollout?.stalled && candidate) {
     const message = `Deployment ${deployment?.metadata?.name} exceeded its progress deadline: ${pods}`;
     condition(ctx, "Degraded", "True", "RolloutStalled", message);
   }

@@ -138,6 +138,20 @@ export class World {
     }
   }
 
+  /** Plays the Deployment controller giving up: the new pods never became available. */
+  rolloutStalls(): void {
+    for (const d of this.deployments) {
+      const replicas = d.spec?.replicas ?? 1;
+      d.status = {
+        observedGeneration: d.metadata?.generation ?? 1,
+        replicas: replicas + 1,
+        updatedReplicas: 1,
+        availableReplicas: replicas,
+        conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }],
+      };
+    }
+  }
+
   editSpec(edit: (spec: TradingModel["spec"]) => void): void {
     const model = structuredClone(this.model);
     edit(model.spec);
