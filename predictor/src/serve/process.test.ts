@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { writeTestArtifact } from "./test-support.ts";
+import { metricValue, writeTestArtifact } from "./test-support.ts";
 
 /* The real `predictor serve` process, as a pod runs it, on a free port on 127.0.0.1. */
 
@@ -53,6 +53,16 @@ async function readyAddress(served: Served, timeoutMs = 15_000): Promise<string>
   throw new Error("predictor did not log readiness in time");
 }
 
+/** Waits until the server has taken `count` requests into chaos latency: they are in flight. */
+async function inFlight(url: string, count: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    if ((metricValue(text, "predictor_chaos_injected_total", { kind: "latency" }) ?? 0) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${count} requests never reached the server`);
+}
+
 function predict(url: string) {
   return fetch(`${url}/v1/predict`, {
     method: "POST",
@@ -69,8 +79,8 @@ describe("predictor serve (process)", () => {
       ARTIFACT_PATH: artifact.path,
       ARTIFACT_SHA256: artifact.sha256,
       MODEL_TRACK: "canary",
-      CHAOS_LATENCY_MS: "1500",
-      SHUTDOWN_DELAY_MS: "400",
+      CHAOS_LATENCY_MS: "2000",
+      SHUTDOWN_DELAY_MS: "1500",
     });
     const url = await readyAddress(served);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
@@ -83,12 +93,17 @@ describe("predictor serve (process)", () => {
       track: "canary",
     });
 
-    const inFlight = predict(url);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const slowRequest = predict(url);
+    await inFlight(url, 2);
     served.child.kill("SIGTERM");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await fetch(`${url}/readyz`)).status).toBe(503);
-    const slow = await inFlight;
+    // Unready within the SHUTDOWN_DELAY_MS window, in which it still answers.
+    let readiness = 200;
+    for (let i = 0; i < 20 && readiness === 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      readiness = (await fetch(`${url}/readyz`)).status;
+    }
+    expect(readiness).toBe(503);
+    const slow = await slowRequest;
     expect(slow.status).toBe(200);
     expect(((await slow.json()) as { prediction: number }).prediction).toBe(0.003);
     expect(await served.exited).toBe(0);
@@ -105,11 +120,11 @@ describe("predictor serve (process)", () => {
       SHUTDOWN_DEADLINE_MS: "300",
     });
     const url = await readyAddress(served);
-    const inFlight = predict(url).catch((err: Error) => err);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stuck = predict(url).catch((err: Error) => err);
+    await inFlight(url, 1);
     served.child.kill("SIGTERM");
     expect(await served.exited).toBe(1);
-    expect(await inFlight).toBeInstanceOf(Error);
+    expect(await stuck).toBeInstanceOf(Error);
   });
 
   it("refuses an artifact that is not the registered one: exit 2, naming both hashes", async () => {
