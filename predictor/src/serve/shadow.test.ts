@@ -67,9 +67,16 @@ describe("shadow mirroring", () => {
   });
 
   it("drops what does not fit the queue, and counts it", async () => {
-    const shadowUrl = await startShadow({ CHAOS_LATENCY_MS: "300" });
-    const primary = startPrimary({ SHADOW_URL: shadowUrl, SHADOW_QUEUE: "1", SHADOW_CONCURRENCY: "1" });
-    for (let i = 0; i < 5; i++) expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
+    // The first copy is in flight for a second, the second waits, the other three find the queue full.
+    const shadowUrl = await startShadow({ CHAOS_LATENCY_MS: "1000" });
+    const primary = startPrimary({
+      SHADOW_URL: shadowUrl,
+      SHADOW_QUEUE: "1",
+      SHADOW_CONCURRENCY: "1",
+      SHADOW_TIMEOUT_MS: "10000",
+    });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => predict(primary, [0, 0, 0.02])));
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
     await primary.state.shadow?.idle();
     const text = await scrape(primary);
     expect(metricValue(text, "predictor_shadow_dropped_total")).toBe(3);
