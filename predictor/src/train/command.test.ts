@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -21,18 +21,23 @@ interface Run {
 }
 
 let runs = 0;
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const terminationLog = join(dir, `termination-${runs++}.log`);
+/** Runs the CLI with TERMINATION_LOG in the test's folder (or unset, with `terminationLog: false`). */
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  terminationLog: string | false = join(dir, `termination-${runs++}.log`),
+): Promise<Run> {
+  const { TERMINATION_LOG: _unset, ...inherited } = process.env;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { ...process.env, TERMINATION_LOG: terminationLog, ...env }, timeout: 60_000 },
+      {
+        env: { ...inherited, ...(terminationLog ? { TERMINATION_LOG: terminationLog } : {}), ...env },
+        timeout: 60_000,
+      },
       (err, stdout, stderr) => {
-        let log = "";
-        try {
-          log = readFileSync(terminationLog, "utf8");
-        } catch {}
+        const log = terminationLog && existsSync(terminationLog) ? readFileSync(terminationLog, "utf8") : "";
         resolve({
           code: err ? ((err as { code?: number }).code ?? 1) : 0,
           stdout,
@@ -141,6 +146,14 @@ describe("predictor train", () => {
     expect(run.stdout).toBe("");
     expect(run.terminationLog).toBe("spec.algorithm.alpha: must be >= 0");
     expect(run.stderr).toContain("spec.algorithm.alpha: must be >= 0");
+  });
+
+  it("does not create the default termination log outside a pod", async () => {
+    const existed = existsSync("/dev/termination-log");
+    const run = await cli(["train", "--spec", "{", "--out", join(dir, "y.json")], {}, false);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("spec: not valid JSON");
+    expect(existsSync("/dev/termination-log")).toBe(existed);
   });
 
   it("exits 2 naming row and column for invalid data", async () => {

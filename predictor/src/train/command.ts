@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
@@ -27,7 +27,7 @@ Trains a model from the spec, writes the artifact to --out and prints one line o
 --champion: the current stable artifact, scored on the same holdout rows for champion/challenger.
 
 exit codes: 0 trained, 2 invalid spec, data or arguments, 3 data source unavailable, 1 internal error.
-env: TERMINATION_LOG (default /dev/termination-log) receives the error message on failure;
+env: TERMINATION_LOG (default /dev/termination-log, if it exists) receives the error message on failure;
      CODE_VERSION is appended to the package version recorded in the artifact.`;
 
 /** A failure with its exit code and a message meant for the user. */
@@ -122,13 +122,23 @@ function classify(err: unknown, source: string): CommandError {
   return new CommandError(EXIT.internal, `internal error: ${(err as Error).stack ?? String(err)}`);
 }
 
-/** Kubernetes shows this file's content in the pod status when the container fails. */
+/**
+ * Kubernetes shows this file's content in the pod status when the container fails. The default
+ * path is written only if it exists (Kubernetes mounts it), never created: outside a pod, /dev is
+ * no place for a stray file. A path from TERMINATION_LOG is created.
+ */
 function writeTerminationLog(message: string, env: NodeJS.ProcessEnv): void {
   const path = env.TERMINATION_LOG ?? "/dev/termination-log";
+  const flags = env.TERMINATION_LOG ? "w" : constants.O_WRONLY | constants.O_TRUNC;
   try {
-    writeFileSync(path, message.slice(0, 4000));
+    const fd = openSync(path, flags);
+    try {
+      writeSync(fd, message.slice(0, 4000));
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    // Outside Kubernetes the default path does not exist; stderr already carries the message.
+    // Not in a pod, or not writable: stderr already carries the message.
   }
 }
 
