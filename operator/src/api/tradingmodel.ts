@@ -117,6 +117,11 @@ export const tradingModelStatusSchema = {
             "Hash of the training inputs (spec fields and retrainRequest) the Job was started for.",
           maxLength: 64,
         },
+        championVersion: {
+          type: "integer",
+          description: "The stable version the Job judged the candidate against.",
+          minimum: 1,
+        },
       },
     },
     lastTrainedGeneration: {

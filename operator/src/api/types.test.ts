@@ -135,6 +135,7 @@ const status: TradingModelStatus = {
     completionTime: "2026-11-24T08:59:00Z",
     message: "trained",
     trainingHash: "abc123",
+    championVersion: 2,
   },
   lastTrainedGeneration: 4,
   lastRetrainRequest: "r1",

@@ -120,6 +120,35 @@ describe("reconcile: the first version", () => {
   });
 });
 
+describe("reconcile: stale caches and collected Jobs", () => {
+  it("does not start a second Job while the new one is not in the cache yet", () => {
+    const world = new World(storedModel());
+    world.reconcile();
+    world.jobs = []; // the informer has not delivered the Job yet
+    const plan = world.reconcile();
+    expect(plan.create).toEqual([]);
+    expect(condition(plan, "Training")).toMatchObject({ status: "True", reason: "TrainingPending" });
+  });
+
+  it("registers a version whose Job was garbage-collected before the operator saw it finish", () => {
+    const world = servingV1();
+    world.editSpec((spec) => {
+      spec.training.retrainRequest = "while-away";
+    });
+    world.reconcile();
+    world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.54 }));
+    world.jobs = []; // ttlSecondsAfterFinished passed while the operator was down
+    world.pods = [];
+    const plan = world.reconcile();
+    expect(plan.create.map((o) => o.metadata?.name)).toEqual(["mean-reversion-v2"]);
+    expect(stageOf(world, 2)).toBe("Staging");
+    expect(world.versions.find((v) => v.spec.version === 2)?.spec.parentVersion).toBe(1);
+    expect(plan.events.find((e) => e.reason === "CandidateAccepted")?.message).toContain(
+      "champion v1 on its own holdout",
+    );
+  });
+});
+
 describe("reconcile: later versions", () => {
   it("trains v2 against the stable v1 when the training spec changes, but not when only serving changes", () => {
     const world = servingV1();

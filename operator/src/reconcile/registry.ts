@@ -4,7 +4,7 @@ import { type Champion, evaluateGate } from "../gate.ts";
 import { modelVersion, withStage } from "../manifests/model-version.ts";
 import { artifactConfigMapName, modelVersionName } from "../manifests/names.ts";
 import { type Context, condition, event, requeueAfter, versionRef } from "./context.ts";
-import { attemptOf, championMetricsFromTrainer, jobState } from "./observed.ts";
+import { attemptOf, championMetricsFromTrainer } from "./observed.ts";
 
 /** A finished Job's artifact ConfigMap may reach the cache a moment after the Job's status. */
 const ARTIFACT_WAIT_SECONDS = 5;
@@ -52,12 +52,10 @@ function readArtifact(ctx: Context, version: number): ArtifactFile | undefined {
 export function registryStep(ctx: Context): void {
   const latest = ctx.status.training;
   if (latest?.state !== "Succeeded" || ctx.versions.has(latest.version)) return;
-  const job = ctx.observed.jobs.find((j) => attemptOf(j)?.version === latest.version);
-  if (!job || jobState(job) !== "Succeeded") return;
   const file = readArtifact(ctx, latest.version);
   if (!file) return;
   const { model } = ctx;
-  const attempt = attemptOf(job);
+  const championVersion = latest.championVersion;
   const text = ctx.observed.artifacts.find((a) => a.version === latest.version)?.text ?? "";
   const manifest = modelVersion({
     model,
@@ -66,15 +64,14 @@ export function registryStep(ctx: Context): void {
     artifactSha256: file.sha256,
     artifactBytes: Buffer.byteLength(text, "utf8"),
     trainingHash: latest.trainingHash ?? "",
-    ...(attempt?.championVersion === undefined ? {} : { parentVersion: attempt.championVersion }),
+    ...(championVersion === undefined ? {} : { parentVersion: championVersion }),
   });
   ctx.plan.create.push(manifest);
 
-  const opponent = champion(
-    ctx,
-    attempt?.championVersion,
-    championMetricsFromTrainer(job, ctx.observed.trainingPods),
-  );
+  // The Job may be gone already (TTL), and the trainer's summary with it; the artifact is not.
+  const job = ctx.observed.jobs.find((j) => attemptOf(j)?.version === latest.version);
+  const trainerMetrics = job ? championMetricsFromTrainer(job, ctx.observed.trainingPods) : undefined;
+  const opponent = champion(ctx, championVersion, trainerMetrics);
   const verdict = evaluateGate(model.spec.training.gate, file.artifact.metrics, opponent);
   const base: ModelVersionStatus = {
     metrics: file.artifact.metrics,

@@ -106,6 +106,7 @@ function startTraining(
     state: "Running",
     trainingHash: hash,
     startTime: ctx.now.toISOString(),
+    ...(champion === undefined ? {} : { championVersion: champion }),
   };
   ctx.status.latestVersion = version;
   ctx.status.lastTrainedGeneration = ctx.generation;
@@ -134,18 +135,35 @@ function scheduledTrainingDue(ctx: Context, latest: TrainingAttempt): boolean {
   return false;
 }
 
+type TrainingStatus = NonNullable<Context["status"]["training"]>;
+
+/**
+ * The latest Job is not in the cache: not there yet (a moment after its creation), or finished and
+ * garbage-collected (TTL) while the operator was away. Its stored artifact tells that it succeeded.
+ */
+function followCollectedJob(ctx: Context, version: number, training: TrainingStatus): void {
+  const jobName = training.jobName;
+  if (training.state === "Running" && ctx.observed.artifacts.some((a) => a.version === version)) {
+    training.state = "Succeeded";
+  }
+  if (training.state === "Running") {
+    condition(ctx, "Training", "True", "TrainingPending", `training v${version}: waiting for Job ${jobName}`);
+    requeueAfter(ctx, TRAINING_POLL_SECONDS);
+  } else if (training.state === "Failed") {
+    const message = `training v${version} failed: ${training.message ?? "see earlier events"}; the served version is unchanged`;
+    condition(ctx, "Training", "False", "TrainingFailed", message);
+    condition(ctx, "Degraded", "True", "TrainingFailed", message);
+  } else {
+    condition(ctx, "Training", "False", "TrainingSucceeded", `v${version} trained in Job ${jobName}`);
+  }
+}
+
 function followTraining(ctx: Context, attempt: TrainingAttempt): void {
   const job = attempt.job;
   const training = ctx.status.training;
   const jobName = trainingJobName(ctx.model.metadata.name, attempt.version);
   if (!job) {
-    // Finished and garbage-collected (TTL): its outcome stays in the status.
-    if (training?.version !== attempt.version) return;
-    if (training.state === "Failed") {
-      const message = `training v${attempt.version} failed: ${training.message ?? "see earlier events"}; the served version is unchanged`;
-      condition(ctx, "Training", "False", "TrainingFailed", message);
-      condition(ctx, "Degraded", "True", "TrainingFailed", message);
-    }
+    if (training?.version === attempt.version) followCollectedJob(ctx, attempt.version, training);
     return;
   }
   const state = jobState(job);
@@ -160,6 +178,7 @@ function followTraining(ctx: Context, attempt: TrainingAttempt): void {
     jobName,
     state,
     ...(attempt.trainingHash ? { trainingHash: attempt.trainingHash } : {}),
+    ...(attempt.championVersion === undefined ? {} : { championVersion: attempt.championVersion }),
     ...(started ? { startTime: started } : {}),
     ...(job.status?.completionTime
       ? { completionTime: new Date(job.status.completionTime).toISOString() }
