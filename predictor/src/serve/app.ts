@@ -135,6 +135,15 @@ export function buildPredictor(options: PredictorOptions): Predictor {
     if (!request.url.startsWith("/v1/") || request.routeOptions.url === undefined) return;
     if (!state.model)
       return sendError(request, reply, new RequestError(503, "not_ready", "not ready: model not loaded yet"));
+    const encoding = request.headers["content-encoding"];
+    if (encoding !== undefined && encoding !== "identity") {
+      const message = `content-encoding ${JSON.stringify(encoding)} is not supported: send the body uncompressed`;
+      return sendError(
+        request,
+        reply,
+        new RequestError(415, "unsupported_media_type", message, "content-encoding"),
+      );
+    }
     const chaos = chaosFor(config, random);
     if (chaos.delayMs > 0) {
       metrics.chaosInjected.inc({ kind: "latency" });

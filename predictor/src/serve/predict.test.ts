@@ -293,6 +293,22 @@ describe("bad input gets a 4xx naming the field", () => {
     },
   );
 
+  it("a compressed body", async () => {
+    predictor = testPredictor();
+    const res = await predictor.app.inject({
+      method: "POST",
+      url: "/v1/predict",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      payload: '{"features": [0, 0, 0]}',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toEqual({
+      error: 'content-encoding "gzip" is not supported: send the body uncompressed',
+      reason: "unsupported_media_type",
+      field: "content-encoding",
+    });
+  });
+
   it("an unknown route", async () => {
     predictor = testPredictor();
     const res = await predictor.app.inject({ method: "GET", url: "/v1/predict" });
