@@ -17,7 +17,7 @@ export const DEFAULT_NETWORK: NetworkConfig = {
   bridge: "tm0",
   clusterCidr: "10.244.0.0/16",
   gateway: "10.244.0.1",
-  serviceCidr: "10.96.0.0/12",
+  serviceCidr: "10.96.0.0/16",
   dnsServer: "10.96.0.10",
   clusterDomain: "cluster.local",
 };
@@ -39,16 +39,15 @@ export function nodePodCidr(net: NetworkConfig, nodeIndex: number): string {
   return `${a}.${b}.${nodeIndex}.0/24`;
 }
 
-/** The lowest free pod address of a node (.2 to .254), or undefined when the /24 is full. */
-export function allocatePodIP(
-  net: NetworkConfig,
-  nodeIndex: number,
-  used: ReadonlySet<string>,
-): string | undefined {
-  const [a, b] = clusterOctets(net);
-  nodePodCidr(net, nodeIndex);
+/**
+ * The lowest free address (.2 to .254) of a node's /24 pod CIDR, or undefined when it is full.
+ * .1 is left out: in 10.244.0.0/24 it is the host's gateway address.
+ */
+export function allocatePodIP(podCIDR: string, used: ReadonlySet<string>): string | undefined {
+  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(podCIDR);
+  if (!m) throw new Error(`pod CIDR "${podCIDR}": the node agent needs an a.b.c.0/24`);
   for (let host = 2; host <= 254; host++) {
-    const ip = `${a}.${b}.${nodeIndex}.${host}`;
+    const ip = `${m[1]}.${host}`;
     if (!used.has(ip)) return ip;
   }
   return undefined;
@@ -62,14 +61,4 @@ export function netnsName(podUID: string): string {
 /** Host end of a pod's veth pair; interface names are limited to 15 bytes. */
 export function vethName(podUID: string): string {
   return `${VETH_PREFIX}${createHash("sha256").update(podUID).digest("hex").slice(0, 11)}`;
-}
-
-/** "10.96.0.0/12" → true for "10.100.3.4". */
-export function inCidr(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split("/");
-  const toInt = (s: string) => s.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-  const mask = Number(bits);
-  if (base === undefined || !Number.isInteger(mask)) return false;
-  const span = 2 ** (32 - mask);
-  return Math.floor(toInt(ip) / span) === Math.floor(toInt(base) / span);
 }

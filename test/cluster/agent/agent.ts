@@ -1,0 +1,181 @@
+// The node agent: plays one or more Nodes on this machine, each with its own credentials, and
+// runs the pods bound to them. Pod events come from a list+watch per node that is restarted when
+// it stops on an error, plus a periodic relist so that a slow or broken watch never stalls pods.
+import { mkdir, writeFile } from "node:fs/promises";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { type ApiserverForward, startApiserverForward } from "./apiserver-forward.ts";
+import { machineFacts, NodeHeartbeat } from "./heartbeat.ts";
+import type { ImageTable } from "./images.ts";
+import { NodeApi } from "./kube.ts";
+import type { Layout } from "./layout.ts";
+import type { Backoff } from "./lifecycle.ts";
+import { ensureBridge } from "./netlink.ts";
+import { allocatePodIP, type NetworkConfig, nodePodCidr } from "./network.ts";
+import { PodWorker } from "./pod-worker.ts";
+import { backoffMs } from "./retry.ts";
+
+export type AgentNode = { name: string; kubeconfig: string };
+
+export type AgentConfig = {
+  nodes: AgentNode[];
+  layout: Layout;
+  net: NetworkConfig;
+  images: ImageTable;
+  backoff: Backoff;
+  maxPods: number;
+  kubeletVersion: string;
+  log: Logger;
+};
+
+const TICK_MS = 200;
+const RELIST_MS = 10_000;
+const WATCH_RESTART = { attempts: Number.POSITIVE_INFINITY, baseMs: 500, maxMs: 10_000 };
+
+type NodeRuntime = { podCIDR: string; api: NodeApi; heartbeat: NodeHeartbeat; usedIPs: Set<string> };
+
+export class Agent {
+  private readonly config: AgentConfig;
+  private readonly nodes = new Map<string, NodeRuntime>();
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly removed = new Set<string>();
+  private forward: ApiserverForward | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(config: AgentConfig) {
+    this.config = config;
+  }
+
+  async start(): Promise<void> {
+    const { layout, net, log } = this.config;
+    await mkdir(layout.podsStateDir, { recursive: true });
+    await mkdir(layout.logsDir, { recursive: true });
+    await writeFile(layout.pidFile, `${process.pid}\n`);
+    await ensureBridge(net);
+    const machine = machineFacts();
+    for (const [i, n] of this.config.nodes.entries()) {
+      const index = i + 1;
+      const api = new NodeApi(n.name, n.kubeconfig);
+      const facts = {
+        ...machine,
+        name: n.name,
+        podCIDR: nodePodCidr(net, index),
+        // The kubelet endpoint listens on loopback, where the cluster's node serving certs point.
+        internalIP: "127.0.0.1",
+        maxPods: this.config.maxPods,
+        kubeletVersion: this.config.kubeletVersion,
+        kubeletPort: 10250 + i,
+      };
+      const heartbeat = new NodeHeartbeat(api, facts, log);
+      const podCIDR = await heartbeat.start();
+      this.nodes.set(n.name, { podCIDR, api, heartbeat, usedIPs: new Set() });
+    }
+    const first = this.nodes.values().next().value;
+    if (!first) throw new Error("no nodes configured");
+    this.forward = await startApiserverForward(first.api, net, log);
+    for (const name of this.nodes.keys()) await this.watchPods(name);
+    this.timers.push(setInterval(() => this.tickAll(), TICK_MS));
+    this.timers.push(setInterval(() => void this.relistAll(), RELIST_MS));
+    log.info({ nodes: [...this.nodes.keys()] }, "node agent running");
+  }
+
+  /** Stops heartbeats and watches; running pods stay up until cleanup (the agent can be restarted). */
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const n of this.nodes.values()) n.heartbeat.stop();
+    this.forward?.server.close();
+  }
+
+  private node(name: string): NodeRuntime {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`node ${name} is not played by this agent`);
+    return n;
+  }
+
+  private observe(nodeName: string, pod: V1Pod): void {
+    const uid = pod.metadata?.uid ?? "";
+    if (this.removed.has(uid)) return;
+    const existing = this.workers.get(uid);
+    if (existing) {
+      existing.pod = pod;
+      return;
+    }
+    const n = this.node(nodeName);
+    const { config } = this;
+    const machine = machineFacts();
+    const worker = new PodWorker(pod, {
+      api: n.api,
+      layout: config.layout,
+      net: config.net,
+      images: config.images,
+      node: { cpu: machine.cpu, memory: machine.memoryBytes, ephemeralStorage: 0 },
+      backoff: config.backoff,
+      log: config.log.child({ node: nodeName }),
+      allocateIP: () => {
+        const ip = allocatePodIP(n.podCIDR, n.usedIPs);
+        if (!ip) throw new Error(`node ${nodeName}: no free pod address in ${n.podCIDR}`);
+        n.usedIPs.add(ip);
+        return ip;
+      },
+      releaseIP: (ip) => n.usedIPs.delete(ip),
+      kubernetesServiceEnv: () => this.forward?.env ?? {},
+    });
+    this.workers.set(uid, worker);
+  }
+
+  private forget(pod: V1Pod): void {
+    const worker = this.workers.get(pod.metadata?.uid ?? "");
+    if (!worker) return;
+    worker.pod = pod;
+    worker.gone = true;
+  }
+
+  private async watchPods(nodeName: string): Promise<void> {
+    const { log } = this.config;
+    const watch = this.node(nodeName).api.podWatch();
+    let failures = 0;
+    watch.on("add", (pod) => this.observe(nodeName, pod));
+    watch.on("update", (pod) => this.observe(nodeName, pod));
+    watch.on("delete", (pod) => this.forget(pod));
+    watch.on("connect", () => {
+      failures = 0;
+    });
+    // The list+watch stops for good on any error but 410; start it again after a back-off.
+    watch.on("error", (err) => {
+      const delay = backoffMs(failures++, WATCH_RESTART);
+      log.warn({ node: nodeName, err: String(err), delayMs: delay }, "pod watch stopped; restarting");
+      setTimeout(
+        () => void watch.start().catch((e) => log.error({ err: String(e) }, "pod watch restart failed")),
+        delay,
+      );
+    });
+    await watch.start();
+  }
+
+  private async relistAll(): Promise<void> {
+    for (const [name, n] of this.nodes) {
+      try {
+        const listedAt = Date.now();
+        const pods = await n.api.listPods();
+        const live = new Set(pods.map((p) => p.metadata?.uid));
+        for (const pod of pods) this.observe(name, pod);
+        for (const [uid, w] of this.workers) {
+          if (w.pod.spec?.nodeName === name && !live.has(uid) && w.observedAt < listedAt) w.gone = true;
+        }
+      } catch (err) {
+        this.config.log.warn({ node: name, err: String(err) }, "pod relist failed");
+      }
+    }
+  }
+
+  private tickAll(): void {
+    for (const [uid, w] of this.workers) {
+      if (w.finished) {
+        this.workers.delete(uid);
+        this.removed.add(uid);
+        continue;
+      }
+      void w.tick();
+    }
+  }
+}
