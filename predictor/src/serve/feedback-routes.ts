@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { RequestError } from "./errors.ts";
+import { invalidField, RequestError } from "./errors.ts";
 import { directionalHit, type FeedbackMatch } from "./prediction-cache.ts";
 import type { ServeState } from "./state.ts";
 
@@ -42,6 +42,49 @@ function score(state: ServeState, { predictionId, realized }: FeedbackItem): Fee
   return { predictionId, status: "scored", hit };
 }
 
+type FeedbackBody = Partial<FeedbackItem> & { items?: FeedbackItem[] };
+
+const UNMATCHED = {
+  unknown: {
+    reason: "unknown_prediction",
+    why: "unknown: never issued, already scored, or evicted from the cache",
+  },
+  expired: { reason: "expired_prediction", why: "expired (older than FEEDBACK_TTL_MS)" },
+} as const;
+
+/** `{predictionId, realized}`: the result, or 404 when the id is not in the cache. */
+function scoreOne(state: ServeState, body: FeedbackBody): FeedbackResult {
+  for (const field of ["predictionId", "realized"] as const) {
+    if (body[field] === undefined) throw invalidField(field, "is required (or items)");
+  }
+  const result = score(state, body as FeedbackItem);
+  if (result.status === "scored") return result;
+  const { reason, why } = UNMATCHED[result.status];
+  throw new RequestError(
+    404,
+    reason,
+    `predictionId ${JSON.stringify(result.predictionId)} is ${why}`,
+    "predictionId",
+  );
+}
+
+/** `{items}`: a result per item, and the counts. */
+function scoreBatch(state: ServeState, body: FeedbackBody, items: FeedbackItem[]) {
+  for (const field of ["predictionId", "realized"] as const) {
+    if (body[field] !== undefined)
+      throw invalidField(field, "cannot be given with items (one form or the other)");
+  }
+  const results = items.map((item) => score(state, item));
+  const count = (status: FeedbackStatus) => results.filter((r) => r.status === status).length;
+  return {
+    results,
+    scored: count("scored"),
+    hits: results.filter((r) => r.hit).length,
+    unknown: count("unknown"),
+    expired: count("expired"),
+  };
+}
+
 export function feedbackRoutes(app: FastifyInstance, state: ServeState): void {
   app.post(
     "/v1/feedback",
@@ -81,44 +124,8 @@ export function feedbackRoutes(app: FastifyInstance, state: ServeState): void {
       },
     },
     (request) => {
-      const body = request.body as Partial<FeedbackItem> & { items?: FeedbackItem[] };
-      if (body.items !== undefined) {
-        const extra =
-          body.predictionId !== undefined
-            ? "predictionId"
-            : body.realized !== undefined
-              ? "realized"
-              : undefined;
-        if (extra)
-          throw new RequestError(
-            400,
-            "invalid_body",
-            `${extra} cannot be given with items (one form or the other)`,
-            extra,
-          );
-        const results = body.items.map((i) => score(state, i));
-        const count = (status: FeedbackStatus) => results.filter((r) => r.status === status).length;
-        return {
-          results,
-          scored: count("scored"),
-          hits: results.filter((r) => r.hit).length,
-          unknown: count("unknown"),
-          expired: count("expired"),
-        };
-      }
-      for (const field of ["predictionId", "realized"] as const) {
-        if (body[field] === undefined)
-          throw new RequestError(400, "invalid_body", `${field} is required (or items)`, field);
-      }
-      const result = score(state, body as FeedbackItem);
-      if (result.status === "scored") return result;
-      const reason = result.status === "expired" ? "expired_prediction" : "unknown_prediction";
-      throw new RequestError(
-        404,
-        reason,
-        `predictionId ${JSON.stringify(result.predictionId)} is ${result.status === "expired" ? "expired (older than FEEDBACK_TTL_MS)" : "unknown: never issued, already scored, or evicted from the cache"}`,
-        "predictionId",
-      );
+      const body = request.body as FeedbackBody;
+      return body.items === undefined ? scoreOne(state, body) : scoreBatch(state, body, body.items);
     },
   );
 }
