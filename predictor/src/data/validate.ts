@@ -77,12 +77,19 @@ function selectRows(c: BarColumns, keep: Int32Array): BarColumns {
   };
 }
 
+function allFinite(xs: Float64Array): boolean {
+  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i] as number)) return false;
+  return true;
+}
+
+/** Rows to keep (all of them: undefined), recording non-finite cells as problems or drop reasons. */
 function checkNonFinite(
   c: BarColumns,
   policy: NonFinitePolicy,
   problems: Problems,
   reasons: Record<string, number>,
-) {
+): Int32Array | undefined {
+  if (BAR_FIELDS.every((f) => allFinite(c[f]))) return undefined;
   const keep = new Int32Array(c.length);
   let kept = 0;
   for (let r = 0; r < c.length; r++) {
@@ -157,13 +164,22 @@ export function validateBars(
   const reasons: Record<string, number> = {};
   const keep = checkNonFinite(raw.columns, policy, problems, reasons);
   problems.throwIfAny();
-  const dropped = raw.columns.length - keep.length;
-  const columns = dropped > 0 ? selectRows(raw.columns, keep) : raw.columns;
-  const rowOf = (i: number) => (dropped > 0 ? (keep[i] as number) : i) + 1;
+  const dropped = keep ? raw.columns.length - keep.length : 0;
+  const columns = keep && dropped > 0 ? selectRows(raw.columns, keep) : raw.columns;
+  const rowOf = (i: number) => (keep ? (keep[i] as number) : i) + 1;
 
+  const { ts, open, high, low, close, volume } = columns;
   for (let i = 0; i < columns.length; i++) {
-    checkBar(columns, i, rowOf(i), problems);
-    if (i > 0) checkOrder(columns, i, rowOf(i), rowOf(i - 1), problems);
+    const o = open[i] as number;
+    const h = high[i] as number;
+    const l = low[i] as number;
+    const c = close[i] as number;
+    // One cheap test per row; the detailed checks run only to word the problems of a bad row.
+    const barOk =
+      o > 0 && c > 0 && l > 0 && h >= o && h >= c && l <= o && l <= c && (volume[i] as number) >= 0;
+    if (!barOk) checkBar(columns, i, rowOf(i), problems);
+    if (i > 0 && !((ts[i] as number) > (ts[i - 1] as number)))
+      checkOrder(columns, i, rowOf(i), rowOf(i - 1), problems);
   }
   if (columns.length < minRows) {
     const after = dropped > 0 ? ` after dropping ${dropped}` : "";
