@@ -45,6 +45,8 @@ describe("parseServeConfig", () => {
     [{ MODEL_VERSION: "-v1" }, /^MODEL_VERSION=/],
     [{ SHADOW_URL: "ftp://x" }, /^SHADOW_URL=/],
     [{ SHADOW_URL: "not a url" }, /^SHADOW_URL=/],
+    [{ SHADOW_URL: "http://user:secret@shadow:8080" }, /^SHADOW_URL must not carry credentials$/],
+    [{ SHADOW_URL: "http://shadow:8080/?x=1" }, /^SHADOW_URL=.*without query or fragment/],
     [{ LOG_LEVEL: "loud" }, /^LOG_LEVEL=/],
   ])("rejects %o naming the variable", (env, message) => {
     expect(() => parseServeConfig({ ...required, ...env }, [])).toThrow(message);

@@ -95,6 +95,10 @@ function httpUrl(raw: string, variable: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     fail(variable, raw, "an absolute http:// or https:// URL");
   }
+  // The config is logged at start: a URL with credentials is refused without echoing it.
+  if (url.username || url.password) throw new ConfigError(`${variable} must not carry credentials`);
+  if (url.search || url.hash)
+    fail(variable, raw, "a base URL without query or fragment (paths are appended)");
   return raw.replace(/\/+$/, "");
 }
 

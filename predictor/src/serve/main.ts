@@ -41,7 +41,13 @@ export async function runServe(config: ServeConfig, log: Logger): Promise<number
   const signal = shutdownSignal();
   const { app, state } = buildPredictor({ config, log });
   const address = await app.listen({ port: config.port, host: config.host });
-  log.info({ address }, "listening; loading the artifact");
+  log.info({ address, config }, "listening; loading the artifact");
+  if (config.chaosLatencyMs > 0 || config.chaosErrorFraction > 0) {
+    log.warn(
+      { chaosLatencyMs: config.chaosLatencyMs, chaosErrorFraction: config.chaosErrorFraction },
+      "chaos is on: /v1 requests are delayed or failed on purpose",
+    );
+  }
   try {
     const model = state.load(await loadArtifact(config.artifactPath, config.artifactSha256));
     log.info({ artifactSha256: model.sha256, features: model.features, address }, "model loaded; ready");

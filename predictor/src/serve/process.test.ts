@@ -110,6 +110,10 @@ describe("predictor serve (process)", () => {
     for (const line of served.logs)
       expect(line).toMatchObject({ model: "demo", version: "v2", track: "canary" });
     expect(served.logs.map((l) => l.msg)).toContain("drained; exiting");
+    expect(served.logs.find((l) => l.level === 40)).toMatchObject({
+      msg: "chaos is on: /v1 requests are delayed or failed on purpose",
+      chaosLatencyMs: 2000,
+    });
   });
 
   it("exits 1, without waiting for them, when requests in flight outlast SHUTDOWN_DEADLINE_MS", async () => {
