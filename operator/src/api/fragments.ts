@@ -1,4 +1,4 @@
-import type { JSONSchemaProps } from "./json-schema.ts";
+import type { JSONSchemaProps, ValidationRule } from "./json-schema.ts";
 
 /** Go duration syntax (time.ParseDuration), which is also what CEL's duration() accepts. */
 export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
@@ -206,3 +206,44 @@ export const holdoutMetricsSchema = {
     intervalCoverage: metric("Share of holdout targets inside the prediction interval.", 0, 1),
   },
 } as const satisfies JSONSchemaProps;
+
+/**
+ * The root schema of a custom resource: apiVersion, kind, metadata (of which the apiserver lets a
+ * CRD restrict only the name), spec and status.
+ */
+export function resourceSchema<
+  const Spec extends JSONSchemaProps,
+  const Status extends JSONSchemaProps,
+  const Rules extends readonly ValidationRule[] = [],
+>(input: {
+  kind: string;
+  description: string;
+  name: { description: string; maxLength: number };
+  spec: Spec;
+  status: Status;
+  rules?: Rules;
+}) {
+  return {
+    type: "object",
+    description: input.description,
+    required: ["spec"],
+    properties: {
+      apiVersion: { type: "string", description: "trading.mlops.dev/v1alpha1." },
+      kind: { type: "string", description: `${input.kind}.` },
+      metadata: {
+        type: "object",
+        properties: {
+          name: {
+            type: "string",
+            description: input.name.description,
+            maxLength: input.name.maxLength,
+            pattern: "^[a-z]([-a-z0-9]*[a-z0-9])?$",
+          },
+        },
+      },
+      spec: input.spec,
+      status: input.status,
+    },
+    ...(input.rules ? { "x-kubernetes-validations": input.rules } : {}),
+  } as const;
+}

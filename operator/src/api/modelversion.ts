@@ -1,4 +1,4 @@
-import { configMapKeyRef, holdoutMetricsSchema, SHA256_PATTERN } from "./fragments.ts";
+import { configMapKeyRef, holdoutMetricsSchema, resourceSchema, SHA256_PATTERN } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
 import { MAX_MODEL_NAME_LENGTH } from "./tradingmodel.ts";
 import { algorithmSchema, featuresSchema, targetSchema } from "./training.ts";
@@ -113,36 +113,21 @@ export const modelVersionStatusSchema = {
   },
 } as const satisfies JSONSchemaProps;
 
-export const modelVersionSchema = {
-  type: "object",
+export const modelVersionSchema = resourceSchema({
+  kind: "ModelVersion",
   description:
     "A trained version of a TradingModel: the registry entry with its lineage, artifact, metrics and stage.",
-  required: ["spec"],
-  properties: {
-    apiVersion: { type: "string", description: "trading.mlops.dev/v1alpha1." },
-    kind: { type: "string", description: "ModelVersion." },
-    metadata: {
-      type: "object",
-      properties: {
-        name: {
-          type: "string",
-          description: "<spec.model>-v<spec.version>.",
-          maxLength: 63,
-          pattern: "^[a-z]([-a-z0-9]*[a-z0-9])?$",
-        },
-      },
-    },
-    spec: modelVersionSpecSchema,
-    status: modelVersionStatusSchema,
-  },
-  "x-kubernetes-validations": [
+  name: { description: "<spec.model>-v<spec.version>.", maxLength: 63 },
+  spec: modelVersionSpecSchema,
+  status: modelVersionStatusSchema,
+  rules: [
     {
       // Written so the apiserver's cost estimate stays bounded: concatenating string(int) does not.
       rule: "self.metadata.name.startsWith(self.spec.model + '-v') && self.metadata.name.substring(self.spec.model.size() + 2) == string(self.spec.version)",
       message: "metadata.name must be <spec.model>-v<spec.version>",
     },
   ],
-} as const satisfies JSONSchemaProps;
+}) satisfies JSONSchemaProps;
 
 export const modelVersionPrinterColumns = [
   { name: "Model", type: "string", jsonPath: ".spec.model", description: "The TradingModel." },

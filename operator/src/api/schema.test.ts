@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { storedVersion } from "../testing/fixtures.ts";
 import { CRDS, crdFileName, crdYaml } from "./crd.ts";
 import { invalidTradingModels, validTradingModel } from "./invalid-examples.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
@@ -116,38 +117,18 @@ describe("TradingModel admission (local)", () => {
 });
 
 describe("ModelVersion admission (local)", () => {
-  const version = {
-    apiVersion: "trading.mlops.dev/v1alpha1",
-    kind: "ModelVersion",
-    metadata: { name: "spy-v3", namespace: "default" },
-    spec: {
-      model: "spy",
-      version: 3,
-      dataSha256: "a".repeat(64),
-      codeVersion: "0.1.0",
-      params: {
-        features: ["ret_1"],
-        target: { horizon: 1 },
-        algorithm: { type: "Linear" },
-        holdoutFraction: 0.2,
-        trainingHash: "abc",
-      },
-      artifact: { configMapRef: { name: "spy-artifact-v3" }, sha256: "b".repeat(64), sizeBytes: 2048 },
-      parentVersion: 2,
-    },
-  };
+  const version = storedVersion(3);
 
   it("admits a version named after its model and number, and defaults the artifact key", () => {
-    const { object, errors } = admit(modelVersionSchema, version) as {
-      object: typeof version & { spec: { artifact: { configMapRef: { key: string } } } };
-      errors: unknown[];
-    };
+    const withoutKey = structuredClone(version) as { spec: { artifact: { configMapRef: { key?: string } } } };
+    delete withoutKey.spec.artifact.configMapRef.key;
+    const { object, errors } = admit(modelVersionSchema, withoutKey);
     expect(errors).toEqual([]);
-    expect(object.spec.artifact.configMapRef.key).toBe("artifact.json");
+    expect(object).toEqual(version);
   });
 
   it("rejects a name that does not match spec.model and spec.version", () => {
-    const renamed = { ...version, metadata: { name: "spy-v4", namespace: "default" } };
+    const renamed = { ...version, metadata: { name: "spy-momentum-v4", namespace: "trading" } };
     // The apiserver allows no fieldPath into metadata: the error is the object's, its message names the field.
     expect(admit(modelVersionSchema, renamed).errors).toEqual([
       { field: "", message: "Invalid value: metadata.name must be <spec.model>-v<spec.version>" },

@@ -1,5 +1,5 @@
 import { analysisSchema, rolloutSchema, servingSchema } from "./delivery.ts";
-import { conditionsSchema } from "./fragments.ts";
+import { conditionsSchema, resourceSchema } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
 import { algorithmSchema, featuresSchema, targetSchema, trainingSchema } from "./training.ts";
 
@@ -148,29 +148,17 @@ export const tradingModelStatusSchema = {
   },
 } as const satisfies JSONSchemaProps;
 
-export const tradingModelSchema = {
-  type: "object",
+export const tradingModelSchema = resourceSchema({
+  kind: "TradingModel",
   description:
     "A trading model: the operator trains it in a Job, registers each version as a ModelVersion, serves the best one and rolls out its successors.",
-  required: ["spec"],
-  properties: {
-    apiVersion: { type: "string", description: "trading.mlops.dev/v1alpha1." },
-    kind: { type: "string", description: "TradingModel." },
-    metadata: {
-      type: "object",
-      properties: {
-        name: {
-          type: "string",
-          description: `A DNS-1035 label of at most ${MAX_MODEL_NAME_LENGTH} characters: the names of the model's objects append to it.`,
-          maxLength: MAX_MODEL_NAME_LENGTH,
-          pattern: "^[a-z]([-a-z0-9]*[a-z0-9])?$",
-        },
-      },
-    },
-    spec: tradingModelSpecSchema,
-    status: tradingModelStatusSchema,
+  name: {
+    description: `A DNS-1035 label of at most ${MAX_MODEL_NAME_LENGTH} characters: the names of the model's objects append to it.`,
+    maxLength: MAX_MODEL_NAME_LENGTH,
   },
-} as const satisfies JSONSchemaProps;
+  spec: tradingModelSpecSchema,
+  status: tradingModelStatusSchema,
+}) satisfies JSONSchemaProps;
 
 export const tradingModelPrinterColumns = [
   { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Where the model stands." },

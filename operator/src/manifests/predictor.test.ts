@@ -1,32 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { ModelVersion } from "../api/types.ts";
-import { storedModel } from "../testing/fixtures.ts";
+import { storedModel, storedVersion } from "../testing/fixtures.ts";
 import { predictorAutoscaler, predictorDeployment, predictorService } from "./predictor.ts";
 
 const model = storedModel();
-const version = {
-  apiVersion: "trading.mlops.dev/v1alpha1",
-  kind: "ModelVersion",
-  metadata: { name: "spy-momentum-v3", namespace: "trading", uid: "u3" },
-  spec: {
-    model: "spy-momentum",
-    version: 3,
-    dataSha256: "e".repeat(64),
-    codeVersion: "0.1.0",
-    params: {
-      features: ["ret_1"],
-      target: { horizon: 1 },
-      algorithm: { type: "Linear" },
-      holdoutFraction: 0.2,
-      trainingHash: "h",
-    },
-    artifact: {
-      configMapRef: { name: "spy-momentum-artifact-v3", key: "artifact.json" },
-      sha256: "a".repeat(64),
-      sizeBytes: 3000,
-    },
-  },
-} satisfies ModelVersion;
+const version = storedVersion(3);
 
 const deployment = predictorDeployment({
   model,

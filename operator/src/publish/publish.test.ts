@@ -1,21 +1,20 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { trainingJob } from "../manifests/training-job.ts";
 import { artifactText, metrics, storedModel } from "../testing/fixtures.ts";
 import { type ConfigMapStore, type PublishError, parsePublishArgs, publishArtifact } from "./publish.ts";
 
 const model = storedModel();
-const argv = [
-  "--file",
-  "/out/artifact.json",
-  "--configmap",
-  "spy-momentum-artifact-v3",
-  "--model",
-  "spy-momentum",
-  "--model-uid",
-  model.metadata.uid,
-  "--version",
-  "3",
-];
+/** Exactly what the training Job passes to its publisher container. */
+const argv = (
+  trainingJob({
+    model,
+    version: 3,
+    trainingHash: "h",
+    images: { predictor: "p", operator: "o" },
+    ttlSecondsAfterFinished: 60,
+  }).spec?.template.spec?.containers[0]?.args ?? []
+).slice(1);
 
 /** An in-memory namespace's ConfigMaps, answering create like the apiserver (409 on a taken name). */
 function memoryStore(): ConfigMapStore & { items: Map<string, V1ConfigMap> } {

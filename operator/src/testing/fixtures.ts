@@ -8,7 +8,7 @@ import {
 } from "../../../predictor/src/artifact.ts";
 import { admit } from "../api/local-admission.ts";
 import { tradingModelSchema } from "../api/tradingmodel.ts";
-import type { HoldoutMetrics, TradingModel } from "../api/types.ts";
+import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
 
 /** Test fixtures built the way the operator meets them: defaulted by the schema, artifacts serialized by the runtime. */
 
@@ -25,6 +25,34 @@ export function storedModel(
   const { object, errors } = admit(tradingModelSchema, raw);
   if (errors.length > 0) throw new Error(`fixture is invalid: ${JSON.stringify(errors)}`);
   return object as TradingModel;
+}
+
+/** A ModelVersion of `spy-momentum` as the apiserver stores it. */
+export function storedVersion(version = 3): ModelVersion {
+  return {
+    apiVersion: "trading.mlops.dev/v1alpha1",
+    kind: "ModelVersion",
+    metadata: { name: `spy-momentum-v${version}`, namespace: "trading", uid: `uid-v${version}` },
+    spec: {
+      model: "spy-momentum",
+      version,
+      dataSha256: "e".repeat(64),
+      codeVersion: "0.1.0",
+      params: {
+        features: ["ret_1"],
+        target: { horizon: 1 },
+        algorithm: { type: "Linear" },
+        holdoutFraction: 0.2,
+        trainingHash: "h",
+      },
+      artifact: {
+        configMapRef: { name: `spy-momentum-artifact-v${version}`, key: "artifact.json" },
+        sha256: "a".repeat(64),
+        sizeBytes: 3000,
+      },
+      ...(version > 1 ? { parentVersion: version - 1 } : {}),
+    },
+  };
 }
 
 export function metrics(over: Partial<HoldoutMetrics> = {}): HoldoutMetrics {
