@@ -6,11 +6,13 @@
  * Usage: node bench/fit-trainer.ts DATA ROWS FEATURES REPEATS
  */
 import { fitLinear, fitScaler, rawCoefficients } from "../predictor/src/train/linear.ts";
+import { positiveIntegerArg } from "./args.ts";
 import { readMatrix } from "./dataset.ts";
 
-const [path = "", rows, features, repeats] = process.argv.slice(2);
-const n = Number(rows);
-const k = Number(features);
+const path = process.argv[2] ?? "";
+const n = positiveIntegerArg(process.argv, 3, "rows");
+const k = positiveIntegerArg(process.argv, 4, "features");
+const repeats = positiveIntegerArg(process.argv, 5, "repeats");
 const columns = await readMatrix(path, n, k);
 const x = columns.slice(0, k);
 const y = columns[k] as Float64Array;
@@ -24,7 +26,7 @@ function fitAllRows() {
 
 let model = fitAllRows(); // warm-up: lets the JIT compile the loops, as sklearn_fit.py warms up too
 const fitSeconds: number[] = [];
-for (let r = 0; r < Number(repeats); r++) {
+for (let r = 0; r < repeats; r++) {
   const start = performance.now();
   model = fitAllRows();
   fitSeconds.push((performance.now() - start) / 1000);

@@ -8,20 +8,13 @@
  * Prints one JSON report on stdout.
  */
 import { Pool } from "undici";
+import { positiveIntegerArg, positiveNumberArg } from "./args.ts";
 import { dueAtMs, dueCount, summarizeLatencies } from "./latency.ts";
 
-function positiveArg(index: number, name: string): number {
-  const v = Number(process.argv[index]);
-  if (!(Number.isFinite(v) && v > 0)) {
-    throw new Error(`${name}: expected a positive number, got '${process.argv[index] ?? ""}'`);
-  }
-  return v;
-}
-
 const url = new URL(process.argv[2] ?? "");
-const rate = positiveArg(3, "rate");
-const durationS = positiveArg(4, "seconds");
-const connections = positiveArg(5, "connections");
+const rate = positiveNumberArg(process.argv, 3, "rate");
+const durationS = positiveNumberArg(process.argv, 4, "seconds");
+const connections = positiveIntegerArg(process.argv, 5, "connections");
 const body = process.env.BENCH_BODY;
 if (!body) throw new Error("BENCH_BODY is not set");
 

@@ -3,11 +3,9 @@
  * and answers a constant JSON. Usage: node bench/servers/constant-http.ts <port>
  */
 import { createServer } from "node:http";
+import { positiveIntegerArg } from "../args.ts";
 
-const port = Number(process.argv[2]);
-if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-  throw new Error(`port: expected an integer in 1..65535, got '${process.argv[2] ?? ""}'`);
-}
+const port = positiveIntegerArg(process.argv, 2, "port");
 
 const answer = Buffer.from(JSON.stringify({ prediction: 0, interval: { lower: -1, upper: 1 } }));
 
