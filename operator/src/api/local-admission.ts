@@ -1,3 +1,5 @@
+// client-node's quantity parser is not re-exported from its index.
+import { quantityToScalar } from "@kubernetes/client-node/dist/util.js";
 import { Environment } from "@marcbachmann/cel-js";
 import type { JSONSchemaProps } from "./json-schema.ts";
 
@@ -14,35 +16,9 @@ export interface FieldError {
   message: string;
 }
 
-const QUANTITY_SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  "": 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-function quantityValue(text: string): number {
-  const m = /^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$/.exec(text);
-  const factor = m ? QUANTITY_SUFFIX[m[2] as string] : undefined;
-  if (!m || factor === undefined) throw new Error(`invalid quantity ${text}`);
-  return Number(m[1]) * factor;
-}
-
 /** Standard CEL plus the Kubernetes library functions our rules use (quantity, isSorted). */
 const cel = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false })
-  .registerFunction("quantity(string): double", (s: string) => quantityValue(s))
+  .registerFunction("quantity(string): double", (s: string) => Number(quantityToScalar(s)))
   .registerFunction("double.compareTo(double): int", (a: number, b: number) => BigInt(Math.sign(a - b)))
   .registerFunction("list<int>.isSorted(): bool", (l: readonly bigint[]) =>
     l.every((x, i) => i === 0 || (l[i - 1] as bigint) <= x),
