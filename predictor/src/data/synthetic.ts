@@ -33,6 +33,7 @@ export interface DriftInjection {
 }
 
 export interface SyntheticOptions {
+  /** Any integer; its low 32 bits seed the generator. */
   seed: number;
   bars: number;
   /** Default trending. */
