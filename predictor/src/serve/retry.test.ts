@@ -1,57 +1,29 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, withRetries } from "./retry.ts";
+import { withRetries } from "./retry.ts";
+
+const policy = { timeoutMs: 100, retries: 3, baseDelayMs: 10, maxDelayMs: 25 };
 
 describe("withRetries", () => {
-  it("retries a retryable failure up to `retries` times, sleeping a jittered, growing backoff", async () => {
+  it("retries a retryable failure up to `retries` times, sleeping a growing, capped backoff", async () => {
     const sleeps: number[] = [];
     let calls = 0;
-    const policy = {
-      retries: 3,
-      baseDelayMs: 10,
-      maxDelayMs: 25,
-      random: () => 0.5,
-      sleep: async (ms: number) => void sleeps.push(ms),
+    const hooks = { random: () => 1, sleep: async (ms: number) => void sleeps.push(ms) };
+    const failing = async () => {
+      calls++;
+      throw new Error(`failure ${calls}`);
     };
-    await expect(
-      withRetries(
-        policy,
-        () => true,
-        async () => {
-          calls++;
-          throw new Error(`failure ${calls}`);
-        },
-      ),
-    ).rejects.toThrow("failure 4");
+    await expect(withRetries(policy, () => true, failing, hooks)).rejects.toThrow("failure 4");
     expect(calls).toBe(4);
-    expect(sleeps).toEqual([5, 10, 12.5]);
+    expect(sleeps).toEqual([10, 20, 25]);
   });
 
-  it("returns the first success and gives up at once on a failure that is not retryable", async () => {
+  it("returns the first success, and gives up at once on a failure that is not retryable", async () => {
+    const hooks = { sleep: async () => {} };
     let calls = 0;
-    const policy = { retries: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => {} };
-    expect(
-      await withRetries(
-        policy,
-        () => true,
-        async () => (++calls < 2 ? Promise.reject(new Error("x")) : "ok"),
-      ),
-    ).toBe("ok");
+    const flaky = async () => (++calls < 2 ? Promise.reject(new Error("flaky")) : "ok");
+    expect(await withRetries(policy, () => true, flaky, hooks)).toBe("ok");
     calls = 0;
-    await expect(
-      withRetries(
-        policy,
-        () => false,
-        async () => Promise.reject(new Error(`no ${++calls}`)),
-      ),
-    ).rejects.toThrow("no 1");
-  });
-
-  it("draws the delay uniformly below the capped exponential", () => {
-    const policy = { retries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-    for (let attempt = 0; attempt < 6; attempt++) {
-      const cap = Math.min(1000, 100 * 2 ** attempt);
-      expect(backoffDelay({ ...policy, random: () => 0 }, attempt)).toBe(0);
-      expect(backoffDelay({ ...policy, random: () => 0.999 }, attempt)).toBeCloseTo(0.999 * cap, 9);
-    }
+    const broken = async () => Promise.reject(new Error(`broken ${++calls}`));
+    await expect(withRetries(policy, () => false, broken, hooks)).rejects.toThrow("broken 1");
   });
 });

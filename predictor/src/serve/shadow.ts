@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
+import type { RetryPolicy } from "../data/source.ts";
 import type { Metrics } from "./metrics.ts";
-import { type RetryPolicy, withRetries } from "./retry.ts";
+import { withRetries } from "./retry.ts";
 
 export interface ShadowOptions {
   url: string;
@@ -64,7 +65,12 @@ export class ShadowMirror {
   constructor(options: ShadowOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? fetch;
-    this.#policy = { retries: options.retries, baseDelayMs: 25, maxDelayMs: 500 };
+    this.#policy = {
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      baseDelayMs: 25,
+      maxDelayMs: 500,
+    };
   }
 
   /** Queues a copy of a served request; never throws and never waits. */
