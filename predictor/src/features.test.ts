@@ -118,6 +118,23 @@ describe("feature values", () => {
     expect(Number.isNaN(at(0, 0) as number)).toBe(true);
   });
 
+  it("computes volatility, true range and mean range by hand", () => {
+    const cols = fromCloses([100, 102, 101, 104]);
+    const { columns } = computeFeatures(cols, ["vol_3", "atr_2", "hl_range_2"]);
+    const r: [number, number, number] = [Math.log(1.02), Math.log(101 / 102), Math.log(104 / 101)];
+    const m = (r[0] + r[1] + r[2]) / 3;
+    expect(columns[0]?.[3]).toBeCloseTo(Math.sqrt(r.reduce((s, x) => s + (x - m) ** 2, 0) / 2), 15);
+    // bars 2 and 3: high = max(open, close) * 1.01, low = min(open, close) * 0.99, open = previous close
+    const trueRange2 = Math.max(102 * 1.01, 102) - Math.min(101 * 0.99, 102);
+    const trueRange3 = Math.max(104 * 1.01, 101) - Math.min(101 * 0.99, 101);
+    expect(columns[1]?.[3]).toBeCloseTo((trueRange2 + trueRange3) / 2 / 104, 15);
+    const range = (h: number, l: number, c: number) => (h - l) / c;
+    expect(columns[2]?.[3]).toBeCloseTo(
+      (range(102 * 1.01, 101 * 0.99, 101) + range(104 * 1.01, 101 * 0.99, 104)) / 2,
+      15,
+    );
+  });
+
   it("uses neutral values when the window is flat", () => {
     const cols = fromCloses([50, 50, 50, 50], [7, 7, 7, 7]);
     const { columns } = computeFeatures(cols, ["rsi_3", "zscore_3", "volume_z_3", "vol_3"]);
