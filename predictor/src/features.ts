@@ -43,7 +43,7 @@ export interface FeatureInput extends BarColumns {
   logReturn1: Float64Array;
 }
 
-export function featureInput(cols: BarColumns): FeatureInput {
+function featureInput(cols: BarColumns): FeatureInput {
   const logReturn1 = new Float64Array(cols.length);
   logReturn1[0] = Number.NaN;
   for (let t = 1; t < cols.length; t++) logReturn1[t] = logReturn(cols, t, 1);
