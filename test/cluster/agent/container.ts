@@ -36,6 +36,8 @@ import type { ContainerRecord, Terminated } from "./status.ts";
 /** What a container needs from its pod. */
 export type PodSide = {
   uid: string;
+  /** The pod's directory on the host, holding every mount source. */
+  dir: string;
   netns: string;
   podIP: string;
   restartPolicy: RestartPolicy;
@@ -135,6 +137,7 @@ export class ContainerSlot {
       await prepareMountTargets(plan.mounts, pod.createdPathsFile);
       proc = await startContainer({
         netns: pod.netns,
+        podDir: pod.dir,
         plan,
         cgroup: pod.cgroup(this.spec.name),
         runDir: pod.runDir(this.spec.name, restart),

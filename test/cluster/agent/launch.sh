@@ -5,15 +5,18 @@
 # the container's cgroup, sets the hostname, makes the bind mounts listed in <mounts> (lines of
 # "ro|rw<TAB>source<TAB>target", parents first), changes to the working directory and execs the
 # container's argv as uid:gid. Mounts made here vanish with the namespace's last process.
-# usage: launch.sh <cgroup dir> <hostname> <mounts file> <workdir> <uid> <gid> -- argv…
+# Mount sources are relative to <pod dir>, the working directory while mounting, so that a mount
+# over one of its ancestors cannot hide the sources still to be mounted.
+# usage: launch.sh <cgroup dir> <hostname> <pod dir> <mounts file> <workdir> <uid> <gid> -- argv…
 set -eu
-cgroup=$1 host=$2 mounts=$3 workdir=$4 uid=$5 gid=$6
-shift 6
+cgroup=$1 host=$2 pod_dir=$3 mounts=$4 workdir=$5 uid=$6 gid=$7
+shift 7
 [ "$1" = "--" ] && shift
 tools=/usr/sbin:/usr/bin:/sbin:/bin
 echo $$ >"$cgroup/cgroup.procs"
 PATH=$tools hostname "$host"
 tab=$(printf '\t')
+cd "$pod_dir"
 while IFS=$tab read -r mode source target; do
   PATH=$tools mount --bind "$source" "$target"
   if [ "$mode" = ro ]; then PATH=$tools mount -o remount,bind,ro "$target"; fi

@@ -146,6 +146,7 @@ export class PodWorker {
     const paths = podPaths(l, this.uid);
     return {
       uid: this.uid,
+      dir: podDir(l, this.uid),
       netns: netnsName(this.uid),
       podIP: this.ip ?? "",
       restartPolicy: (this.pod.spec?.restartPolicy ?? "Always") as RestartPolicy,
@@ -277,7 +278,10 @@ export class PodWorker {
     for (const slot of [...this.initSlots, ...this.slots]) await slot.collectExit(side, true);
     await this.teardown();
     if (!this.gone) {
-      await this.publishStatus();
+      // The final status is informative only; the pod object goes either way.
+      await this.publishStatus().catch((err) =>
+        this.log.warn({ err: String(err) }, "final pod status not posted"),
+      );
       await this.env.api.deletePod(this.namespace, this.name, this.uid);
     }
     this.finished = true;

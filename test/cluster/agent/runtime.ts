@@ -2,7 +2,7 @@
 // cgroup (v2) so that a kill reaches every process it forked and CPU time can be read.
 import { spawn } from "node:child_process";
 import { appendFile, mkdir, open, readFile, rmdir, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { ContainerPlan, Mount } from "./plan.ts";
@@ -42,17 +42,29 @@ export async function prepareMountTargets(mounts: readonly Mount[], createdPaths
   }
 }
 
-/** Parent mount points before the mounts inside them. */
-function mountLines(mounts: readonly Mount[]): string {
+/**
+ * Parent mount points before the mounts inside them. Sources are relative to the pod directory,
+ * which launch.sh makes its working directory first: a mount over an ancestor of the pod
+ * directory (an emptyDir at /tmp while the state lives under /tmp) cannot hide them then.
+ */
+export function mountLines(mounts: readonly Mount[], baseDir: string): string {
   const depth = (p: string) => p.split("/").filter(Boolean).length;
   return [...mounts]
     .sort((a, b) => depth(a.target) - depth(b.target))
-    .map((m) => `${m.readOnly ? "ro" : "rw"}\t${m.source}\t${m.target}\n`)
+    .map((m) => {
+      const source = relative(baseDir, m.source);
+      if (source.startsWith("..") || isAbsolute(source)) {
+        throw new Error(`mount source ${m.source} is outside the pod directory ${baseDir}`);
+      }
+      return `${m.readOnly ? "ro" : "rw"}\t${source}\t${m.target}\n`;
+    })
     .join("");
 }
 
 export type StartOptions = {
   netns: string;
+  /** The pod's directory: every mount source lies inside it. */
+  podDir: string;
   plan: ContainerPlan;
   cgroup: string;
   /** Per-container-instance directory for the mounts list. */
@@ -65,7 +77,7 @@ export async function startContainer(o: StartOptions): Promise<ContainerProcess>
   await mkdir(o.runDir, { recursive: true });
   await mkdir(dirname(o.logFile), { recursive: true });
   const mountsFile = join(o.runDir, "mounts");
-  await writeFile(mountsFile, mountLines(o.plan.mounts));
+  await writeFile(mountsFile, mountLines(o.plan.mounts, o.podDir));
   const log = await open(o.logFile, "a");
   const { uid, gid } = o.plan.user;
   const args = [
@@ -84,6 +96,7 @@ export async function startContainer(o: StartOptions): Promise<ContainerProcess>
       LAUNCH,
       o.cgroup,
       o.plan.hostname,
+      o.podDir,
       mountsFile,
       o.plan.workingDir,
       String(uid),

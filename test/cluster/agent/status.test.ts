@@ -89,7 +89,7 @@ describe("pod status", () => {
       t1,
     );
     expect(status.phase).toBe("Running");
-    expect(status.podIPs).toEqual([{ ip: "10.244.1.2" }]);
+    expect(status.podIPs).toEqual([{ $patch: "replace" }, { ip: "10.244.1.2" }]);
     expect(status.startTime).toBe("2026-11-24T10:00:00Z");
     expect(status.conditions.map((x) => [x.type, x.status])).toEqual([
       ["PodReadyToStartContainers", "True"],

@@ -38,6 +38,16 @@ export type PodRecord = {
 
 export type Phase = "Pending" | "Running" | "Succeeded" | "Failed";
 
+/**
+ * A pod IP list for a strategic merge patch: the directive replaces the stored list instead of
+ * merging by IP, so a new sandbox address never sits beside the old one.
+ */
+type IPList = ({ ip: string } | { $patch: "replace" })[];
+
+function ipList(ip: string): IPList {
+  return [{ $patch: "replace" }, { ip }];
+}
+
 type ConditionJson = {
   type: string;
   status: "True" | "False";
@@ -50,9 +60,9 @@ export type PodStatusJson = {
   phase: Phase;
   conditions: ConditionJson[];
   hostIP: string;
-  hostIPs: { ip: string }[];
+  hostIPs: IPList;
   podIP?: string;
-  podIPs?: { ip: string }[];
+  podIPs?: IPList;
   startTime: string;
   initContainerStatuses?: unknown[];
   containerStatuses: unknown[];
@@ -185,8 +195,8 @@ export function computePodStatus(pod: V1Pod, record: PodRecord, now: Date): PodS
     phase,
     conditions,
     hostIP: record.hostIP,
-    hostIPs: [{ ip: record.hostIP }],
-    ...(record.podIP ? { podIP: record.podIP, podIPs: [{ ip: record.podIP }] } : {}),
+    hostIPs: ipList(record.hostIP),
+    ...(record.podIP ? { podIP: record.podIP, podIPs: ipList(record.podIP) } : {}),
     startTime: k8sTime(record.startTime),
     ...(record.initContainers.length > 0
       ? { initContainerStatuses: record.initContainers.map(containerStatusJson) }
