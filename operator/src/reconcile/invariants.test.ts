@@ -1,0 +1,140 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { metrics, storedModel } from "../testing/fixtures.ts";
+import { World } from "../testing/world.ts";
+import { jobState, jobVersion } from "./observed.ts";
+
+/**
+ * Random histories of a model's life (trainings that pass, fail the gate or crash, rollouts that
+ * finish or stall, spec edits, Jobs collected by TTL, reconciles at any point) against the
+ * promises users rely on, checked after every reconcile.
+ */
+
+type Step =
+  | { kind: "reconcile" }
+  | { kind: "trainingSucceeds"; accuracy: number; championAccuracy: number }
+  | { kind: "trainingFails"; exitCode: 1 | 2 | 3 }
+  | { kind: "rolloutCompletes" }
+  | { kind: "rolloutStalls" }
+  | { kind: "retrain"; token: string }
+  | { kind: "editServing"; replicas: number }
+  | { kind: "jobsCollected" };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.constant({ kind: "reconcile" as const }),
+  fc.record({
+    kind: fc.constant("trainingSucceeds" as const),
+    accuracy: fc.double({ min: 0.45, max: 0.6, noNaN: true }),
+    championAccuracy: fc.double({ min: 0.45, max: 0.6, noNaN: true }),
+  }),
+  fc.record({
+    kind: fc.constant("trainingFails" as const),
+    exitCode: fc.constantFrom(1 as const, 2 as const, 3 as const),
+  }),
+  fc.constant({ kind: "rolloutCompletes" as const }),
+  fc.constant({ kind: "rolloutStalls" as const }),
+  fc.record({ kind: fc.constant("retrain" as const), token: fc.string({ minLength: 1, maxLength: 8 }) }),
+  fc.record({ kind: fc.constant("editServing" as const), replicas: fc.integer({ min: 1, max: 4 }) }),
+  fc.constant({ kind: "jobsCollected" as const }),
+);
+
+function runningJobVersion(world: World): number | undefined {
+  const running = world.jobs.filter((j) => jobState(j) === "Running");
+  return running.length === 1 ? jobVersion(running[0] as (typeof running)[number]) : undefined;
+}
+
+function apply(world: World, s: Step): void {
+  const running = runningJobVersion(world);
+  switch (s.kind) {
+    case "reconcile":
+      break;
+    case "trainingSucceeds":
+      if (running !== undefined) {
+        world.trainingSucceeds(
+          running,
+          metrics({ directionalAccuracy: s.accuracy }),
+          metrics({ directionalAccuracy: s.championAccuracy }),
+        );
+      }
+      break;
+    case "trainingFails":
+      if (running !== undefined) world.trainingFails(running, s.exitCode, `exit ${s.exitCode}`);
+      break;
+    case "rolloutCompletes":
+      world.rolloutCompletes();
+      break;
+    case "rolloutStalls":
+      world.rolloutStalls();
+      break;
+    case "retrain":
+      world.editSpec((spec) => {
+        spec.training.retrainRequest = s.token;
+      });
+      break;
+    case "editServing":
+      world.editSpec((spec) => {
+        spec.serving.replicas = s.replicas;
+      });
+      break;
+    case "jobsCollected":
+      world.jobs = world.jobs.filter((j) => jobState(j) === "Running");
+      world.pods = [];
+      break;
+  }
+}
+
+function checkPromises(world: World, productionBefore: number[]): void {
+  const plan = world.last;
+  if (!plan) return;
+  const production = world.versions
+    .filter((v) => v.status?.stage === "Production")
+    .map((v) => v.spec.version);
+  const staged = world.versions.filter((v) => v.status?.stage === "Staging").map((v) => v.spec.version);
+  const existing = new Set(world.versions.map((v) => v.spec.version));
+
+  // One Job trains at a time, and a Job is never created twice.
+  expect(world.jobs.filter((j) => jobState(j) === "Running").length).toBeLessThanOrEqual(1);
+  const names = world.jobs.map((j) => j.metadata?.name);
+  expect(new Set(names).size).toBe(names.length);
+  // At most one version serves as stable, and it is never pruned while it does.
+  expect(production.length).toBeLessThanOrEqual(1);
+  for (const v of productionBefore) {
+    if (!production.includes(v)) expect(existing.has(v)).toBe(true);
+  }
+  // The status says which version is stable, and every condition exactly once.
+  expect(plan.status.stableVersion).toBe(production[0]);
+  expect((plan.status.conditions ?? []).map((c) => c.type).sort()).toEqual([
+    "Degraded",
+    "Progressing",
+    "Ready",
+    "Training",
+  ]);
+  // Pods only ever run a version that passed the gate.
+  const served = world.deployments[0]?.spec?.template.metadata?.labels?.["trading.mlops.dev/version"];
+  if (served !== undefined) expect([...production, ...staged].map((v) => `v${v}`)).toContain(served);
+  // Ready means something serves.
+  if (plan.status.conditions?.find((c) => c.type === "Ready")?.status === "True") {
+    expect(production.length).toBe(1);
+    expect(["Pending", "Failed"]).not.toContain(plan.status.phase);
+  }
+}
+
+describe("reconcile invariants", () => {
+  it("hold over random histories", () => {
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
+        const world = new World(storedModel("mean-reversion-bluegreen.yaml"));
+        world.reconcile();
+        for (const s of steps) {
+          apply(world, s);
+          const productionBefore = world.versions
+            .filter((v) => v.status?.stage === "Production")
+            .map((v) => v.spec.version);
+          world.reconcile();
+          checkPromises(world, productionBefore);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
