@@ -1,0 +1,248 @@
+import { randomUUID } from "node:crypto";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { canonicalJson } from "../../../predictor/src/artifact.ts";
+import { API_VERSION } from "../api/crd.ts";
+import type { TradingModel, TradingModelStatus } from "../api/types.ts";
+import { setCondition } from "../conditions.ts";
+import { phaseOf } from "../phase.ts";
+import type { Plan, PlannedEvent, Settings } from "../reconcile/context.ts";
+import { decide } from "../reconcile/decide.ts";
+import type { EventRecorder } from "./events.ts";
+import { type ClusterWriter, describeError } from "./kube-client.ts";
+import { type NamespaceCache, observe } from "./observe.ts";
+
+/** The informers' caches, as the reconciler reads them. */
+export interface CacheReader {
+  model(namespace: string, name: string): TradingModel | undefined;
+  namespace(namespace: string): NamespaceCache;
+  /** A cached object by kind (TradingModel, ModelVersion, Job, ConfigMap, Deployment, Service, HorizontalPodAutoscaler). */
+  find(kind: string, namespace: string, name: string): KubernetesObject | undefined;
+}
+
+export interface ReconcileResult {
+  /** Run again after this long even if nothing changes (training polls, schedules, cache catching up). */
+  requeueAfterMs?: number;
+  statusWritten: boolean;
+  eventsEmitted: number;
+}
+
+/** A check that the caches have caught up with a write of the previous reconcile. */
+type Expectation = (cache: CacheReader) => boolean;
+
+/** How long the caches may lag behind our own writes before the reconcile proceeds anyway. */
+const EXPECTATION_TIMEOUT_MS = 30_000;
+const CACHE_WAIT_MS = 500;
+
+const ACTIONS: [prefix: string, action: string][] = [
+  ["Training", "Train"],
+  ["Trainer", "Train"],
+  ["InvalidTraining", "Train"],
+  ["DataSource", "Train"],
+  ["Artifact", "Register"],
+  ["Candidate", "Gate"],
+  ["VersionsPruned", "Prune"],
+  ["Version", "Rollout"],
+  ["Rollout", "Rollout"],
+  ["Predictor", "Serve"],
+  ["InvalidSpec", "Validate"],
+];
+
+/** events.k8s.io/v1 wants the action taken besides the reason; it follows from the reason's family. */
+export const actionOf = (reason: string) => ACTIONS.find(([p]) => reason.startsWith(p))?.[1] ?? "Reconcile";
+
+export const sameJson = (a: unknown, b: unknown) => canonicalJson(a ?? {}) === canonicalJson(b ?? {});
+
+/**
+ * The imperative shell around the pure decision: observes one TradingModel from the caches, runs
+ * `decide`, applies the plan in its order (server-side apply, create, delete, ModelVersion status),
+ * writes the TradingModel's status once and only when it changed, and emits the events only after
+ * that write succeeded. A failed write leaves the model Degraded with the apiserver's message where
+ * the status can still be written, and the error goes back to the work queue for a retry.
+ */
+export class Reconciler {
+  private readonly cache: CacheReader;
+  private readonly writer: ClusterWriter;
+  private readonly recorder: EventRecorder;
+  private readonly settings: Settings;
+  private readonly log: Logger;
+  private readonly expectations = new Map<string, { checks: Expectation[]; deadline: number }>();
+
+  constructor(
+    cache: CacheReader,
+    writer: ClusterWriter,
+    recorder: EventRecorder,
+    settings: Settings,
+    log: Logger,
+  ) {
+    this.cache = cache;
+    this.writer = writer;
+    this.recorder = recorder;
+    this.settings = settings;
+    this.log = log;
+  }
+
+  /** Whether the caches still miss one of our own writes of the previous reconcile of this key. */
+  private cacheBehind(key: string): boolean {
+    const pending = this.expectations.get(key);
+    if (!pending) return false;
+    if (Date.now() < pending.deadline && !pending.checks.every((check) => check(this.cache))) return true;
+    this.expectations.delete(key);
+    return false;
+  }
+
+  async reconcile(key: string, now: Date = new Date()): Promise<ReconcileResult> {
+    const [namespace = "", name = ""] = key.split("/");
+    const model = this.cache.model(namespace, name);
+    const idle = { statusWritten: false, eventsEmitted: 0 };
+    const deleting = (model?.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp;
+    if (!model || deleting) {
+      // Deleted: the garbage collector removes everything it owned (ownerReferences).
+      this.expectations.delete(key);
+      return idle;
+    }
+    if (this.cacheBehind(key)) return { ...idle, requeueAfterMs: CACHE_WAIT_MS };
+    const log = this.log.child({
+      model: key,
+      reconcileId: randomUUID().slice(0, 8),
+      generation: model.metadata.generation,
+    });
+    const plan = decide(observe(model, this.cache.namespace(namespace), now), this.settings);
+    const checks: Expectation[] = [];
+    try {
+      await this.execute(model, plan, checks, log);
+    } catch (err) {
+      if (checks.length > 0) this.expect(key, checks);
+      await this.reportFailure(model, plan.status, err, now, log);
+      throw err;
+    }
+    let statusWritten = false;
+    if (!sameJson(model.status, plan.status)) {
+      await this.writer.applyStatus("TradingModel", namespace, name, plan.status);
+      const before = model.metadata.resourceVersion;
+      checks.push((c) => c.find("TradingModel", namespace, name)?.metadata?.resourceVersion !== before);
+      statusWritten = true;
+    }
+    if (checks.length > 0) this.expect(key, checks);
+    const eventsEmitted = await this.emit(model, plan.events, log);
+    log.info(
+      {
+        version: plan.status.latestVersion,
+        stable: plan.status.stableVersion,
+        phase: plan.status.phase,
+        applied: plan.apply.length,
+        created: plan.create.length,
+        deleted: plan.delete.length,
+        statusWritten,
+        events: plan.events.map((e) => e.reason),
+        requeueAfterSeconds: plan.requeueAfterSeconds,
+      },
+      "reconciled",
+    );
+    return {
+      ...(plan.requeueAfterSeconds === undefined ? {} : { requeueAfterMs: plan.requeueAfterSeconds * 1000 }),
+      statusWritten,
+      eventsEmitted,
+    };
+  }
+
+  private expect(key: string, checks: Expectation[]): void {
+    this.expectations.set(key, { checks, deadline: Date.now() + EXPECTATION_TIMEOUT_MS });
+  }
+
+  private async execute(model: TradingModel, plan: Plan, checks: Expectation[], log: Logger): Promise<void> {
+    const namespace = model.metadata.namespace;
+    const step = async (what: string, run: () => Promise<unknown>) => {
+      try {
+        await run();
+      } catch (err) {
+        throw new Error(`${what}: ${describeError(err)}`, { cause: err });
+      }
+    };
+    for (const object of plan.apply) {
+      await step(`applying ${object.kind} ${object.metadata?.name}`, () => this.writer.apply(object));
+    }
+    for (const object of plan.create) {
+      const objectName = object.metadata?.name ?? "";
+      await step(`creating ${object.kind} ${objectName}`, async () => {
+        const outcome = await this.writer.create(object);
+        if (outcome === "created") log.info({ kind: object.kind, name: objectName }, "created");
+        checks.push((c) => c.find(object.kind ?? "", namespace, objectName) !== undefined);
+      });
+    }
+    for (const ref of plan.delete) {
+      await step(`deleting ${ref.kind} ${ref.name}`, async () => {
+        await this.writer.remove({ ...ref, namespace });
+        checks.push((c) => c.find(ref.kind, namespace, ref.name) === undefined);
+      });
+    }
+    for (const { name, status } of plan.versionStatus) {
+      const cached = this.cache.find("ModelVersion", namespace, name) as { status?: unknown } | undefined;
+      if (cached && sameJson(cached.status, status)) continue;
+      await step(`writing the status of ModelVersion ${name}`, async () => {
+        const before = (cached as KubernetesObject | undefined)?.metadata?.resourceVersion;
+        await this.writer.applyStatus("ModelVersion", namespace, name, status);
+        checks.push((c) => {
+          const now = c.find("ModelVersion", namespace, name)?.metadata?.resourceVersion;
+          return now !== undefined && now !== before;
+        });
+      });
+    }
+  }
+
+  /** Puts the failure on the model (best effort: the apiserver may be what failed). */
+  private async reportFailure(
+    model: TradingModel,
+    planned: TradingModelStatus,
+    err: unknown,
+    now: Date,
+    log: Logger,
+  ): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    log.error({ err: message }, "reconcile failed");
+    const conditions = setCondition(
+      planned.conditions,
+      { type: "Degraded", status: "True", reason: "ReconcileFailed", message: message.slice(0, 2000) },
+      model.metadata.generation ?? 0,
+      now,
+    );
+    const status = { ...planned, conditions, phase: phaseOf(conditions), message: message.slice(0, 2000) };
+    if (sameJson(model.status, status)) return;
+    try {
+      await this.writer.applyStatus("TradingModel", model.metadata.namespace, model.metadata.name, status);
+    } catch (statusErr) {
+      log.warn({ err: describeError(statusErr) }, "could not record the failure in the status");
+    }
+  }
+
+  private async emit(model: TradingModel, events: PlannedEvent[], log: Logger): Promise<number> {
+    let emitted = 0;
+    for (const e of events) {
+      const regarding = e.regarding ?? {
+        apiVersion: API_VERSION,
+        kind: "TradingModel",
+        name: model.metadata.name,
+      };
+      const uid =
+        e.regarding === undefined
+          ? model.metadata.uid
+          : this.cache.find(regarding.kind, model.metadata.namespace, regarding.name)?.metadata?.uid;
+      try {
+        await this.recorder.record({
+          namespace: model.metadata.namespace,
+          regarding: { ...regarding, namespace: model.metadata.namespace, ...(uid ? { uid } : {}) },
+          type: e.type,
+          reason: e.reason,
+          note: e.message,
+          action: actionOf(e.reason),
+        });
+        emitted++;
+      } catch (err) {
+        // The decision and its status stand; a lost Event is logged, not retried into a second decision.
+        log.warn({ reason: e.reason, err: describeError(err) }, "could not emit event");
+      }
+      log.info({ event: e.reason, type: e.type }, e.message);
+    }
+    return emitted;
+  }
+}
