@@ -59,6 +59,7 @@ describe("parseTimestampText", () => {
     expect(parseTimestampText("2024-01-01 09:30")).toBe(Date.UTC(2024, 0, 1, 9, 30));
     expect(parseTimestampText("2024-01-01T09:30:00.250+02:00")).toBe(Date.UTC(2024, 0, 1, 7, 30, 0, 250));
     expect(parseTimestampText("2024-01-01T09:30:00-0130")).toBe(Date.UTC(2024, 0, 1, 11, 0));
+    expect(parseTimestampText("0024-03-01")).toBe(new Date("0024-03-01T00:00:00Z").getTime());
   });
 
   it("flags impossible dates and other text", () => {

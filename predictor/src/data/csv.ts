@@ -139,8 +139,10 @@ export function parseTimestampText(raw: string): number | typeof UNPARSEABLE {
   const m = ISO_8601.exec(text);
   if (!m) return UNPARSEABLE;
   const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone = "Z"] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  const check = new Date(ms);
+  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
+  const check = new Date(0);
+  check.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  const ms = check.setUTCHours(Number(h), Number(mi), Number(s), 0);
   if (
     check.getUTCMonth() !== Number(mo) - 1 ||
     check.getUTCDate() !== Number(d) ||
