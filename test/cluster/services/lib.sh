@@ -1,0 +1,23 @@
+# Shared by the services scripts (sourced after ../lib.sh): the addresses and ports of what runs on
+# top of the control plane and the node agent. Host-side listeners are on 127.0.0.1; what pods must
+# reach sits on the bridge address behind a ClusterIP Service.
+# shellcheck shell=bash
+
+bridge="${TM_BRIDGE:-tm0}"
+# The host's address on the agent's bridge (test/cluster/agent/network.ts DEFAULT_NETWORK.gateway).
+bridge_ip="${TM_BRIDGE_IP:-10.244.0.1}"
+dns_service_ip="${service_cidr%.*/*}.10"
+
+kube_proxy_metrics_port="${TM_KUBE_PROXY_METRICS_PORT:-10249}"
+kube_proxy_healthz_port="${TM_KUBE_PROXY_HEALTHZ_PORT:-10256}"
+coredns_ready_port="${TM_COREDNS_READY_PORT:-8181}"
+coredns_metrics_port="${TM_COREDNS_METRICS_PORT:-9153}"
+service_proxy_port="${TM_SERVICE_PROXY_PORT:-10300}"
+prometheus_port="${TM_PROMETHEUS_PORT:-9090}"
+
+services_state_dir="$state_dir/services"
+# Routes that catch the pod and service ranges when the bridge's routes are gone (agent stopped):
+# a high metric, so the bridge's own routes win while they exist.
+fallback_metric=4000
+# The mangle chain that keeps forwarded packets between the bridge's ports.
+guard_chain=TM-BRIDGE-GUARD
