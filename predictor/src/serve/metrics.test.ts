@@ -126,11 +126,11 @@ describe("chaos", () => {
   });
 
   it("adds CHAOS_LATENCY_MS to /v1 calls, not to probes", async () => {
-    predictor = testPredictor({ CHAOS_LATENCY_MS: "60" });
+    predictor = testPredictor({ CHAOS_LATENCY_MS: "250" });
     const res = await predict([0, 0, 0]);
     expect(res.statusCode).toBe(200);
-    expect(Number(res.headers["server-timing"]?.toString().split("dur=")[1])).toBeGreaterThanOrEqual(59);
+    expect(Number(res.headers["server-timing"]?.toString().split("dur=")[1])).toBeGreaterThanOrEqual(249);
     const probe = await predictor.app.inject({ url: "/readyz" });
-    expect(Number(probe.headers["server-timing"]?.toString().split("dur=")[1])).toBeLessThan(59);
+    expect(Number(probe.headers["server-timing"]?.toString().split("dur=")[1])).toBeLessThan(249);
   });
 });
