@@ -1,0 +1,137 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import type { TradingModel } from "../api/types.ts";
+import { storedModel } from "../testing/fixtures.ts";
+import { settings } from "../testing/world.ts";
+import { EventRecorder } from "./events.ts";
+import { FakeCluster } from "./fake-cluster.ts";
+import { actionOf, Reconciler } from "./reconciler.ts";
+
+const log = pino({ level: "silent" });
+const now = new Date("2026-11-24T10:00:00Z");
+const KEY = "trading/spy-momentum";
+
+function setup(model: TradingModel = storedModel()) {
+  const cluster = new FakeCluster();
+  cluster.seed(model as unknown as KubernetesObject);
+  const recorder = new EventRecorder(cluster, {
+    controller: "trading.mlops.dev/tradingmodel-operator",
+    instance: "op-0",
+    aggregationWindowMs: 600_000,
+    maxRemembered: 100,
+  });
+  return { cluster, reconciler: new Reconciler(cluster, cluster, recorder, settings, log) };
+}
+
+const statusOf = (cluster: FakeCluster) =>
+  (cluster.stored.get("TradingModel/trading/spy-momentum") as unknown as TradingModel).status;
+
+describe("Reconciler", () => {
+  it("applies the trainer's RBAC, creates the Job, writes the status once and only then emits the event", async () => {
+    const { cluster, reconciler } = setup();
+    const result = await reconciler.reconcile(KEY, now);
+    expect(cluster.calls).toEqual([
+      "apply ServiceAccount/spy-momentum-trainer",
+      "apply RoleBinding/spy-momentum-trainer",
+      "apply Role/spy-momentum-trainer",
+      "create Job/spy-momentum-train-v1",
+      "status TradingModel/spy-momentum",
+      "event TrainingStarted",
+    ]);
+    expect(result).toMatchObject({ statusWritten: true, eventsEmitted: 1, requeueAfterMs: 15_000 });
+    expect(statusOf(cluster)).toMatchObject({ phase: "Training", observedGeneration: 1, latestVersion: 1 });
+    const job = cluster.stored.get("Job/trading/spy-momentum-train-v1");
+    expect(job?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "TradingModel", controller: true });
+    expect(cluster.events[0]).toMatchObject({
+      reason: "TrainingStarted",
+      action: "Train",
+      type: "Normal",
+      note: "training v1 in Job spy-momentum-train-v1 (first version)",
+      regarding: {
+        kind: "TradingModel",
+        name: "spy-momentum",
+        namespace: "trading",
+        uid: storedModel().metadata.uid,
+      },
+      reportingController: "trading.mlops.dev/tradingmodel-operator",
+    });
+  });
+
+  it("waits for the caches to show its own writes instead of deciding again from stale ones", async () => {
+    const { cluster, reconciler } = setup();
+    await reconciler.reconcile(KEY, now);
+    cluster.calls.length = 0;
+    expect(await reconciler.reconcile(KEY, now)).toEqual({
+      statusWritten: false,
+      eventsEmitted: 0,
+      requeueAfterMs: 500,
+    });
+    expect(cluster.calls).toEqual([]);
+    cluster.sync();
+    const again = await reconciler.reconcile(KEY, now);
+    expect(cluster.calls.filter((c) => c.startsWith("create") || c.startsWith("event"))).toEqual([]);
+    expect(again.eventsEmitted).toBe(0);
+  });
+
+  it("writes no status when it did not change", async () => {
+    const { cluster, reconciler } = setup();
+    await reconciler.reconcile(KEY, now);
+    cluster.sync();
+    await reconciler.reconcile(KEY, now);
+    cluster.sync();
+    cluster.calls.length = 0;
+    const result = await reconciler.reconcile(KEY, now);
+    expect(result.statusWritten).toBe(false);
+    expect(cluster.calls.filter((c) => c.startsWith("status"))).toEqual([]);
+  });
+
+  it("on a refused write, marks the model Degraded with the apiserver's message, emits nothing and fails for a retry", async () => {
+    const { cluster, reconciler } = setup();
+    cluster.fail(
+      "create Job",
+      422,
+      'Job.batch "spy-momentum-train-v1" is invalid: spec.template: Invalid value',
+    );
+    await expect(reconciler.reconcile(KEY, now)).rejects.toThrow(
+      /creating Job spy-momentum-train-v1: HTTP 422: Job.batch "spy-momentum-train-v1" is invalid/,
+    );
+    expect(cluster.calls.some((c) => c.startsWith("event"))).toBe(false);
+    const degraded = statusOf(cluster)?.conditions?.find((c) => c.type === "Degraded");
+    expect(degraded).toMatchObject({ status: "True", reason: "ReconcileFailed" });
+    expect(degraded?.message).toContain("HTTP 422");
+  });
+
+  it("emits no event when the status write fails", async () => {
+    const { cluster, reconciler } = setup();
+    cluster.fail("status TradingModel", 503, "etcdserver: request timed out");
+    await expect(reconciler.reconcile(KEY, now)).rejects.toThrow(/etcdserver/);
+    expect(cluster.calls.some((c) => c.startsWith("event"))).toBe(false);
+  });
+
+  it("does nothing for a model that is gone or being deleted (the garbage collector removes its children)", async () => {
+    const { cluster, reconciler } = setup();
+    expect(await reconciler.reconcile("trading/other", now)).toEqual({
+      statusWritten: false,
+      eventsEmitted: 0,
+    });
+    const deleting = storedModel();
+    (deleting.metadata as { deletionTimestamp?: string }).deletionTimestamp = now.toISOString();
+    const second = setup(deleting);
+    await second.reconciler.reconcile(KEY, now);
+    expect([...cluster.calls, ...second.cluster.calls]).toEqual([]);
+  });
+
+  it("names an event's action by the family of its reason", () => {
+    expect(
+      [
+        "TrainingStarted",
+        "CandidateRejected",
+        "VersionPromoted",
+        "VersionsPruned",
+        "InvalidSpec",
+        "Other",
+      ].map(actionOf),
+    ).toEqual(["Train", "Gate", "Rollout", "Prune", "Validate", "Reconcile"]);
+  });
+});
