@@ -45,6 +45,13 @@ describe("training Job", () => {
     });
   });
 
+  it("does not retry invalid input (exit 2), but retries an unreachable source and ignores evictions", () => {
+    expect(job().spec?.podFailurePolicy?.rules).toEqual([
+      { action: "FailJob", onExitCodes: { containerName: "train", operator: "In", values: [2] } },
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+    ]);
+  });
+
   it("runs under the restricted pod security standard with a read-only root and a writable /tmp", () => {
     const pod = job().spec?.template.spec;
     expect(pod?.securityContext).toMatchObject({

@@ -1,4 +1,5 @@
 import type { V1Container, V1Job, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import { EXIT } from "../../../predictor/src/train/command.ts";
 import type { TradingModel } from "../api/types.ts";
 import {
   ANNOTATION_CHAMPION_VERSION,
@@ -32,6 +33,9 @@ export interface TrainingJobInput {
   images: Images;
   ttlSecondsAfterFinished: number;
 }
+
+/** `predictor train` exits 2 for an invalid spec or invalid data (predictor/src/train/command.ts). */
+const TRAINER_EXIT_INVALID = EXIT.invalid;
 
 const OUT_DIR = "/out";
 const CHAMPION_DIR = "/champion";
@@ -158,6 +162,17 @@ export function trainingJob(input: TrainingJobInput): V1Job {
       backoffLimit: training.backoffLimit,
       activeDeadlineSeconds: training.activeDeadlineSeconds,
       ttlSecondsAfterFinished: input.ttlSecondsAfterFinished,
+      // Bad spec or data (exit 2) fails the same way on every retry: stop at once. An unreachable
+      // data source (exit 3) may come back, and an evicted pod did nothing wrong.
+      podFailurePolicy: {
+        rules: [
+          {
+            action: "FailJob",
+            onExitCodes: { containerName: "train", operator: "In", values: [TRAINER_EXIT_INVALID] },
+          },
+          { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+        ],
+      },
       template: {
         metadata: { labels: jobLabels },
         spec: {

@@ -1,4 +1,5 @@
 import type { V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
+import { EXIT } from "../../../predictor/src/train/command.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
 import {
   ANNOTATION_CHAMPION_VERSION,
@@ -68,9 +69,9 @@ export interface TrainerFailure {
 
 /** Exit codes of `predictor train` (predictor/src/train/command.ts) and what they mean to users. */
 const EXIT_REASONS: Record<number, string> = {
-  1: "TrainerInternalError",
-  2: "InvalidTrainingInput",
-  3: "DataSourceUnavailable",
+  [EXIT.internal]: "TrainerInternalError",
+  [EXIT.invalid]: "InvalidTrainingInput",
+  [EXIT.unavailable]: "DataSourceUnavailable",
 };
 
 function latestPod(pods: readonly V1Pod[]): V1Pod | undefined {
