@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Builds the local cluster's binaries from their Go modules (test/cluster/{k8s,etcd,helm}) into a
+# cache outside the work tree, one directory per component and version:
+#   ${TM_CACHE:-~/.cache/tm-operator}/bin/{k8s-v1.36.3,etcd-v3.6.16,helm-v4.3.1}/
+# A directory that holds every binary it should is reused as is, so a second run (or a fresh
+# clone on the same machine) costs nothing. Go's module and build caches stay in their default
+# places. Prints the three directories as KEY=path lines for up.sh.
+set -euo pipefail
+cluster_dir="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=versions.env
+source "$cluster_dir/versions.env"
+cache_bin="${TM_CACHE:-$HOME/.cache/tm-operator}/bin"
+export CGO_ENABLED=0
+
+log() { echo "cluster-build: $*" >&2; }
+
+# release_time <module@version>: the release's commit time, from the Go proxy's .info record.
+release_time() {
+  local info
+  info="$(go mod download -json "$1" | sed -n 's/^\t"Info": "\(.*\)",$/\1/p')"
+  sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info"
+}
+
+# build_into <dest dir> <module dir> <ldflags function> <binary>=<package>... : builds each package into
+# dest/<binary> unless every binary is already there. Builds into a scratch directory first and
+# renames it, so an interrupted build never leaves a directory that looks complete.
+build_into() {
+  local dest="$1" module_dir="$2" ldflags_fn="$3"
+  shift 3
+  local target missing=0 packages=()
+  for target in "$@"; do
+    [[ -x "$dest/${target%%=*}" ]] || missing=1
+    packages+=("${target#*=}")
+  done
+  if ((missing == 0)); then
+    log "cached: $dest"
+    return
+  fi
+  local ldflags scratch="$dest.partial-$$"
+  ldflags="$("$ldflags_fn")"
+  rm -rf "$scratch"
+  mkdir -p "$scratch"
+  log "building ${*%%=*} -> $dest"
+  # One go build for all packages shares the compilation of their common dependencies.
+  (cd "$module_dir" && go build -trimpath -ldflags "$ldflags" -o "$scratch/" "${packages[@]}")
+  for target in "$@"; do
+    # go build names a binary after the package path's last element, skipping a /vN suffix.
+    local built="${target#*=}"
+    [[ "${built##*/}" =~ ^v[0-9]+$ ]] && built="${built%/*}"
+    built="${built##*/}"
+    [[ "$built" == "${target%%=*}" ]] || mv "$scratch/$built" "$scratch/${target%%=*}"
+  done
+  rm -rf "$dest"
+  mv "$scratch" "$dest"
+}
+
+k8s_ldflags() {
+  local minor="${K8S_VERSION#v1.}"
+  minor="${minor%%.*}"
+  local build_date flags="-s -w" pkg
+  build_date="$(release_time "k8s.io/kubernetes@$K8S_VERSION")"
+  # gitCommit is set empty (not its "$Format:%H$" placeholder): the module proxy does not report
+  # the tag's commit. gitTreeState "archive" is what Kubernetes' own scripts report for a build
+  # from a source archive.
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitCommit="
+    flags+=" -X $pkg.gitTreeState=archive -X $pkg.buildDate=$build_date"
+  done
+  echo "$flags"
+}
+
+# etcd's version is a constant in its source; only the commit is settable.
+etcd_ldflags() { echo "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION"; }
+helm_ldflags() { echo "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"; }
+coredns_ldflags() { echo "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"; }
+
+k8s_dir="$cache_bin/k8s-$K8S_VERSION"
+etcd_dir="$cache_bin/etcd-$ETCD_VERSION"
+helm_dir="$cache_bin/helm-$HELM_VERSION"
+coredns_dir="$cache_bin/coredns-$COREDNS_VERSION"
+
+k8s_targets=()
+for cmd in $K8S_COMMANDS; do k8s_targets+=("$cmd=k8s.io/kubernetes/cmd/$cmd"); done
+build_into "$k8s_dir" "$cluster_dir/k8s" k8s_ldflags "${k8s_targets[@]}"
+# The etcd server's main package is its module root (go.etcd.io/etcd/server/v3).
+build_into "$etcd_dir" "$cluster_dir/etcd" etcd_ldflags etcd=go.etcd.io/etcd/server/v3
+build_into "$helm_dir" "$cluster_dir/helm" helm_ldflags helm=helm.sh/helm/v4/cmd/helm
+# CoreDNS's main package is its module root; the cluster DNS (services/dns.sh) runs it.
+build_into "$coredns_dir" "$cluster_dir/coredns" coredns_ldflags coredns=github.com/coredns/coredns
+
+echo "K8S_BIN=$k8s_dir"
+echo "ETCD_BIN=$etcd_dir"
+echo "HELM_BIN=$helm_dir"
+echo "COREDNS_BIN=$coredns_dir"
