@@ -38,10 +38,14 @@ export interface PlannedEvent {
 export interface Plan {
   /** Server-side applied under the operator's field manager. */
   apply: KubernetesObject[];
-  /** Created when absent, never updated: Jobs and ModelVersions, whose specs are immutable. */
+  /**
+   * Created when absent, never updated: Jobs and ModelVersions, whose specs are immutable.
+   * AlreadyExists counts as done (names are predictable, a stale cache may not show them yet).
+   */
   create: KubernetesObject[];
+  /** Deleted with background propagation; NotFound counts as done. */
   delete: ObjectRef[];
-  /** Written through the ModelVersions' status subresource. */
+  /** Written through the ModelVersions' status subresource, after their creation above. */
   versionStatus: { name: string; status: ModelVersionStatus }[];
   /** Written through the TradingModel's status subresource when it differs from the observed one. */
   status: TradingModelStatus;

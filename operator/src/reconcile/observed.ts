@@ -12,18 +12,23 @@ import {
 /**
  * Everything a reconcile of one TradingModel observed, read from the informers' caches by the
  * adapter. The decision starts from this whole picture every time, never from the event that woke
- * it.
+ * it. Each list holds the model's objects in its namespace, selected by the `trading.mlops.dev/model`
+ * label and `trading.mlops.dev/component` (trainer, artifact, predictor).
  */
 export interface Observed {
   model: TradingModel;
-  /** Training Jobs labelled with the model. */
+  /** Training Jobs (component trainer). */
   jobs: V1Job[];
-  /** Pods of those Jobs: their container statuses carry the trainer's termination message. */
+  /** Their pods (component trainer): container statuses carry the trainer's termination message. */
   trainingPods: V1Pod[];
+  /** ModelVersions whose spec.model is this model. */
   versions: ModelVersion[];
-  /** Artifact ConfigMaps by version; `text` is read only for a version awaiting registration. */
+  /**
+   * Artifact ConfigMaps (component artifact), with the version from their label. `text` (the
+   * `artifact.json` key) is needed only for versions that have no ModelVersion yet.
+   */
   artifacts: { version: number; name: string; text?: string }[];
-  /** Predictor Deployments labelled with the model. */
+  /** Predictor Deployments (component predictor). */
   deployments: V1Deployment[];
   /** Whether the model's HorizontalPodAutoscaler exists. */
   autoscalerExists: boolean;
