@@ -57,6 +57,24 @@ describe("generated CRDs", () => {
   });
 });
 
+describe.each(CRDS.map((crd) => [crd.kind, crd] as const))("%s printer columns", (_kind, crd) => {
+  it("each show a field the schema has, so a renamed field cannot blank a column", () => {
+    const resolve = (path: string) =>
+      path
+        .slice(1)
+        .split(".")
+        .reduce<JSONSchemaProps | undefined>((s, key) => s?.properties?.[key], crd.schema);
+    const missing = crd.printerColumns
+      .filter((c) => c.jsonPath !== ".metadata.creationTimestamp")
+      .filter((c) => {
+        const field = resolve(c.jsonPath);
+        const type = c.type === "date" ? "string" : c.type;
+        return field?.type !== type;
+      });
+    expect(missing.map((c) => `${c.name} ${c.jsonPath}`)).toEqual([]);
+  });
+});
+
 describe.each([
   ["TradingModel", tradingModelSchema],
   ["ModelVersion", modelVersionSchema],
