@@ -112,15 +112,21 @@ describe("parseCsvBars", () => {
     ]);
   });
 
-  it("parses 200k rows in one buffer consistently with Number()", () => {
+  it("parses 200k rows exactly like Number(), short decimals and doubles printed in full alike", () => {
+    const price = (i: number) => 100 + Math.sin(i) * 3;
     const lines = ["ts,open,high,low,close,volume"];
     for (let i = 0; i < 200_000; i++) {
-      const p = (100 + Math.sin(i) * 3).toFixed(4);
-      lines.push(`${1_700_000_000_000 + i * 60_000},${p},${p},${p},${p},${i % 997}`);
+      const short = price(i).toFixed(4);
+      lines.push(`${1_700_000_000_000 + i * 60_000},${short},${price(i)},${short},${price(i)},${i % 997}`);
     }
     const raw = parseCsvBars(lines.join("\n"));
     expect(raw.columns.length).toBe(200_000);
-    expect(raw.columns.close[123_456]).toBe(Number((100 + Math.sin(123_456) * 3).toFixed(4)));
+    expect(raw.issueCount).toBe(0);
+    for (let i = 0; i < 200_000; i += 997) {
+      expect(raw.columns.open[i]).toBe(Number(price(i).toFixed(4)));
+      expect(raw.columns.close[i]).toBe(price(i));
+      expect(raw.columns.high[i]).toBe(price(i));
+    }
     expect(raw.columns.ts[199_999]).toBe(1_700_000_000_000 + 199_999 * 60_000);
   });
 });

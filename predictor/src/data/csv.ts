@@ -70,10 +70,12 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
 }
 
 /**
- * Where the last `scanDecimal` stopped, and whether its value is exact. Module state instead of a
- * returned object: this runs for every cell, and an object per cell would be millions of allocations.
+ * Where the last `scanDecimal` stopped, whether it read any digit, and whether its value is exact.
+ * Module state instead of a returned object: this runs for every cell, and an object per cell
+ * would be millions of allocations.
  */
 let scanStop = 0;
+let scanDigits = false;
 let scanExact = false;
 
 /**
@@ -112,6 +114,7 @@ function scanDecimal(bytes: Uint8Array, start: number, end: number): number {
     seenDigit ||= scale > 0;
   }
   scanStop = i;
+  scanDigits = seenDigit;
   scanExact = seenDigit && digits <= 15 && scale <= 22;
   const v = mantissa / (POW10[scale] ?? 1);
   return negative ? -v : v;
@@ -183,8 +186,12 @@ export class CsvBarParser {
   private issues: CellIssue[] = [];
   private issueCount = 0;
   private carry: Uint8Array = new Uint8Array(0);
+  private decodedBytes: Uint8Array | undefined;
+  private decodedText = "";
 
   push(chunk: Uint8Array): void {
+    // A caller may refill the same buffer between pushes: decoded text is reused within a push only.
+    this.decodedBytes = undefined;
     let pos = 0;
     if (this.carry.length > 0) {
       const nl = chunk.indexOf(LF);
@@ -258,9 +265,12 @@ export class CsvBarParser {
         fieldEnd = nextComma(bytes, pos, end);
       } else {
         const v = scanDecimal(bytes, pos, end);
-        if (scanExact && (scanStop === end || bytes[scanStop] === COMMA)) {
+        if (scanDigits && (scanStop === end || bytes[scanStop] === COMMA)) {
           fieldEnd = scanStop;
-          (arrays[column] as Float64Array)[row] = column === TS ? epochMs(v) : v;
+          // A plain decimal with too many digits for the fast path (e.g. a double printed in
+          // full, 17 digits): Number() on its text, which is correctly rounded.
+          const value = scanExact ? v : Number(this.text(bytes, pos, fieldEnd));
+          (arrays[column] as Float64Array)[row] = column === TS ? epochMs(value) : value;
         } else {
           fieldEnd = nextComma(bytes, scanStop, end);
           this.slowCell(bytes, pos, fieldEnd, column, row);
@@ -300,7 +310,7 @@ export class CsvBarParser {
       start++;
       end--;
     }
-    const text = latin1(bytes, start, end);
+    const text = this.text(bytes, start, end);
     const v = column === TS ? parseTimestampText(text) : parseNumberText(text);
     if (v === UNPARSEABLE) {
       (this.arrays[column] as Float64Array)[row] = Number.NaN;
@@ -308,6 +318,18 @@ export class CsvBarParser {
     } else {
       (this.arrays[column] as Float64Array)[row] = v;
     }
+  }
+
+  /**
+   * Text of bytes[start, end). The whole chunk is decoded once, on its first cell off the fast
+   * path, and cells are sliced from it: one decode per chunk instead of one per cell.
+   */
+  private text(bytes: Uint8Array, start: number, end: number): string {
+    if (this.decodedBytes !== bytes) {
+      this.decodedBytes = bytes;
+      this.decodedText = LATIN1.decode(bytes);
+    }
+    return this.decodedText.slice(start, end);
   }
 
   private issue(row: number, column: string, text: string): void {
