@@ -9,7 +9,7 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 
 REPORTS := .reports
 
-.PHONY: help deps apt-deps lint typecheck unit test bench demo fmt clean crds
+.PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds
 .PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test
 
 help: ## List the targets
@@ -57,6 +57,9 @@ cluster-status: ## Show the local cluster's processes and health
 cluster-test: deps cluster-build ## Tests of the local cluster itself (starts a cluster of its own)
 	@mkdir -p $(REPORTS)
 	vitest run --project cluster --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-cluster.json
+
+demo-local: deps ## The model runtime alone: train the demo model and serve it on loopback
+	scripts/demo-local.sh
 
 fmt: deps ## Format the tree
 	biome check --write .
