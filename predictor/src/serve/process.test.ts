@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { metricValue, writeTestArtifact } from "./test-support.ts";
 
 /* The real `predictor serve` process, as a pod runs it, on a free port on 127.0.0.1. */
@@ -15,6 +18,14 @@ interface Served {
   logs: Record<string, unknown>[];
   exited: Promise<number | null>;
 }
+
+let dir: string;
+let artifact: { path: string; sha256: string };
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "predictor-serve-"));
+  artifact = await writeTestArtifact(dir);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -74,7 +85,6 @@ function predict(url: string) {
 
 describe("predictor serve (process)", () => {
   it("serves, and on SIGTERM turns unready, finishes the request in flight and exits 0", async () => {
-    const artifact = await writeTestArtifact();
     const served = serve({
       ARTIFACT_PATH: artifact.path,
       ARTIFACT_SHA256: artifact.sha256,
@@ -117,7 +127,6 @@ describe("predictor serve (process)", () => {
   });
 
   it("exits 1, without waiting for them, when requests in flight outlast SHUTDOWN_DEADLINE_MS", async () => {
-    const artifact = await writeTestArtifact();
     const served = serve({
       ARTIFACT_PATH: artifact.path,
       CHAOS_LATENCY_MS: "600000",
@@ -132,7 +141,6 @@ describe("predictor serve (process)", () => {
   });
 
   it("refuses an artifact that is not the registered one: exit 2, naming both hashes", async () => {
-    const artifact = await writeTestArtifact();
     const served = serve({ ARTIFACT_PATH: artifact.path, ARTIFACT_SHA256: "0".repeat(64) });
     expect(await served.exited).toBe(2);
     const failure = served.logs.find((l) => l.msg === "cannot serve the artifact");

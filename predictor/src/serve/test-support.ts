@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pino from "pino";
 import { type ArtifactFile, type ModelArtifact, parseArtifact, serializeArtifact } from "../artifact.ts";
@@ -50,11 +49,11 @@ export function testArtifactFile(overrides: Partial<ModelArtifact> = {}): Artifa
   return parseArtifact(serializeArtifact(testArtifact(overrides)));
 }
 
-/** Writes the test artifact to a fresh temp dir; returns its path and sha256. */
+/** Writes the test artifact into `dir`; returns its path and sha256. */
 export async function writeTestArtifact(
+  dir: string,
   overrides: Partial<ModelArtifact> = {},
 ): Promise<{ path: string; sha256: string }> {
-  const dir = await mkdtemp(join(tmpdir(), "predictor-serve-"));
   const path = join(dir, "artifact.json");
   const text = serializeArtifact(testArtifact(overrides));
   await writeFile(path, text);
