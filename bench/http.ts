@@ -225,6 +225,7 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       unit: "",
       better: "lower",
       goal: { atMost: 1e-9 },
+      correctness: true,
     },
   ];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatNumber, formatTable, summaryRow } from "./summary.ts";
+import { failedChecks, formatNumber, formatTable, summaryRow } from "./summary.ts";
 
 describe("summaryRow", () => {
   it("orients the ratio so that above 1 means ours is better, for throughput and for time", () => {
@@ -71,6 +71,19 @@ describe("summaryRow", () => {
     expect(
       summaryRow({ name: "x", value: Number.NaN, unit: "ms", better: "lower", goal: { atMost: 1 } }).met,
     ).toBe(false);
+  });
+});
+
+describe("failedChecks", () => {
+  it("names the correctness checks that were missed, not the missed speed goals", () => {
+    const check = { unit: "", better: "lower" as const, goal: { atMost: 1e-6 }, correctness: true };
+    expect(
+      failedChecks([
+        { name: "coefficients", value: 2e-6, ...check },
+        { name: "predictions", value: 1e-15, ...check },
+        { name: "p99", value: 9, unit: "ms", better: "lower", goal: { atMost: 2 } },
+      ]),
+    ).toEqual(["coefficients"]);
   });
 });
 

@@ -17,6 +17,8 @@ export interface Figure {
   better: "higher" | "lower";
   baseline?: { name: string; value: number };
   goal?: Goal;
+  /** The goal is a correctness check (same numbers as the baseline), not a speed target: a run that misses it fails. */
+  correctness?: boolean;
 }
 
 export interface SummaryRow {
@@ -69,6 +71,11 @@ export function summaryRow(figure: Figure): SummaryRow {
     goal: figure.goal ? describeGoal(figure.goal, figure.unit) : null,
     met,
   };
+}
+
+/** The correctness checks a run missed, by name; a run with any of them has measured a wrong program. */
+export function failedChecks(figures: readonly Figure[]): string[] {
+  return figures.filter((f) => f.correctness && summaryRow(f).met === false).map((f) => f.name);
 }
 
 /** Four significant digits, without exponent notation for the magnitudes benchmarks produce. */

@@ -67,6 +67,7 @@ export async function benchFit(data: Dataset, resultsDir: string): Promise<Figur
         unit: "",
         better: "lower",
         goal: { atMost: 1e-6 },
+        correctness: true,
       },
     ];
   } finally {
