@@ -11,6 +11,7 @@ REPORTS := .reports
 
 .PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds
 .PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test
+.PHONY: deploy docker-build kind-up kind-load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -39,8 +40,11 @@ test: lint typecheck unit ## Everything CI runs
 bench: deps apt-deps ## Benchmarks vs Flask+sklearn, bare node:http, sklearn, pandas (bench/results/, a few minutes)
 	node bench/main.ts
 
-crds: deps ## Generate crds/*.yaml from the schema in operator/src/api/
+CHART := helm/tradingmodel-operator
+
+crds: deps ## Generate crds/*.yaml from the schema in operator/src/api/ (and the chart's copy)
 	node operator/scripts/generate-crds.ts
+	rm -f $(CHART)/crds/*.yaml && cp crds/*.yaml $(CHART)/crds/
 
 cluster-build: ## Build the local cluster's binaries from their Go modules (cached per version)
 	test/cluster/build.sh >/dev/null
@@ -66,3 +70,25 @@ fmt: deps ## Format the tree
 
 clean: ## Remove local build state
 	rm -rf $(REPORTS) node_modules .tools
+
+# --- The operator on a cluster -------------------------------------------------------------------
+# deploy uses the cluster of $$KUBECONFIG when set, else the local cluster (make cluster-up), and
+# the local cluster's helm when there is one. HELM_ARGS passes more, e.g. HELM_ARGS="--set workers=4".
+DEPLOY_KUBECONFIG := $(or $(KUBECONFIG),$(CURDIR)/.cluster/kubeconfig)
+HELM := $(or $(wildcard $(CURDIR)/.cluster/bin/helm),helm)
+IMAGE_TAG := $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' $(CHART)/Chart.yaml)
+KIND_CLUSTER := tradingmodel
+
+deploy: ## Install or upgrade the operator's Helm chart (CRDs included) into the cluster of $KUBECONFIG, the local one by default
+	KUBECONFIG=$(DEPLOY_KUBECONFIG) $(HELM) upgrade --install tradingmodel-operator $(CHART) \
+	  --namespace tradingmodel-system --create-namespace --wait --timeout 5m $(HELM_ARGS)
+
+docker-build: ## With Docker: build tradingmodel/operator and tradingmodel/predictor images
+	docker build -t tradingmodel/operator:$(IMAGE_TAG) -f operator/Dockerfile .
+	docker build -t tradingmodel/predictor:$(IMAGE_TAG) -f predictor/Dockerfile .
+
+kind-up: ## With Docker and kind: create the kind cluster "tradingmodel" (then: make docker-build kind-load deploy)
+	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --name $(KIND_CLUSTER) --wait 120s
+
+kind-load: ## With Docker and kind: load the two images into the kind cluster
+	kind load docker-image --name $(KIND_CLUSTER) tradingmodel/operator:$(IMAGE_TAG) tradingmodel/predictor:$(IMAGE_TAG)

@@ -33,8 +33,8 @@ describe("Reconciler", () => {
     const result = await reconciler.reconcile(KEY, now);
     expect(cluster.calls).toEqual([
       "apply ServiceAccount/spy-momentum-trainer",
-      "apply RoleBinding/spy-momentum-trainer",
       "apply Role/spy-momentum-trainer",
+      "apply RoleBinding/spy-momentum-trainer",
       "create Job/spy-momentum-train-v1",
       "status TradingModel/spy-momentum",
       "event TrainingStarted",

@@ -48,6 +48,20 @@ const ACTIONS: [prefix: string, action: string][] = [
   ["InvalidSpec", "Validate"],
 ];
 
+/**
+ * Objects a later one refers to go first: the apiserver checks a RoleBinding against its Role
+ * (RBAC escalation prevention), which must exist unless the writer may do everything.
+ */
+const APPLY_ORDER = ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service", "Deployment"];
+
+export function applyOrder<T extends KubernetesObject>(objects: readonly T[]): T[] {
+  const rank = (o: T) => {
+    const i = APPLY_ORDER.indexOf(o.kind ?? "");
+    return i < 0 ? APPLY_ORDER.length : i;
+  };
+  return [...objects].sort((a, b) => rank(a) - rank(b));
+}
+
 /** events.k8s.io/v1 wants the action taken besides the reason; it follows from the reason's family. */
 export const actionOf = (reason: string) => ACTIONS.find(([p]) => reason.startsWith(p))?.[1] ?? "Reconcile";
 
@@ -159,7 +173,7 @@ export class Reconciler {
         throw new Error(`${what}: ${describeError(err)}`, { cause: err });
       }
     };
-    for (const object of plan.apply) {
+    for (const object of applyOrder(plan.apply)) {
       await step(`applying ${object.kind} ${object.metadata?.name}`, () => this.writer.apply(object));
     }
     for (const object of plan.create) {

@@ -1,0 +1,296 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { V1Deployment } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments, stringify } from "yaml";
+import { e2eContext } from "../support/context.ts";
+import {
+  installCrds,
+  kubectl,
+  kubectlJson,
+  repoRoot,
+  startOperator,
+  stopOperator,
+  testNamespace,
+  waitFor,
+} from "./support.ts";
+
+const chart = resolve(repoRoot, "helm/tradingmodel-operator");
+
+/** E2E_HELM, else the local cluster's helm, else the one cluster-build cached, else helm on PATH. */
+function helmBinary(): string {
+  const cache = join(process.env.TM_CACHE ?? join(homedir(), ".cache/tm-operator"), "bin");
+  const cached = existsSync(cache)
+    ? readdirSync(cache)
+        .filter((d) => d.startsWith("helm-"))
+        .map((d) => join(cache, d, "helm"))
+    : [];
+  const candidates = [
+    join(e2eContext().localClusterDir || join(repoRoot, ".cluster"), "bin", "helm"),
+    ...cached,
+  ];
+  return process.env.E2E_HELM ?? candidates.find((c) => existsSync(c)) ?? "helm";
+}
+
+/** Runs a command; resolves with its exit code and output instead of throwing on a non-zero exit. */
+function exec(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      bin,
+      args,
+      { env: { ...process.env, KUBECONFIG: e2eContext().kubeconfig }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function template(args: string[]): Promise<Record<string, unknown>[]> {
+  const { code, stdout, stderr } = await exec(helmBinary(), [
+    "template",
+    "t",
+    chart,
+    "--namespace",
+    "tmo",
+    ...args,
+  ]);
+  if (code !== 0) throw new Error(stderr);
+  return parseAllDocuments(stdout)
+    .map((d) => d.toJS() as Record<string, unknown>)
+    .filter(Boolean);
+}
+
+const kinds = (docs: Record<string, unknown>[]) =>
+  docs.map((d) => `${d.kind}/${(d.metadata as { name: string }).name}`);
+
+describe("the Helm chart", () => {
+  it("lints", async () => {
+    const { code, stdout, stderr } = await exec(helmBinary(), ["lint", chart, "--strict"]);
+    expect(`${stdout}${stderr}`).toContain("1 chart(s) linted, 0 chart(s) failed");
+    expect(code).toBe(0);
+  });
+
+  it("ships the generated CRDs unchanged (make crds keeps the copy)", () => {
+    const generated = readdirSync(resolve(repoRoot, "crds")).sort();
+    expect(readdirSync(resolve(chart, "crds")).sort()).toEqual(generated);
+    for (const file of generated) {
+      expect(readFileSync(resolve(chart, "crds", file), "utf8"), file).toBe(
+        readFileSync(resolve(repoRoot, "crds", file), "utf8"),
+      );
+    }
+  });
+
+  it("renders two leader-electing replicas with the restricted security context, probes and resources", async () => {
+    const docs = await template([]);
+    expect(kinds(docs)).toEqual([
+      "ServiceAccount/t-tradingmodel-operator",
+      "ClusterRole/t-tradingmodel-operator",
+      "ClusterRoleBinding/t-tradingmodel-operator",
+      "Role/t-tradingmodel-operator-leader-election",
+      "RoleBinding/t-tradingmodel-operator-leader-election",
+      "Deployment/t-tradingmodel-operator",
+    ]);
+    const deployment = docs.at(-1) as unknown as V1Deployment;
+    expect(deployment.spec?.replicas).toBe(2);
+    const pod = deployment.spec?.template.spec;
+    expect(pod?.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    const container = pod?.containers[0];
+    expect(container?.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container?.image).toBe("tradingmodel/operator:0.1.0");
+    expect(container?.args).toContain("--leader-elect=true");
+    expect(container?.args).toContain("--predictor-image=tradingmodel/predictor:0.1.0");
+    expect(container?.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "metrics" });
+    expect(container?.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "metrics" });
+    expect(container?.resources?.limits).toEqual({ cpu: "500m", memory: "256Mi" });
+    const rules = (docs[1] as { rules: { resources: string[] }[] }).rules.flatMap((r) => r.resources);
+    expect(rules).not.toContain("secrets");
+    expect(rules.some((r) => r.includes("*"))).toBe(false);
+  });
+
+  it("narrows RBAC to a Role in the watched namespace", async () => {
+    const docs = await template(["--set", "watchNamespace=trading"]);
+    expect(kinds(docs)).toContain("Role/t-tradingmodel-operator");
+    expect(kinds(docs)).not.toContain("ClusterRole/t-tradingmodel-operator");
+    const deployment = docs.find((d) => d.kind === "Deployment") as {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    };
+    expect(deployment.spec.template.spec.containers[0]?.args).toContain("--namespace=trading");
+  });
+
+  it("refuses values the schema or the replicas rule forbid, naming them", async () => {
+    await expect(template(["--set", "workers=0"])).rejects.toThrow(/workers/);
+    await expect(template(["--set", "secrets=true"])).rejects.toThrow(/secrets/);
+    await expect(template(["--set", "leaderElection.enabled=false"])).rejects.toThrow(
+      /replicaCount > 1 needs leaderElection.enabled/,
+    );
+    expect(
+      kinds(await template(["--set", "leaderElection.enabled=false", "--set", "replicaCount=1"])),
+    ).not.toContain("Role/t-tradingmodel-operator-leader-election");
+  });
+});
+
+describe("the chart's RBAC on the real apiserver", () => {
+  let namespace = "";
+  const release = `rbac-${randomBytes(3).toString("hex")}`;
+  let sa = "";
+
+  beforeAll(async () => {
+    await installCrds();
+    namespace = await testNamespace("e2e-rbac");
+    const { code, stdout, stderr } = await exec(helmBinary(), [
+      "template",
+      release,
+      chart,
+      "--namespace",
+      namespace,
+      "--show-only",
+      "templates/serviceaccount.yaml",
+      "--show-only",
+      "templates/rbac.yaml",
+    ]);
+    if (code !== 0) throw new Error(stderr);
+    await kubectl(["apply", "-f", "-"], stdout);
+    sa = `system:serviceaccount:${namespace}:${release}-tradingmodel-operator`;
+  });
+
+  afterAll(async () => {
+    await kubectl([
+      "delete",
+      "clusterrole,clusterrolebinding",
+      `${release}-tradingmodel-operator`,
+      "--ignore-not-found",
+    ]);
+    if (namespace) await kubectl(["delete", "namespace", namespace, "--wait=false"]);
+  });
+
+  const can = async (verb: string, resource: string, extra: string[] = []) =>
+    (
+      await exec(e2eContext().kubectl, [
+        "auth",
+        "can-i",
+        verb,
+        resource,
+        "-n",
+        namespace,
+        `--as=${sa}`,
+        ...extra,
+      ])
+    ).stdout.trim();
+
+  it("allows the operator's ServiceAccount what the code uses", async () => {
+    const allowed: [string, string, string[]?][] = [
+      ["watch", "tradingmodels.trading.mlops.dev"],
+      ["patch", "tradingmodels.trading.mlops.dev", ["--subresource=status"]],
+      ["create", "modelversions.trading.mlops.dev"],
+      ["delete", "modelversions.trading.mlops.dev"],
+      ["patch", "modelversions.trading.mlops.dev", ["--subresource=status"]],
+      ["create", "jobs.batch"],
+      ["delete", "jobs.batch"],
+      ["watch", "pods"],
+      ["delete", "configmaps"],
+      ["patch", "deployments.apps"],
+      ["patch", "services"],
+      ["delete", "horizontalpodautoscalers.autoscaling"],
+      ["patch", "serviceaccounts"],
+      ["patch", "roles.rbac.authorization.k8s.io"],
+      ["patch", "rolebindings.rbac.authorization.k8s.io"],
+      ["create", "events.events.k8s.io"],
+      ["patch", "events.events.k8s.io"],
+      ["create", "leases.coordination.k8s.io"],
+      ["update", "leases.coordination.k8s.io/tradingmodel-operator"],
+    ];
+    const answers = await Promise.all(
+      allowed.map(
+        async ([verb, resource, extra]) => `${verb} ${resource}: ${await can(verb, resource, extra)}`,
+      ),
+    );
+    expect(answers).toEqual(allowed.map(([verb, resource]) => `${verb} ${resource}: yes`));
+  });
+
+  it("forbids Secrets, spec writes to TradingModels, pod exec and other Leases", async () => {
+    const forbidden: [string, string, string[]?][] = [
+      ["get", "secrets"],
+      ["list", "secrets"],
+      ["watch", "secrets"],
+      ["list", "secrets", ["--all-namespaces"]],
+      ["update", "tradingmodels.trading.mlops.dev"],
+      ["delete", "tradingmodels.trading.mlops.dev"],
+      ["create", "pods", ["--subresource=exec"]],
+      ["update", "jobs.batch"],
+      ["update", "leases.coordination.k8s.io/someone-elses"],
+      ["escalate", "roles.rbac.authorization.k8s.io"],
+      ["bind", "roles.rbac.authorization.k8s.io"],
+    ];
+    const answers = await Promise.all(
+      forbidden.map(
+        async ([verb, resource, extra]) => `${verb} ${resource}: ${await can(verb, resource, extra)}`,
+      ),
+    );
+    expect(answers).toEqual(forbidden.map(([verb, resource]) => `${verb} ${resource}: no`));
+  });
+
+  it("is enough for the operator itself: run under the ServiceAccount's token, it trains the example and writes status", async () => {
+    const token = (
+      await kubectl([
+        "-n",
+        namespace,
+        "create",
+        "token",
+        `${release}-tradingmodel-operator`,
+        "--duration=10m",
+      ])
+    ).trim();
+    const admin = await kubectlJson<{ clusters: { cluster: Record<string, string> }[] }>([
+      "config",
+      "view",
+      "--raw",
+      "--minify",
+    ]);
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), "tmo-sa-")), "kubeconfig");
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "c", cluster: admin.clusters[0]?.cluster }],
+        users: [{ name: "sa", user: { token } }],
+        contexts: [{ name: "sa", context: { cluster: "c", user: "sa", namespace } }],
+        "current-context": "sa",
+      }),
+    );
+    // Watching all namespaces, as the chart's default ClusterRole allows.
+    const op = startOperator({ identity: "rbac-op", leaseNamespace: namespace, kubeconfig });
+    try {
+      const model = readFileSync(resolve(repoRoot, "examples/spy-momentum.yaml"), "utf8").replace(
+        "namespace: trading",
+        `namespace: ${namespace}`,
+      );
+      await kubectl(["apply", "-f", "-"], model);
+      const phase = await waitFor(
+        "status written by the operator under its ServiceAccount",
+        async () =>
+          (await kubectl(["-n", namespace, "get", "tm", "spy-momentum", "-o", "jsonpath={.status.phase}"])) ||
+          undefined,
+        30_000,
+      );
+      expect(phase).toBe("Training");
+      await kubectl(["-n", namespace, "get", "job/spy-momentum-train-v1", "role/spy-momentum-trainer"]);
+      const failures = op.logs.filter((l) => l.level === 50 || String(l.err ?? "").includes("403"));
+      expect(failures).toEqual([]);
+    } finally {
+      await stopOperator(op);
+    }
+  });
+});
