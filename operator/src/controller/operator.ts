@@ -9,7 +9,7 @@ import { Informers } from "./informers.ts";
 import { describeError, KubeClient } from "./kube-client.ts";
 import { DEFAULT_TIMING, LeaderElector } from "./leader-election.ts";
 import { OperatorMetrics } from "./metrics.ts";
-import type { OperatorOptions } from "./options.ts";
+import { type OperatorOptions, OptionsError } from "./options.ts";
 import { Reconciler } from "./reconciler.ts";
 import { startProbeServer } from "./server.ts";
 
@@ -113,6 +113,10 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   const probes = await startProbeServer(options.metricsHost, options.metricsPort, metrics.registry, {
     healthy: () => true,
     ready: () => informers.synced && !shuttingDown,
+  }).catch((err: Error) => {
+    throw new OptionsError(
+      `--metrics-port: cannot listen on ${options.metricsHost}:${options.metricsPort}: ${err.message}`,
+    );
   });
   log.info(
     {

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseOptions } from "./options.ts";
+import { OPTIONS, parseOptions } from "./options.ts";
 
 describe("parseOptions", () => {
   it("has working defaults: all namespaces, leader election on, port 8081", () => {
@@ -38,5 +40,21 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["--workers", "0"], {})).toThrow(/--workers \(WORKERS\)="0" is invalid/);
     expect(() => parseOptions(["--leader-elect", "yes"], {})).toThrow(/want true or false/);
     expect(() => parseOptions(["--wrokers", "2"], {})).toThrow(/wrokers/);
+  });
+});
+
+describe("the README's flag table", () => {
+  it("lists every flag with its variable and default", () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../../README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("## Operator: running it"),
+      readme.indexOf("### Metrics and probes"),
+    );
+    for (const [name, spec] of Object.entries(OPTIONS)) {
+      const row = section.split("\n").find((line) => line.startsWith(`| \`--${name}\``));
+      expect(row, `--${name}`).toBeDefined();
+      expect(row).toContain(`\`${spec.env}\``);
+      if ("default" in spec) expect(row).toContain(spec.default);
+    }
   });
 });
