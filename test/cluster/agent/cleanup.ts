@@ -4,7 +4,7 @@
 import { readdir, readFile, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CGROUP_ROOT, type Layout } from "./layout.ts";
+import type { Layout } from "./layout.ts";
 import { removeAllNetworking } from "./netlink.ts";
 import type { NetworkConfig } from "./network.ts";
 import { killCgroup, signalProcess } from "./runtime.ts";
@@ -78,7 +78,7 @@ async function removeCreatedPaths(file: string, leftovers: string[]): Promise<nu
 
 export async function cleanup(layout: Layout, net: NetworkConfig): Promise<CleanupReport> {
   const agentStopped = await stopAgent(layout.pidFile);
-  const cgroups = await removeCgroupTree(CGROUP_ROOT);
+  const cgroups = await removeCgroupTree(layout.cgroupRoot);
   const { netns, veths } = await removeAllNetworking(net);
   const leftovers: string[] = [];
   const paths = await removeCreatedPaths(layout.createdPathsFile, leftovers);

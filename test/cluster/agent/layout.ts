@@ -3,10 +3,10 @@
 import { join } from "node:path";
 import type { PodPaths } from "./plan.ts";
 
-export const CGROUP_ROOT = "/sys/fs/cgroup/unified/tm-agent";
-
 export type Layout = {
   clusterDir: string;
+  /** cgroup v2 directory holding one cgroup per pod container, per bridge (agent instance). */
+  cgroupRoot: string;
   stateDir: string;
   /** Paths the agent created on the host as mount points, one per line, removed by cleanup. */
   createdPathsFile: string;
@@ -15,10 +15,11 @@ export type Layout = {
   logsDir: string;
 };
 
-export function layout(clusterDir: string): Layout {
+export function layout(clusterDir: string, bridge: string): Layout {
   const stateDir = join(clusterDir, "agent");
   return {
     clusterDir,
+    cgroupRoot: join("/sys/fs/cgroup/unified/tm-agent", bridge),
     stateDir,
     createdPathsFile: join(stateDir, "created-paths"),
     pidFile: join(stateDir, "agent.pid"),
@@ -52,6 +53,6 @@ export function containerLogFile(
   return join(l.logsDir, `${ns}_${pod}_${uid}`, container, `${restart}.log`);
 }
 
-export function containerCgroup(podUID: string, container: string): string {
-  return join(CGROUP_ROOT, podUID, container);
+export function containerCgroup(l: Layout, podUID: string, container: string): string {
+  return join(l.cgroupRoot, podUID, container);
 }

@@ -14,7 +14,7 @@ import { cleanup } from "./cleanup.ts";
 import { defaultImageTable, parseImageTable } from "./images.ts";
 import { layout } from "./layout.ts";
 import { KUBELET_BACKOFF } from "./lifecycle.ts";
-import { DEFAULT_NETWORK } from "./network.ts";
+import { DEFAULT_NETWORK, networkConfig } from "./network.ts";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
 
@@ -24,6 +24,8 @@ const { positionals, values } = parseArgs({
     "cluster-dir": { type: "string", default: join(repoRoot, ".cluster") },
     node: { type: "string", multiple: true, default: ["tm-node-1", "tm-node-2"] },
     images: { type: "string" },
+    bridge: { type: "string", default: DEFAULT_NETWORK.bridge },
+    "cluster-cidr": { type: "string", default: DEFAULT_NETWORK.clusterCidr },
     "service-cidr": { type: "string", default: DEFAULT_NETWORK.serviceCidr },
     "dns-ip": { type: "string", default: DEFAULT_NETWORK.dnsServer },
     "max-pods": { type: "string", default: "110" },
@@ -31,8 +33,13 @@ const { positionals, values } = parseArgs({
   },
 });
 
-const l = layout(resolve(values["cluster-dir"]));
-const net = { ...DEFAULT_NETWORK, serviceCidr: values["service-cidr"], dnsServer: values["dns-ip"] };
+const net = networkConfig({
+  bridge: values.bridge,
+  clusterCidr: values["cluster-cidr"],
+  serviceCidr: values["service-cidr"],
+  dnsServer: values["dns-ip"],
+});
+const l = layout(resolve(values["cluster-dir"]), net.bridge);
 const log = pino({ base: { component: "tm-agent" } });
 
 function positiveInt(flag: string, value: string): number {

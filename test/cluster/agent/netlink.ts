@@ -2,7 +2,7 @@
 // routes that keep every packet on this machine (no default route in pods, no NAT, no forwarding).
 import { writeFile } from "node:fs/promises";
 import { run } from "./command.ts";
-import { NETNS_PREFIX, type NetworkConfig, netnsName, VETH_PREFIX, vethName } from "./network.ts";
+import { type NetworkConfig, netnsName, netnsPrefix, vethName } from "./network.ts";
 
 const IP = "/usr/sbin/ip";
 
@@ -37,10 +37,10 @@ export async function addLocalAddress(net: NetworkConfig, ip: string): Promise<v
 
 /** Network namespace with lo and eth0 (the veth's pod end) at `ip`; routes only to our own networks. */
 export async function createPodNetwork(net: NetworkConfig, podUID: string, ip: string): Promise<void> {
-  const ns = netnsName(podUID);
+  const ns = netnsName(net, podUID);
   const veth = vethName(podUID);
   const prefix = net.clusterCidr.split("/")[1];
-  await deletePodNetwork(podUID);
+  await deletePodNetwork(net, podUID);
   await run(IP, ["netns", "add", ns]);
   await run(IP, ["netns", "exec", ns, "/usr/sbin/sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"]);
   await run(IP, ["link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns]);
@@ -53,34 +53,36 @@ export async function createPodNetwork(net: NetworkConfig, podUID: string, ip: s
   await run(IP, ["-n", ns, "route", "add", net.serviceCidr, "via", net.gateway, "dev", "eth0"]);
 }
 
-export async function deletePodNetwork(podUID: string): Promise<void> {
-  const ns = netnsName(podUID);
+export async function deletePodNetwork(net: NetworkConfig, podUID: string): Promise<void> {
+  const ns = netnsName(net, podUID);
   const veth = vethName(podUID);
   if (await exists(["link", "show", veth])) await run(IP, ["link", "del", veth]);
-  if ((await listNetns()).includes(ns)) await run(IP, ["netns", "del", ns]);
+  if ((await listNetns(net)).includes(ns)) await run(IP, ["netns", "del", ns]);
 }
 
-export async function listNetns(): Promise<string[]> {
+export async function listNetns(net: NetworkConfig): Promise<string[]> {
   const out = await run(IP, ["netns", "list"]);
   return out
     .split("\n")
     .map((l) => l.split(" ")[0] ?? "")
-    .filter((n) => n.startsWith(NETNS_PREFIX));
+    .filter((n) => n.startsWith(netnsPrefix(net)));
 }
 
-export async function listVeths(): Promise<string[]> {
-  const out = await run(IP, ["-o", "link", "show"]);
+/** Interfaces enslaved to the agent's bridge: the host ends of its pods' veths. */
+export async function listVeths(net: NetworkConfig): Promise<string[]> {
+  if (!(await exists(["link", "show", net.bridge]))) return [];
+  const out = await run(IP, ["-o", "link", "show", "master", net.bridge]);
   return out
     .split("\n")
     .map((l) => (l.split(": ")[1] ?? "").split("@")[0] ?? "")
-    .filter((n) => n.startsWith(VETH_PREFIX));
+    .filter(Boolean);
 }
 
 /** Removes every pod namespace, veth and the bridge (with its addresses and routes). */
 export async function removeAllNetworking(net: NetworkConfig): Promise<{ netns: number; veths: number }> {
-  const veths = await listVeths();
+  const veths = await listVeths(net);
   for (const v of veths) await run(IP, ["link", "del", v]);
-  const namespaces = await listNetns();
+  const namespaces = await listNetns(net);
   for (const ns of namespaces) await run(IP, ["netns", "del", ns]);
   if (await exists(["link", "show", net.bridge])) await run(IP, ["link", "del", net.bridge]);
   return { netns: namespaces.length, veths: veths.length };

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { allocatePodIP, DEFAULT_NETWORK, netnsName, nodePodCidr, vethName } from "./network.ts";
+import {
+  allocatePodIP,
+  DEFAULT_NETWORK,
+  netnsName,
+  networkConfig,
+  nodePodCidr,
+  vethName,
+} from "./network.ts";
 
 describe("pod network addressing", () => {
   it("gives node N the /24 10.244.N.0 and its pods the lowest free host from .2", () => {
@@ -19,6 +26,22 @@ describe("pod network addressing", () => {
     expect(vethName(uid)).toMatch(/^tmv[0-9a-f]{11}$/);
     expect(vethName(uid)).toBe(vethName(uid));
     expect(vethName(uid)).not.toBe(vethName("other"));
-    expect(netnsName(uid)).toBe(`tm-pod-${uid}`);
+    expect(netnsName(DEFAULT_NETWORK, uid)).toBe(`tm0-pod-${uid}`);
+  });
+
+  it("derives the gateway from the cluster CIDR and checks the flags", () => {
+    const net = networkConfig({
+      bridge: "tmx",
+      clusterCidr: "10.250.0.0/16",
+      serviceCidr: "10.97.0.0/16",
+      dnsServer: "10.97.0.10",
+    });
+    expect(net).toMatchObject({ bridge: "tmx", gateway: "10.250.0.1", serviceCidr: "10.97.0.0/16" });
+    expect(() => networkConfig({ ...net, bridge: "Tm-0" })).toThrow(
+      '--bridge: "Tm-0" must be 1-8 lower-case',
+    );
+    expect(() => networkConfig({ ...net, clusterCidr: "10.250.0.0/24" })).toThrow(
+      '--cluster-cidr: "10.250.0.0/24" must be an a.b.0.0/16 network',
+    );
   });
 });

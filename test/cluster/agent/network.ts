@@ -22,20 +22,41 @@ export const DEFAULT_NETWORK: NetworkConfig = {
   clusterDomain: "cluster.local",
 };
 
-export const NETNS_PREFIX = "tm-pod-";
-export const VETH_PREFIX = "tmv";
+const VETH_PREFIX = "tmv";
 
-function clusterOctets(net: NetworkConfig): [number, number] {
-  const m = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(net.clusterCidr);
-  if (!m) throw new Error(`clusterCidr: "${net.clusterCidr}" must be an a.b.0.0/16 network`);
+function clusterOctets(clusterCidr: string): [number, number] {
+  const m = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(clusterCidr);
+  if (!m) throw new Error(`--cluster-cidr: "${clusterCidr}" must be an a.b.0.0/16 network`);
   return [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * The network of one agent from its flags: the gateway is the cluster CIDR's .0.1. Two agents
+ * with different bridges and cluster CIDRs can run side by side (and clean up only their own).
+ */
+export function networkConfig(o: {
+  bridge: string;
+  clusterCidr: string;
+  serviceCidr: string;
+  dnsServer: string;
+}): NetworkConfig {
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(o.bridge)) {
+    throw new Error(
+      `--bridge: "${o.bridge}" must be 1-8 lower-case letters and digits, starting with a letter`,
+    );
+  }
+  const [a, b] = clusterOctets(o.clusterCidr);
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(o.serviceCidr)) {
+    throw new Error(`--service-cidr: "${o.serviceCidr}" is not an IPv4 CIDR`);
+  }
+  return { ...DEFAULT_NETWORK, ...o, gateway: `${a}.${b}.0.1` };
 }
 
 export function nodePodCidr(net: NetworkConfig, nodeIndex: number): string {
   if (!Number.isInteger(nodeIndex) || nodeIndex < 1 || nodeIndex > 254) {
     throw new Error(`node index ${nodeIndex}: must be an integer from 1 to 254`);
   }
-  const [a, b] = clusterOctets(net);
+  const [a, b] = clusterOctets(net.clusterCidr);
   return `${a}.${b}.${nodeIndex}.0/24`;
 }
 
@@ -53,9 +74,14 @@ export function allocatePodIP(podCIDR: string, used: ReadonlySet<string>): strin
   return undefined;
 }
 
-/** Network namespace of a pod: stable in its UID so that cleanup can find it after a crash. */
-export function netnsName(podUID: string): string {
-  return `${NETNS_PREFIX}${podUID}`;
+/** Prefix of the agent's network namespaces: cleanup after a crash finds them by it. */
+export function netnsPrefix(net: NetworkConfig): string {
+  return `${net.bridge}-pod-`;
+}
+
+/** Network namespace of a pod, stable in its UID. */
+export function netnsName(net: NetworkConfig, podUID: string): string {
+  return `${netnsPrefix(net)}${podUID}`;
 }
 
 /** Host end of a pod's veth pair; interface names are limited to 15 bytes. */

@@ -147,13 +147,13 @@ export class PodWorker {
     return {
       uid: this.uid,
       dir: podDir(l, this.uid),
-      netns: netnsName(this.uid),
+      netns: netnsName(this.env.net, this.uid),
       podIP: this.ip ?? "",
       restartPolicy: (this.pod.spec?.restartPolicy ?? "Always") as RestartPolicy,
       backoff: this.env.backoff,
       log: this.log,
       createdPathsFile: l.createdPathsFile,
-      cgroup: (c) => containerCgroup(this.uid, c),
+      cgroup: (c) => containerCgroup(this.env.layout, this.uid, c),
       runDir: (c, n) => join(podDir(l, this.uid), "run", `${c}-${n}`),
       logFile: (c, n) => containerLogFile(l, this.namespace, this.name, this.uid, c, n),
       plan: (container, field) => {
@@ -185,7 +185,7 @@ export class PodWorker {
       name: this.name,
       node: this.pod.spec?.nodeName,
       ip,
-      netns: netnsName(this.uid),
+      netns: netnsName(this.env.net, this.uid),
       veth: vethName(this.uid),
     };
     await writeFile(join(dir, "pod.json"), `${JSON.stringify(state)}\n`);
@@ -291,9 +291,9 @@ export class PodWorker {
   /** Kills what is left in the pod's cgroups and removes its network namespace and files. */
   private async teardown(): Promise<void> {
     for (const slot of [...this.initSlots, ...this.slots])
-      await killCgroup(containerCgroup(this.uid, slot.spec.name));
-    await killCgroup(containerCgroup(this.uid, ""));
-    await deletePodNetwork(this.uid);
+      await killCgroup(containerCgroup(this.env.layout, this.uid, slot.spec.name));
+    await killCgroup(containerCgroup(this.env.layout, this.uid, ""));
+    await deletePodNetwork(this.env.net, this.uid);
     if (this.ip && !this.ipReleased) this.env.releaseIP(this.ip);
     this.ipReleased = true;
     await rm(podDir(this.env.layout, this.uid), { recursive: true, force: true });
