@@ -66,6 +66,16 @@ describe("url source", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(3 * FAST.timeoutMs);
   });
 
+  it("times out a body that stalls after the headers", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "text/csv" });
+      res.write(CSV.slice(0, 40));
+    });
+    await expect(loadRawBars({ url, retries: 1 }, FAST)).rejects.toThrow(
+      `data source url ${url} unavailable after 2 attempts: timed out; timed out`,
+    );
+  });
+
   it("does not retry a 404, and the spec can set retries and timeout", async () => {
     let calls = 0;
     const url = await serve((_req, res) => {
