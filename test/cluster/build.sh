@@ -72,12 +72,18 @@ k8s_ldflags() {
 # etcd's version is a constant in its source; only the commit is settable.
 etcd_ldflags() { echo "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION"; }
 helm_ldflags() { echo "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"; }
+# metrics-server reports client-go's version variables as its own.
+metrics_server_ldflags() {
+  local pkg=k8s.io/client-go/pkg/version
+  echo "-s -w -X $pkg.gitVersion=$METRICS_SERVER_VERSION -X $pkg.gitTreeState=archive"
+}
 coredns_ldflags() { echo "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"; }
 
 k8s_dir="$cache_bin/k8s-$K8S_VERSION"
 etcd_dir="$cache_bin/etcd-$ETCD_VERSION"
 helm_dir="$cache_bin/helm-$HELM_VERSION"
 coredns_dir="$cache_bin/coredns-$COREDNS_VERSION"
+metrics_server_dir="$cache_bin/metrics-server-$METRICS_SERVER_VERSION"
 
 k8s_targets=()
 for cmd in $K8S_COMMANDS; do k8s_targets+=("$cmd=k8s.io/kubernetes/cmd/$cmd"); done
@@ -85,10 +91,13 @@ build_into "$k8s_dir" "$cluster_dir/k8s" k8s_ldflags "${k8s_targets[@]}"
 # The etcd server's main package is its module root (go.etcd.io/etcd/server/v3).
 build_into "$etcd_dir" "$cluster_dir/etcd" etcd_ldflags etcd=go.etcd.io/etcd/server/v3
 build_into "$helm_dir" "$cluster_dir/helm" helm_ldflags helm=helm.sh/helm/v4/cmd/helm
-# CoreDNS's main package is its module root; the cluster DNS (services/dns.sh) runs it.
+# CoreDNS's main package is its module root; the cluster DNS (services/services.sh) runs it.
 build_into "$coredns_dir" "$cluster_dir/coredns" coredns_ldflags coredns=github.com/coredns/coredns
+build_into "$metrics_server_dir" "$cluster_dir/metrics-server" metrics_server_ldflags \
+  metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server
 
 echo "K8S_BIN=$k8s_dir"
 echo "ETCD_BIN=$etcd_dir"
 echo "HELM_BIN=$helm_dir"
 echo "COREDNS_BIN=$coredns_dir"
+echo "METRICS_SERVER_BIN=$metrics_server_dir"
