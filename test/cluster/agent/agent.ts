@@ -2,7 +2,7 @@
 // runs the pods bound to them. Pod events come from a list+watch per node that is restarted when
 // it stops on an error, plus a periodic relist so that a slow or broken watch never stalls pods.
 import { mkdir, writeFile } from "node:fs/promises";
-import type { V1Pod } from "@kubernetes/client-node";
+import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type ApiserverForward, startApiserverForward } from "./apiserver-forward.ts";
 import { machineFacts, NodeHeartbeat } from "./heartbeat.ts";
@@ -19,6 +19,8 @@ export type AgentNode = { name: string; kubeconfig: string };
 
 export type AgentConfig = {
   nodes: AgentNode[];
+  /** Used for one write only: the `kubernetes` Endpoints, which no node may write. */
+  adminKubeconfig: string;
   layout: Layout;
   net: NetworkConfig;
   images: ImageTable;
@@ -72,7 +74,9 @@ export class Agent {
     }
     const first = this.nodes.values().next().value;
     if (!first) throw new Error("no nodes configured");
-    this.forward = await startApiserverForward(first.api, net, log);
+    const admin = new KubeConfig();
+    admin.loadFromFile(this.config.adminKubeconfig);
+    this.forward = await startApiserverForward(first.api, admin, net, log);
     for (const name of this.nodes.keys()) await this.watchPods(name);
     this.timers.push(setInterval(() => this.tickAll(), TICK_MS));
     this.timers.push(setInterval(() => void this.relistAll(), RELIST_MS));
@@ -83,7 +87,7 @@ export class Agent {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     for (const n of this.nodes.values()) n.heartbeat.stop();
-    this.forward?.server.close();
+    for (const server of this.forward?.servers ?? []) server.close();
   }
 
   private node(name: string): NodeRuntime {

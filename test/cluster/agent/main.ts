@@ -64,6 +64,7 @@ async function run(): Promise<void> {
   const version = await kc.makeApiClient(VersionApi).getCode();
   const agent = new Agent({
     nodes,
+    adminKubeconfig: join(l.clusterDir, "kubeconfig"),
     layout: l,
     net,
     images: [...extra, ...defaultImageTable(repoRoot, process.execPath)],
