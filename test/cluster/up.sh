@@ -138,5 +138,7 @@ wait_until 30 "kube-scheduler /healthz" scheduler_healthy
 # controller-manager reconciling under its own credentials.
 wait_until 30 "the default ServiceAccount" kubectl_admin get serviceaccount default --namespace=default
 wait_until 60 "CRDs to be established" kubectl_admin wait --for=condition=Established --timeout=5s crd --all
+# Nodes: the TypeScript node agent runs the pods (test/cluster/agent/README in the main README).
+"$cluster_dir/agent/start.sh"
 
 log "up in ${SECONDS} s: export KUBECONFIG=$admin_kubeconfig PATH=$bin_dir:\$PATH"
