@@ -90,7 +90,7 @@ describe("predictor train", () => {
       codeVersion: "0.1.0+abc123",
     });
     expect(summary.metrics.directionalAccuracy).toBeGreaterThan(0.53);
-    expect(first.terminationLog).toBe("");
+    expect(first.terminationLog).toBe(lines[0]);
 
     const second = await cli(args, { CODE_VERSION: "abc123" });
     expect(second.code).toBe(0);
@@ -109,6 +109,25 @@ describe("predictor train", () => {
     const withChampion = JSON.parse(challenger.stdout);
     expect(withChampion.champion.sha256).toBe(file.sha256);
     expect(withChampion.champion.metrics.samples).toBe(withChampion.metrics.samples);
+  });
+
+  it("keeps the termination message valid JSON within 4096 bytes by leaving out per-fold metrics", async () => {
+    const run = await cli([
+      "train",
+      "--spec",
+      spec({ synthetic: { seed: 6, bars: 30_000 } }, { walkForward: { folds: 20 } }),
+      "--out",
+      join(dir, "folds.json"),
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.split.walkForward.metrics).toHaveLength(20);
+    expect(Buffer.byteLength(run.stdout)).toBeGreaterThan(4096);
+    expect(Buffer.byteLength(run.terminationLog)).toBeLessThanOrEqual(4096);
+    const { split, ...rest } = JSON.parse(run.terminationLog);
+    expect(split.walkForward).toEqual({ folds: 20 });
+    const { split: _full, ...expected } = summary;
+    expect(rest).toEqual(expected);
   });
 
   it("reads a CSV file with ISO timestamps and hashes its bytes", async () => {

@@ -7,6 +7,7 @@ import {
   ArtifactError,
   type ArtifactFile,
   loadArtifact,
+  type ModelArtifact,
   parseArtifact,
   serializeArtifact,
 } from "../artifact.ts";
@@ -27,7 +28,7 @@ Trains a model from the spec, writes the artifact to --out and prints one line o
 --champion: the current stable artifact, scored on the same holdout rows for champion/challenger.
 
 exit codes: 0 trained, 2 invalid spec, data or arguments, 3 data source unavailable, 1 internal error.
-env: TERMINATION_LOG (default /dev/termination-log, if it exists) receives the error message on failure;
+env: TERMINATION_LOG (default /dev/termination-log, if it exists) receives the summary line, or the error message;
      CODE_VERSION is appended to the package version recorded in the artifact.`;
 
 /** A failure with its exit code and a message meant for the user. */
@@ -122,8 +123,24 @@ function classify(err: unknown, source: string): CommandError {
   return new CommandError(EXIT.internal, `internal error: ${(err as Error).stack ?? String(err)}`);
 }
 
+/** Kubernetes keeps at most 4096 bytes of a container's termination message. */
+export const TERMINATION_MESSAGE_LIMIT = 4096;
+
 /**
- * Kubernetes shows this file's content in the pod status when the container fails. The default
+ * The summary line for the termination message, where the operator reads the champion's metrics
+ * from: whole when it fits, else without the per-fold walk-forward metrics (20 folds do not fit),
+ * so that it stays valid JSON instead of being cut off.
+ */
+function terminationSummary(summary: { split: ModelArtifact["split"] }): string {
+  const whole = JSON.stringify(summary);
+  if (Buffer.byteLength(whole) <= TERMINATION_MESSAGE_LIMIT || !summary.split.walkForward) return whole;
+  const { metrics: _perFold, ...walkForward } = summary.split.walkForward;
+  return JSON.stringify({ ...summary, split: { ...summary.split, walkForward } });
+}
+
+/**
+ * Kubernetes shows this file's content in the pod status: the summary line after a success (the
+ * operator reads the champion's metrics from it), the error after a failure. The default
  * path is written only if it exists (Kubernetes mounts it), never created: outside a pod, /dev is
  * no place for a stray file. A path from TERMINATION_LOG is created.
  */
@@ -133,7 +150,7 @@ function writeTerminationLog(message: string, env: NodeJS.ProcessEnv): void {
   try {
     const fd = openSync(path, flags);
     try {
-      writeSync(fd, message.slice(0, 4000));
+      writeSync(fd, message.slice(0, TERMINATION_MESSAGE_LIMIT));
     } finally {
       closeSync(fd);
     }
@@ -186,26 +203,26 @@ export async function runTrain(argv: string[], io: CommandIo = defaultIo): Promi
     }
     const { sha256 } = parseArtifact(text);
     const { artifact } = trained;
-    io.stdout(
-      JSON.stringify({
-        status: "ok",
-        artifact: args.out,
-        sha256,
-        dataSha256: loaded.sha256,
-        rows: report.rows,
-        droppedRows: report.droppedRows,
-        droppedReasons: report.reasons,
-        ignoredColumns: report.ignoredColumns,
-        split: artifact.split,
-        metrics: artifact.metrics,
-        interval: artifact.interval,
-        ...(champion && championMetrics
-          ? { champion: { sha256: champion.sha256, metrics: championMetrics } }
-          : {}),
-        codeVersion: artifact.codeVersion,
-        durationMs: Math.round(performance.now() - started),
-      }),
-    );
+    const summary = {
+      status: "ok",
+      artifact: args.out,
+      sha256,
+      dataSha256: loaded.sha256,
+      rows: report.rows,
+      droppedRows: report.droppedRows,
+      droppedReasons: report.reasons,
+      ignoredColumns: report.ignoredColumns,
+      split: artifact.split,
+      metrics: artifact.metrics,
+      interval: artifact.interval,
+      ...(champion && championMetrics
+        ? { champion: { sha256: champion.sha256, metrics: championMetrics } }
+        : {}),
+      codeVersion: artifact.codeVersion,
+      durationMs: Math.round(performance.now() - started),
+    };
+    io.stdout(JSON.stringify(summary));
+    writeTerminationLog(terminationSummary(summary), io.env);
     return EXIT.ok;
   } catch (err) {
     const failure = classify(err, source);
