@@ -153,13 +153,12 @@ describe("predictor train", () => {
 
   it("exits 2 naming the field for an invalid spec, and writes the termination log", async () => {
     const specFile = join(dir, "spec.json");
-    writeFileSync(
-      specFile,
-      JSON.stringify({
-        ...JSON.parse(spec({ synthetic: { seed: 1, bars: 100 } })),
-        algorithm: { type: "ridge", alpha: -1 },
-      }),
-    );
+    const body = {
+      ...JSON.parse(spec({ synthetic: { seed: 1, bars: 100 } })),
+      algorithm: { type: "ridge", alpha: -1 },
+    };
+    // A byte order mark, as some editors write, is not an error.
+    writeFileSync(specFile, `\uFEFF${JSON.stringify(body)}`);
     const run = await cli(["train", "--spec", specFile, "--out", join(dir, "x.json")]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");

@@ -75,7 +75,7 @@ async function readSpec(arg: string): Promise<TrainSpec> {
   let text = arg;
   if (!inline) {
     try {
-      text = await readFile(arg, "utf8");
+      text = (await readFile(arg, "utf8")).replace(/^\uFEFF/, "");
     } catch (err) {
       throw new CommandError(EXIT.invalid, `--spec ${arg}: cannot read: ${(err as Error).message}`);
     }
