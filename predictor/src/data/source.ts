@@ -164,6 +164,7 @@ async function readCsvFile(path: string): Promise<LoadedData> {
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.code === undefined) throw err;
     const reason = e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message;
     throw new DataSourceError(`data source path ${path} unreadable: ${reason}`);
   }
