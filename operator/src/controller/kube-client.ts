@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import {
   ApiException,
   CoordinationV1Api,
@@ -6,7 +7,7 @@ import {
   EventsV1Api,
   type EventsV1Event,
   HttpMethod,
-  type KubeConfig,
+  KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -88,6 +89,20 @@ function timeoutMiddleware(ms: number): Middleware {
     },
     post: async (response) => response,
   };
+}
+
+const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/**
+ * The cluster to talk to: the named kubeconfig file; inside a pod, its ServiceAccount (before any
+ * ~/.kube/config a process-based node may leave visible); else client-node's default search.
+ */
+export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else if (env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
 }
 
 /** A client configuration like KubeConfig.makeApiClient's, plus a timeout on every request. */

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { Controller } from "./controller.ts";
 import { EventRecorder } from "./events.ts";
 import { Informers } from "./informers.ts";
-import { describeError, KubeClient } from "./kube-client.ts";
+import { describeError, KubeClient, loadKubeConfig } from "./kube-client.ts";
 import { DEFAULT_TIMING, LeaderElector } from "./leader-election.ts";
 import { OperatorMetrics } from "./metrics.ts";
 import { type OperatorOptions, OptionsError } from "./options.ts";
@@ -29,9 +28,7 @@ function inClusterNamespace(): string | undefined {
 export async function runOperator(options: OperatorOptions): Promise<number> {
   const identity = options.identity ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
   const log = pino({ level: options.logLevel, base: { component: "tradingmodel-operator", identity } });
-  const kc = new KubeConfig();
-  if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-  else kc.loadFromDefault();
+  const kc = loadKubeConfig(options.kubeconfig);
   const metrics = new OperatorMetrics();
   const client = new KubeClient(kc, {
     fieldManager: options.fieldManager,

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
+import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
 import { type ConfigMapStore, PublishError, parsePublishArgs, publishArtifact } from "../publish/publish.ts";
-import { describeError, KubeClient } from "./kube-client.ts";
+import { describeError, KubeClient, loadKubeConfig } from "./kube-client.ts";
 
 const NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
@@ -48,8 +48,7 @@ export async function publishArtifactCommand(argv: string[], env: NodeJS.Process
     } catch (err) {
       throw new PublishError(2, `--file ${args.file}: ${(err as Error).message}`);
     }
-    const kc = new KubeConfig();
-    kc.loadFromDefault();
+    const kc = loadKubeConfig(env.KUBECONFIG || undefined, env);
     const namespace = namespaceOf(kc, env);
     const client = new KubeClient(kc, {
       fieldManager: "tradingmodel-artifact-publisher",
