@@ -10,7 +10,7 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 REPORTS := .reports
 
 .PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds
-.PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test
+.PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test e2e
 .PHONY: deploy docker-build kind-up kind-load
 
 help: ## List the targets
@@ -61,6 +61,10 @@ cluster-status: ## Show the local cluster's processes and health
 cluster-test: deps cluster-build ## Tests of the local cluster itself (starts a cluster of its own)
 	@mkdir -p $(REPORTS)
 	vitest run --project cluster --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-cluster.json
+
+e2e: deps apt-deps ## End-to-end suite on the local cluster, up and down around it (E2E_KUBECONFIG=other cluster, E2E_KEEP_CLUSTER=1)
+	@mkdir -p $(REPORTS)
+	vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-e2e.json
 
 demo-local: deps ## The model runtime alone: train the demo model and serve it on loopback
 	scripts/demo-local.sh

@@ -1,4 +1,18 @@
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+// Takes the local cluster down: runs last, and not at all when the cluster is not the suite's own
+// (E2E_KUBECONFIG) or is to be kept (E2E_KEEP_CLUSTER=1).
+const CLUSTER_DOWN_TEST = "test/e2e/platform/cluster-down.test.ts";
+const keepCluster = Boolean(process.env.E2E_KUBECONFIG) || process.env.E2E_KEEP_CLUSTER === "1";
+
+class ClusterDownLast extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const last = (f: TestSpecification) => f.moduleId.endsWith(CLUSTER_DOWN_TEST);
+    return [...sorted.filter((f) => !last(f)), ...sorted.filter(last)];
+  }
+}
 
 export default defineConfig({
   test: {
@@ -23,6 +37,21 @@ export default defineConfig({
           name: "cluster",
           include: ["test/cluster/*.test.ts"],
           testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          // The end-to-end suite (make e2e) against the local cluster, which the global setup brings
+          // up and down, or against the cluster E2E_KUBECONFIG names. One file at a time: files
+          // share the cluster's nodes and Prometheus.
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          exclude: keepCluster ? [CLUSTER_DOWN_TEST] : [],
+          globalSetup: ["test/e2e/global-setup.ts"],
+          fileParallelism: false,
+          sequence: { sequencer: ClusterDownLast },
+          testTimeout: 300_000,
           hookTimeout: 600_000,
         },
       },

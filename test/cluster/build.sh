@@ -78,12 +78,20 @@ metrics_server_ldflags() {
   echo "-s -w -X $pkg.gitVersion=$METRICS_SERVER_VERSION -X $pkg.gitTreeState=archive"
 }
 coredns_ldflags() { echo "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"; }
+# Prometheus's Go module v0.3XX.Y is release 3.XX.Y.
+prometheus_ldflags() {
+  local minor="${PROMETHEUS_VERSION#v0.}"
+  minor="${minor%%.*}"
+  local release="3.$((minor - 300)).${PROMETHEUS_VERSION##*.}"
+  echo "-s -w -X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Branch=archive"
+}
 
 k8s_dir="$cache_bin/k8s-$K8S_VERSION"
 etcd_dir="$cache_bin/etcd-$ETCD_VERSION"
 helm_dir="$cache_bin/helm-$HELM_VERSION"
 coredns_dir="$cache_bin/coredns-$COREDNS_VERSION"
 metrics_server_dir="$cache_bin/metrics-server-$METRICS_SERVER_VERSION"
+prometheus_dir="$cache_bin/prometheus-$PROMETHEUS_VERSION"
 
 k8s_targets=()
 for cmd in $K8S_COMMANDS; do k8s_targets+=("$cmd=k8s.io/kubernetes/cmd/$cmd"); done
@@ -93,6 +101,8 @@ build_into "$etcd_dir" "$cluster_dir/etcd" etcd_ldflags etcd=go.etcd.io/etcd/ser
 build_into "$helm_dir" "$cluster_dir/helm" helm_ldflags helm=helm.sh/helm/v4/cmd/helm
 # CoreDNS's main package is its module root; the cluster DNS (services/services.sh) runs it.
 build_into "$coredns_dir" "$cluster_dir/coredns" coredns_ldflags coredns=github.com/coredns/coredns
+build_into "$prometheus_dir" "$cluster_dir/prometheus" prometheus_ldflags \
+  prometheus=github.com/prometheus/prometheus/cmd/prometheus promtool=github.com/prometheus/prometheus/cmd/promtool
 build_into "$metrics_server_dir" "$cluster_dir/metrics-server" metrics_server_ldflags \
   metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server
 
@@ -100,4 +110,5 @@ echo "K8S_BIN=$k8s_dir"
 echo "ETCD_BIN=$etcd_dir"
 echo "HELM_BIN=$helm_dir"
 echo "COREDNS_BIN=$coredns_dir"
+echo "PROMETHEUS_BIN=$prometheus_dir"
 echo "METRICS_SERVER_BIN=$metrics_server_dir"

@@ -7,7 +7,8 @@
 #     the agent writes into every pod's resolv.conf;
 #   - the loopback service proxy (service-proxy/): 127.0.0.1 addresses for Services, for tests
 #     and the demo, and the bridge-side forward that lets pods reach Prometheus;
-#   - Prometheus on 127.0.0.1 with pod discovery, and the PrometheusRule sync (prometheus-rules/).
+#   - Prometheus (built from its Go module: Debian's has no kubernetes_sd_configs) on 127.0.0.1
+#     with pod discovery, and the PrometheusRule sync (prometheus-rules/).
 # Nothing here sends a packet off the machine: see guard_host_network.
 # shellcheck shell=bash
 # shellcheck source=lib.sh
@@ -54,7 +55,7 @@ host_service() {
     service_ports+="    - {name: $port_name, port: $port, targetPort: $port, protocol: $protocol}"$'\n'
     slice_ports+="  - {name: $port_name, port: $port, protocol: $protocol}"$'\n'
   done
-  kubectl_admin apply -f - >/dev/null <<EOF
+  kubectl_admin apply --server-side --field-manager=tm-cluster -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Namespace
 metadata: {name: $namespace}
@@ -159,11 +160,11 @@ start_prometheus() {
   issue_identity prometheus-rules tm:prometheus-rules
   local dir="$services_state_dir/prometheus"
   mkdir -p "$dir/rules" "$dir/data"
-  ln -sf /usr/bin/promtool "$bin_dir/promtool"
+  ln -sf "$PROMETHEUS_BIN/promtool" "$PROMETHEUS_BIN/prometheus" "$bin_dir/"
   sed -e "s|@APISERVER@|$apiserver_url|g" -e "s|@PKI@|$pki_dir|g" -e "s|@RULES@|$dir/rules|g" \
     "$services_dir/prometheus.yml" >"$dir/prometheus.yml"
-  promtool check config "$dir/prometheus.yml" >/dev/null
-  start prometheus /usr/bin/prometheus --config.file="$dir/prometheus.yml" \
+  "$PROMETHEUS_BIN/promtool" check config "$dir/prometheus.yml" >/dev/null
+  start prometheus "$PROMETHEUS_BIN/prometheus" --config.file="$dir/prometheus.yml" \
     --storage.tsdb.path="$dir/data" --storage.tsdb.retention.time=1d \
     --web.listen-address="127.0.0.1:$prometheus_port" --web.enable-lifecycle
   prometheus_ready() {
@@ -173,7 +174,7 @@ start_prometheus() {
   wait_until 30 "Prometheus /-/ready" prometheus_ready
   start prometheus-rules node "$services_dir/prometheus-rules/main.ts" \
     --kubeconfig="$state_dir/prometheus-rules.kubeconfig" --rules-dir="$dir/rules" \
-    --prometheus="http://127.0.0.1:$prometheus_port"
+    --prometheus="http://127.0.0.1:$prometheus_port" --promtool="$PROMETHEUS_BIN/promtool"
 }
 
 start_services() {
