@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  argsort,
   averageRanks,
   coverage,
   holdoutMetrics,
@@ -14,6 +16,29 @@ const f = (xs: number[]) => Float64Array.from(xs);
 describe("ranks and correlation", () => {
   it("gives ties their average rank", () => {
     expect(Array.from(averageRanks(f([3, 1, 3, 2, 3])))).toEqual([4, 1, 4, 2, 4]);
+  });
+
+  it("ranks like the definition (1 + smaller + (equal - 1) / 2) on any sample, ties and sorted runs included", () => {
+    const sample = fc.oneof(
+      fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 200 }),
+      fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 200 }),
+      fc
+        .integer({ min: 0, max: 300 })
+        .map((n) => Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : n - i))),
+    );
+    fc.assert(
+      fc.property(sample, (xs) => {
+        const ranks = averageRanks(Float64Array.from(xs));
+        xs.forEach((x, i) => {
+          const smaller = xs.filter((y) => y < x).length;
+          const equal = xs.filter((y) => y === x).length;
+          expect(ranks[i]).toBe(1 + smaller + (equal - 1) / 2);
+        });
+        const order = Array.from(argsort(Float64Array.from(xs)), (k) => xs[k] as number);
+        expect(order).toEqual([...xs].sort((a, b) => a - b));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("spearman is 1 for any increasing relation and -1 for a decreasing one", () => {

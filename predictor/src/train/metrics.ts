@@ -3,31 +3,71 @@ import { quantileSorted } from "../drift.ts";
 
 export type Interval = ModelArtifact["interval"];
 
+/** Below this length a partition is finished by insertion sort. */
+const INSERTION_SORT_BELOW = 16;
+
 /**
- * Ranks 1..n with ties given their average rank. Sorting a typed copy natively and locating each
- * value's tie group by binary search is much faster than sorting an index array with a comparator.
+ * Indices of the (finite) values in ascending order of value: quicksort with a median-of-three
+ * pivot on a typed index array, the values read directly. Array.prototype.sort with a comparator
+ * calls a function per comparison, and ranking by binary search into a sorted copy misses cache
+ * on every probe; this is several times faster than either on the 200k-row holdout of 1M bars.
  */
+export function argsort(values: Float64Array): Uint32Array {
+  const order = new Uint32Array(values.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const at = (k: number) => values[order[k] as number] as number;
+  const stack = [0, order.length - 1];
+  while (stack.length > 0) {
+    const hi = stack.pop() as number;
+    const lo = stack.pop() as number;
+    if (hi - lo < INSERTION_SORT_BELOW) {
+      for (let i = lo + 1; i <= hi; i++) {
+        const index = order[i] as number;
+        const v = values[index] as number;
+        let j = i - 1;
+        while (j >= lo && at(j) > v) {
+          order[j + 1] = order[j] as number;
+          j--;
+        }
+        order[j + 1] = index;
+      }
+      continue;
+    }
+    const a = at(lo);
+    const b = at((lo + hi) >>> 1);
+    const c = at(hi);
+    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (at(i) < pivot) i++;
+      while (at(j) > pivot) j--;
+      if (i <= j) {
+        const swap = order[i] as number;
+        order[i] = order[j] as number;
+        order[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    // The larger part goes on the stack first, so the stack stays O(log n) deep.
+    if (j - lo > hi - i) stack.push(lo, j, i, hi);
+    else stack.push(i, hi, lo, j);
+  }
+  return order;
+}
+
+/** Ranks 1..n with ties given their average rank. */
 export function averageRanks(values: Float64Array): Float64Array {
-  const sorted = values.slice().sort();
+  const order = argsort(values);
   const ranks = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((sorted[mid] as number) < v) lo = mid + 1;
-      else hi = mid;
-    }
-    const first = lo;
-    hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((sorted[mid] as number) <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    const last = lo - 1;
-    ranks[i] = (first + last) / 2 + 1;
+  for (let first = 0; first < order.length; ) {
+    const v = values[order[first] as number] as number;
+    let last = first;
+    while (last + 1 < order.length && values[order[last + 1] as number] === v) last++;
+    const rank = (first + last) / 2 + 1;
+    for (let k = first; k <= last; k++) ranks[order[k] as number] = rank;
+    first = last + 1;
   }
   return ranks;
 }
