@@ -1,10 +1,16 @@
 import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-// Takes the local cluster down: runs last, and not at all when the cluster is not the suite's own
-// (E2E_KUBECONFIG) or is to be kept (E2E_KEEP_CLUSTER=1).
-const CLUSTER_DOWN_TEST = "test/e2e/platform/cluster-down.test.ts";
-const keepCluster = Boolean(process.env.E2E_KUBECONFIG) || process.env.E2E_KEEP_CLUSTER === "1";
+// test/e2e/local/ checks what only the local cluster has (its network isolation, cluster-down);
+// it does not run against a cluster named by E2E_KUBECONFIG. The cluster-down test runs last, and
+// not at all when the cluster is to be kept (E2E_KEEP_CLUSTER=1).
+const CLUSTER_DOWN_TEST = "test/e2e/local/cluster-down.test.ts";
+const externalCluster = Boolean(process.env.E2E_KUBECONFIG);
+const localOnly = externalCluster
+  ? ["test/e2e/local/**"]
+  : process.env.E2E_KEEP_CLUSTER === "1"
+    ? [CLUSTER_DOWN_TEST]
+    : [];
 
 class ClusterDownLast extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -16,6 +22,8 @@ class ClusterDownLast extends BaseSequencer {
 
 export default defineConfig({
   test: {
+    // A project cannot have a sequencer of its own; this one only moves the cluster-down test last.
+    sequence: { sequencer: ClusterDownLast },
     projects: [
       {
         test: {
@@ -47,10 +55,9 @@ export default defineConfig({
           // share the cluster's nodes and Prometheus.
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          exclude: keepCluster ? [CLUSTER_DOWN_TEST] : [],
+          exclude: localOnly,
           globalSetup: ["test/e2e/global-setup.ts"],
           fileParallelism: false,
-          sequence: { sequencer: ClusterDownLast },
           testTimeout: 300_000,
           hookTimeout: 600_000,
         },
