@@ -35,6 +35,8 @@ export default defineConfig({
             "bench/**/*.test.ts",
             // The local cluster's services (proxy, rule sync): loopback sockets and promtool only.
             "test/cluster/services/**/*.test.ts",
+            // The node agent's pure core and file helpers (its integration tests are in "cluster").
+            "test/cluster/agent/*.test.ts",
           ],
           testTimeout: 30_000,
         },
@@ -43,7 +45,7 @@ export default defineConfig({
         test: {
           // Starts and stops a real control plane (make cluster-test); binaries from cluster-build.
           name: "cluster",
-          include: ["test/cluster/*.test.ts"],
+          include: ["test/cluster/*.test.ts", "test/cluster/agent/integration/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 600_000,
         },
