@@ -172,4 +172,32 @@ describe("LeaderElector", () => {
     await a.elector.stop();
     await b.elector.stop();
   });
+  it("releases a Lease that an attempt in flight acquired while it was being stopped", async () => {
+    const memory = new MemoryLease();
+    const store = memory.storeFor("a");
+    let letCreateFinish: () => void = () => {};
+    const slow: LeaseStore = {
+      ...store,
+      create: async (spec) => {
+        await new Promise<void>((r) => {
+          letCreateFinish = r;
+        });
+        return store.create(spec);
+      },
+    };
+    const events: string[] = [];
+    const elector = new LeaderElector(slow, "a", DEFAULT_TIMING, {
+      onStartedLeading: () => events.push("started"),
+      onStoppedLeading: () => {
+        events.push("stopped");
+      },
+    });
+    elector.start();
+    await vi.advanceTimersByTimeAsync(10);
+    const stopping = elector.stop();
+    letCreateFinish();
+    await stopping;
+    expect(events).toEqual([]);
+    expect(memory.lease?.spec.holderIdentity).toBe("");
+  });
 });

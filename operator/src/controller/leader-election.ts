@@ -170,9 +170,11 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
-    if (!this.leading) return;
-    this.leading = false;
-    await this.callbacks.onStoppedLeading();
+    if (this.leading) {
+      this.leading = false;
+      await this.callbacks.onStoppedLeading();
+    }
+    // Also when an attempt in flight at stop acquired the Lease: nobody should wait out its expiry.
     const lease = this.observed?.lease;
     if (lease?.spec.holderIdentity !== this.identity) return;
     try {
