@@ -2,12 +2,15 @@
 // runs the pods bound to them. Pod events come from a list+watch per node that is restarted when
 // it stops on an error, plus a periodic relist so that a slow or broken watch never stalls pods.
 import { mkdir, writeFile } from "node:fs/promises";
+import type { Server } from "node:net";
+import { join } from "node:path";
 import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type ApiserverForward, startApiserverForward } from "./apiserver-forward.ts";
 import { machineFacts, NodeHeartbeat } from "./heartbeat.ts";
 import type { ImageTable } from "./images.ts";
 import { NodeApi } from "./kube.ts";
+import { startKubeletApi } from "./kubelet-api.ts";
 import type { Layout } from "./layout.ts";
 import type { Backoff } from "./lifecycle.ts";
 import { ensureBridge } from "./netlink.ts";
@@ -26,6 +29,8 @@ export type AgentConfig = {
   images: ImageTable;
   backoff: Backoff;
   maxPods: number;
+  /** Node i (from 0) serves its kubelet API on this port + i. */
+  kubeletPortBase: number;
   kubeletVersion: string;
   log: Logger;
 };
@@ -43,6 +48,7 @@ export class Agent {
   private readonly removed = new Set<string>();
   private forward: ApiserverForward | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly kubeletApis: Server[] = [];
 
   constructor(config: AgentConfig) {
     this.config = config;
@@ -66,11 +72,24 @@ export class Agent {
         internalIP: "127.0.0.1",
         maxPods: this.config.maxPods,
         kubeletVersion: this.config.kubeletVersion,
-        kubeletPort: 10250 + i,
+        kubeletPort: this.config.kubeletPortBase + i,
       };
       const heartbeat = new NodeHeartbeat(api, facts, log);
       const podCIDR = await heartbeat.start();
       this.nodes.set(n.name, { podCIDR, api, heartbeat, usedIPs: new Set() });
+      this.kubeletApis.push(
+        await startKubeletApi({
+          api,
+          port: facts.kubeletPort,
+          pkiDir: join(layout.clusterDir, "pki"),
+          clusterDir: layout.clusterDir,
+          containers: () =>
+            [...this.workers.values()]
+              .filter((w) => w.pod.spec?.nodeName === n.name)
+              .flatMap((w) => w.runningContainers()),
+          log,
+        }),
+      );
     }
     const first = this.nodes.values().next().value;
     if (!first) throw new Error("no nodes configured");
@@ -87,7 +106,7 @@ export class Agent {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     for (const n of this.nodes.values()) n.heartbeat.stop();
-    for (const server of this.forward?.servers ?? []) server.close();
+    for (const server of [...(this.forward?.servers ?? []), ...this.kubeletApis]) server.close();
   }
 
   private node(name: string): NodeRuntime {

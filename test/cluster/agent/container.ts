@@ -111,10 +111,6 @@ export class ContainerSlot {
     return this.proc !== undefined;
   }
 
-  pid(): number | undefined {
-    return this.proc?.pid;
-  }
-
   succeeded(): boolean {
     return this.record.state.kind === "terminated" && this.record.state.terminated.exitCode === 0;
   }

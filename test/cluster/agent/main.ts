@@ -29,6 +29,7 @@ const { positionals, values } = parseArgs({
     "service-cidr": { type: "string", default: DEFAULT_NETWORK.serviceCidr },
     "dns-ip": { type: "string", default: DEFAULT_NETWORK.dnsServer },
     "max-pods": { type: "string", default: "110" },
+    "kubelet-port": { type: "string", default: "10250" },
     "backoff-initial-ms": { type: "string", default: String(KUBELET_BACKOFF.initialMs) },
   },
 });
@@ -73,6 +74,7 @@ async function run(): Promise<void> {
       initialMs: positiveInt("backoff-initial-ms", values["backoff-initial-ms"]),
     },
     maxPods: positiveInt("max-pods", values["max-pods"]),
+    kubeletPortBase: positiveInt("kubelet-port", values["kubelet-port"]),
     kubeletVersion: version.gitVersion,
     log,
   });

@@ -19,6 +19,14 @@ import { killCgroup } from "./runtime.ts";
 import { computePodStatus, type PodStatusJson } from "./status.ts";
 import { planVolumes, referencedObjects, tokenKey, tokenSources } from "./volumes.ts";
 
+export type RunningContainer = {
+  namespace: string;
+  pod: string;
+  container: string;
+  cgroup: string;
+  startedAt: Date;
+};
+
 export type WorkerEnv = {
   api: NodeApi;
   layout: Layout;
@@ -87,6 +95,23 @@ export class PodWorker {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Running containers with their cgroups, for the resource metrics endpoint. */
+  runningContainers(): RunningContainer[] {
+    return this.slots.flatMap((s) =>
+      s.record.state.kind === "running"
+        ? [
+            {
+              namespace: this.namespace,
+              pod: this.name,
+              container: s.spec.name,
+              cgroup: containerCgroup(this.env.layout, this.uid, s.spec.name),
+              startedAt: s.record.state.startedAt,
+            },
+          ]
+        : [],
+    );
   }
 
   private get namespace(): string {

@@ -195,3 +195,13 @@ export async function execInContainer(
     clearTimeout(timer);
   }
 }
+
+/** Resident memory of the cgroup's processes (the memory controller is cgroup v1 only here). */
+export async function cgroupMemoryBytes(cgroup: string): Promise<number> {
+  let total = 0;
+  for (const pid of await cgroupPids(cgroup)) {
+    const statm = await readFile(`/proc/${pid}/statm`, "utf8").catch(() => "");
+    total += Number(statm.split(" ")[1] ?? 0) * 4096;
+  }
+  return total;
+}

@@ -1,0 +1,132 @@
+// The part of the kubelet's HTTPS API the cluster uses: /containerLogs (kubectl logs, through the
+// apiserver) and /metrics/resource (metrics-server → metrics.k8s.io → HPA), plus /healthz. It
+// listens on 127.0.0.1:<daemonEndpoints port> with the node's serving certificate, accepts clients
+// whose certificate the cluster CA signed, and asks the apiserver (SubjectAccessReview) whether
+// that user may get the node's subresource, as the kubelet's webhook authorization does.
+import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:https";
+import os from "node:os";
+import type { TLSSocket } from "node:tls";
+import { AuthorizationV1Api } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { NodeApi } from "./kube.ts";
+import { podLogs } from "./logs.ts";
+import type { RunningContainer } from "./pod-worker.ts";
+import { resourceMetricsText } from "./resource-metrics.ts";
+import { withRetry } from "./retry.ts";
+import { cgroupCpuUsageUsec, cgroupMemoryBytes } from "./runtime.ts";
+
+export type KubeletApiOptions = {
+  api: NodeApi;
+  port: number;
+  pkiDir: string;
+  clusterDir: string;
+  containers: () => RunningContainer[];
+  log: Logger;
+};
+
+const USER_HZ = 100;
+
+async function nodeCpuSeconds(): Promise<number> {
+  const [, ...fields] = ((await readFile("/proc/stat", "utf8")).split("\n")[0] ?? "").trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / USER_HZ;
+}
+
+async function resourceMetrics(containers: RunningContainer[]): Promise<string> {
+  const usage = [];
+  for (const c of containers) {
+    const usec = await cgroupCpuUsageUsec(c.cgroup);
+    if (usec === undefined) continue;
+    usage.push({ ...c, cpuSeconds: usec / 1e6, memoryBytes: await cgroupMemoryBytes(c.cgroup) });
+  }
+  const node = { cpuSeconds: await nodeCpuSeconds(), memoryBytes: os.totalmem() - os.freemem() };
+  return resourceMetricsText(node, usage, new Date());
+}
+
+/** The kubelet's mapping of paths to node subresources for authorization. */
+function subresource(path: string): string {
+  if (path.startsWith("/metrics")) return "metrics";
+  if (path.startsWith("/stats")) return "stats";
+  if (path.startsWith("/logs")) return "log";
+  return "proxy";
+}
+
+export async function startKubeletApi(o: KubeletApiOptions): Promise<Server> {
+  const nodeName = o.api.nodeName;
+  const authz = o.api.kubeConfig.makeApiClient(AuthorizationV1Api);
+  const allowed = async (user: string, groups: string[], sub: string) => {
+    const review = await withRetry(() =>
+      authz.createSubjectAccessReview({
+        body: {
+          spec: {
+            user,
+            groups,
+            resourceAttributes: { verb: "get", resource: "nodes", subresource: sub, name: nodeName },
+          },
+        },
+      }),
+    );
+    return review.status?.allowed === true;
+  };
+  const server = createServer(
+    {
+      cert: await readFile(`${o.pkiDir}/node-${nodeName}-serving.crt`),
+      key: await readFile(`${o.pkiDir}/node-${nodeName}-serving.key`),
+      ca: await readFile(`${o.pkiDir}/ca.crt`),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (req, res) => {
+      const url = new URL(req.url ?? "/", "https://kubelet");
+      const send = (code: number, body: string, type = "text/plain; charset=utf-8") => {
+        res.writeHead(code, { "Content-Type": type });
+        res.end(body);
+      };
+      void (async () => {
+        if (url.pathname === "/healthz") return send(200, "ok");
+        const subject = (req.socket as TLSSocket).getPeerCertificate().subject;
+        const groups = ([] as string[]).concat(subject?.O ?? []);
+        const user = String(subject?.CN ?? "");
+        if (!(await allowed(user, groups, subresource(url.pathname)))) {
+          return send(
+            403,
+            `Forbidden (user=${user}, verb=get, resource=nodes, subresource=${subresource(url.pathname)})`,
+          );
+        }
+        if (url.pathname === "/metrics/resource") {
+          return send(200, await resourceMetrics(o.containers()), "text/plain; version=0.0.4");
+        }
+        const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+        if (logs) {
+          const [, namespace = "", pod = "", container = ""] = logs;
+          const text = await podLogs(o.clusterDir, {
+            namespace,
+            pod,
+            container,
+            previous: url.searchParams.get("previous") === "true",
+          });
+          const tail = Number(url.searchParams.get("tailLines") ?? Number.NaN);
+          const lines =
+            Number.isInteger(tail) && tail >= 0
+              ? text
+                  .split("\n")
+                  .slice(-tail - 1)
+                  .join("\n")
+              : text;
+          return send(200, lines);
+        }
+        return send(
+          404,
+          `${url.pathname}: not served by the tm node agent (served: /containerLogs, /metrics/resource, /healthz)`,
+        );
+      })().catch((err: unknown) => send(500, err instanceof Error ? err.message : String(err)));
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, "127.0.0.1", () => resolve());
+  });
+  o.log.info({ node: nodeName, port: o.port }, "kubelet API listening");
+  return server;
+}
