@@ -7,16 +7,10 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { e2eContext } from "../support/context.ts";
-import {
-  installCrds,
-  kubectl,
-  kubectlJson,
-  repoRoot,
-  startOperator,
-  stopOperator,
-  testNamespace,
-  waitFor,
-} from "./support.ts";
+import { kubectl } from "../support/kubectl.ts";
+import { useNamespace } from "../support/namespace.ts";
+import { waitFor } from "../support/wait.ts";
+import { exampleIn, installCrds, repoRoot, startOperator, stopOperator } from "./support.ts";
 
 const chart = resolve(repoRoot, "helm/tradingmodel-operator");
 
@@ -142,27 +136,26 @@ describe("the Helm chart", () => {
 });
 
 describe("the chart's RBAC on the real apiserver", () => {
-  let namespace = "";
+  const ns = useNamespace("e2e-rbac");
   const release = `rbac-${randomBytes(3).toString("hex")}`;
   let sa = "";
 
   beforeAll(async () => {
     await installCrds();
-    namespace = await testNamespace("e2e-rbac");
     const { code, stdout, stderr } = await exec(helmBinary(), [
       "template",
       release,
       chart,
       "--namespace",
-      namespace,
+      ns.name,
       "--show-only",
       "templates/serviceaccount.yaml",
       "--show-only",
       "templates/rbac.yaml",
     ]);
     if (code !== 0) throw new Error(stderr);
-    await kubectl(["apply", "-f", "-"], stdout);
-    sa = `system:serviceaccount:${namespace}:${release}-tradingmodel-operator`;
+    await kubectl(["apply", "-f", "-"], { input: stdout });
+    sa = `system:serviceaccount:${ns.name}:${release}-tradingmodel-operator`;
   });
 
   afterAll(async () => {
@@ -172,7 +165,6 @@ describe("the chart's RBAC on the real apiserver", () => {
       `${release}-tradingmodel-operator`,
       "--ignore-not-found",
     ]);
-    if (namespace) await kubectl(["delete", "namespace", namespace, "--wait=false"]);
   });
 
   const can = async (verb: string, resource: string, extra: string[] = []) =>
@@ -183,7 +175,7 @@ describe("the chart's RBAC on the real apiserver", () => {
         verb,
         resource,
         "-n",
-        namespace,
+        ns.name,
         `--as=${sa}`,
         ...extra,
       ])
@@ -243,21 +235,11 @@ describe("the chart's RBAC on the real apiserver", () => {
 
   it("is enough for the operator itself: run under the ServiceAccount's token, it trains the example and writes status", async () => {
     const token = (
-      await kubectl([
-        "-n",
-        namespace,
-        "create",
-        "token",
-        `${release}-tradingmodel-operator`,
-        "--duration=10m",
-      ])
+      await kubectl(["-n", ns.name, "create", "token", `${release}-tradingmodel-operator`, "--duration=10m"])
     ).trim();
-    const admin = await kubectlJson<{ clusters: { cluster: Record<string, string> }[] }>([
-      "config",
-      "view",
-      "--raw",
-      "--minify",
-    ]);
+    const admin = JSON.parse(await kubectl(["config", "view", "--raw", "--minify", "-o", "json"])) as {
+      clusters: { cluster: Record<string, string> }[];
+    };
     const kubeconfig = join(mkdtempSync(join(tmpdir(), "tmo-sa-")), "kubeconfig");
     writeFileSync(
       kubeconfig,
@@ -266,27 +248,24 @@ describe("the chart's RBAC on the real apiserver", () => {
         kind: "Config",
         clusters: [{ name: "c", cluster: admin.clusters[0]?.cluster }],
         users: [{ name: "sa", user: { token } }],
-        contexts: [{ name: "sa", context: { cluster: "c", user: "sa", namespace } }],
+        contexts: [{ name: "sa", context: { cluster: "c", user: "sa", namespace: ns.name } }],
         "current-context": "sa",
       }),
     );
     // Watching all namespaces, as the chart's default ClusterRole allows.
-    const op = startOperator({ identity: "rbac-op", leaseNamespace: namespace, kubeconfig });
+    const op = startOperator({ identity: "rbac-op", leaseNamespace: ns.name, kubeconfig });
     try {
-      const model = readFileSync(resolve(repoRoot, "examples/spy-momentum.yaml"), "utf8").replace(
-        "namespace: trading",
-        `namespace: ${namespace}`,
-      );
-      await kubectl(["apply", "-f", "-"], model);
+      const model = exampleIn(readFileSync(resolve(repoRoot, "examples/spy-momentum.yaml"), "utf8"), ns.name);
+      await kubectl(["apply", "-f", "-"], { input: model });
       const phase = await waitFor(
         "status written by the operator under its ServiceAccount",
         async () =>
-          (await kubectl(["-n", namespace, "get", "tm", "spy-momentum", "-o", "jsonpath={.status.phase}"])) ||
+          (await kubectl(["-n", ns.name, "get", "tm", "spy-momentum", "-o", "jsonpath={.status.phase}"])) ||
           undefined,
-        30_000,
+        { timeoutMs: 30_000 },
       );
       expect(phase).toBe("Training");
-      await kubectl(["-n", namespace, "get", "job/spy-momentum-train-v1", "role/spy-momentum-trainer"]);
+      await kubectl(["-n", ns.name, "get", "job/spy-momentum-train-v1", "role/spy-momentum-trainer"]);
       const failures = op.logs.filter((l) => l.level === 50 || String(l.err ?? "").includes("403"));
       expect(failures).toEqual([]);
     } finally {

@@ -2,26 +2,21 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { V1Job, V1Lease } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { getJson, kubectl } from "../support/kubectl.ts";
+import { useNamespace } from "../support/namespace.ts";
+import { waitFor } from "../support/wait.ts";
 import {
+  exampleIn,
   gauge,
   installCrds,
-  kubectl,
-  kubectlJson,
   type OperatorProcess,
   repoRoot,
   startOperator,
   stopOperator,
-  testNamespace,
-  waitFor,
 } from "./support.ts";
 
-/** The example TradingModel, in the test's namespace. */
-function example(namespace: string): string {
-  const model = parse(readFileSync(resolve(repoRoot, "examples/spy-momentum.yaml"), "utf8"));
-  model.metadata.namespace = namespace;
-  return stringify(model);
-}
+const example = (namespace: string) =>
+  exampleIn(readFileSync(resolve(repoRoot, "examples/spy-momentum.yaml"), "utf8"), namespace);
 
 interface TradingModelJson {
   metadata: { generation: number; uid: string };
@@ -33,28 +28,24 @@ interface TradingModelJson {
 }
 
 describe("the operator against the local control plane", () => {
-  let namespace = "";
+  const ns = useNamespace("e2e-op");
   const operators: OperatorProcess[] = [];
 
-  beforeAll(async () => {
-    await installCrds();
-    namespace = await testNamespace("e2e-op");
-  });
+  beforeAll(installCrds);
 
   afterAll(async () => {
     await Promise.all(operators.map((op) => stopOperator(op, "SIGKILL")));
-    if (namespace) await kubectl(["delete", "namespace", namespace, "--wait=false"]);
   });
 
   it("trains the example in a restricted Job, writes status with observedGeneration, and the garbage collector removes everything on delete", async () => {
-    const op = startOperator({ identity: "op-a", leaseNamespace: namespace, watchNamespace: namespace });
+    const op = startOperator({ identity: "op-a", leaseNamespace: ns.name, watchNamespace: ns.name });
     operators.push(op);
-    await kubectl(["apply", "-f", "-"], example(namespace));
+    await kubectl(["apply", "-f", "-"], { input: example(ns.name) });
 
     const job = await waitFor(
       "the training Job",
-      async () => (await kubectlJson<{ items: V1Job[] }>(["-n", namespace, "get", "jobs"])).items[0],
-      30_000,
+      async () => (await getJson<{ items: V1Job[] }>(["-n", ns.name, "jobs"])).items[0],
+      { timeoutMs: 30_000 },
     );
     expect(job.metadata?.name).toBe("spy-momentum-train-v1");
     expect(job.metadata?.ownerReferences?.[0]).toMatchObject({
@@ -81,10 +72,10 @@ describe("the operator against the local control plane", () => {
     const model = await waitFor(
       "status with observedGeneration",
       async () => {
-        const tm = await kubectlJson<TradingModelJson>(["-n", namespace, "get", "tm", "spy-momentum"]);
+        const tm = await getJson<TradingModelJson>(["-n", ns.name, "tm", "spy-momentum"]);
         return tm.status?.observedGeneration === tm.metadata.generation ? tm : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(model.status?.phase).toBe("Training");
     expect(model.status?.conditions?.map((c) => [c.type, c.observedGeneration]).sort()).toEqual([
@@ -95,7 +86,7 @@ describe("the operator against the local control plane", () => {
     ]);
     const managers = await kubectl([
       "-n",
-      namespace,
+      ns.name,
       "get",
       "tm",
       "spy-momentum",
@@ -109,7 +100,7 @@ describe("the operator against the local control plane", () => {
       async () => {
         const out = await kubectl([
           "-n",
-          namespace,
+          ns.name,
           "get",
           "events.events.k8s.io",
           "-o",
@@ -117,19 +108,19 @@ describe("the operator against the local control plane", () => {
         ]);
         return out.includes("TrainingStarted") ? out : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000 },
     );
     expect(events).toContain(
       "TrainingStarted|training v1 in Job spy-momentum-train-v1 (first version)|trading.mlops.dev/tradingmodel-operator",
     );
 
-    await kubectl(["-n", namespace, "delete", "tm", "spy-momentum", "--wait=false"]);
+    await kubectl(["-n", ns.name, "delete", "tm", "spy-momentum", "--wait=false"]);
     await waitFor(
       "the garbage collector to remove the Job, trainer ServiceAccount, Role and RoleBinding",
       async () => {
         const left = await kubectl([
           "-n",
-          namespace,
+          ns.name,
           "get",
           "jobs,roles,rolebindings,serviceaccounts",
           "-l",
@@ -139,29 +130,29 @@ describe("the operator against the local control plane", () => {
         ]);
         return left.trim() === "" ? true : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect(await stopOperator(op)).toBe(0);
   });
 
   it("lets one of two operators lead; the other takes over when the leader is killed", async () => {
-    const a = startOperator({ identity: "op-1", leaseNamespace: namespace, watchNamespace: namespace });
-    const b = startOperator({ identity: "op-2", leaseNamespace: namespace, watchNamespace: namespace });
+    const a = startOperator({ identity: "op-1", leaseNamespace: ns.name, watchNamespace: ns.name });
+    const b = startOperator({ identity: "op-2", leaseNamespace: ns.name, watchNamespace: ns.name });
     operators.push(a, b);
-    const lease = () => kubectlJson<V1Lease>(["-n", namespace, "get", "lease", "tradingmodel-operator"]);
+    const lease = () => getJson<V1Lease>(["-n", ns.name, "lease", "tradingmodel-operator"]);
     const first = await waitFor(
       "a leader",
       async () => {
         const holder = (await lease()).spec?.holderIdentity;
         return holder === "op-1" || holder === "op-2" ? holder : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const [leader, standby] = first === "op-1" ? [a, b] : [b, a];
     await waitFor(
       "the leader gauge",
       async () => (gauge(await leader.metrics(), "tradingmodel_operator_leader") === 1 ? true : undefined),
-      10_000,
+      { timeoutMs: 10_000 },
     );
     // Over a few renewals, the standby never leads.
     await new Promise((r) => setTimeout(r, 5_000));
@@ -173,7 +164,7 @@ describe("the operator against the local control plane", () => {
     await waitFor(
       "the standby to take over",
       async () => ((await lease()).spec?.holderIdentity === standby.identity ? true : undefined),
-      40_000,
+      { timeoutMs: 40_000 },
     );
     const takeoverMs = Date.now() - killedAt;
     // A killed leader cannot release the Lease: the standby waits out the 15 s lease duration.
@@ -183,7 +174,7 @@ describe("the operator against the local control plane", () => {
     await waitFor(
       "the new leader's gauge",
       async () => (gauge(await standby.metrics(), "tradingmodel_operator_leader") === 1 ? true : undefined),
-      10_000,
+      { timeoutMs: 10_000 },
     );
 
     // A leader stopped by SIGTERM releases the Lease at once.

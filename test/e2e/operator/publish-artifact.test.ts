@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { e2eContext } from "../support/context.ts";
-import { installCrds, kubectl, kubectlJson, repoRoot, testNamespace } from "./support.ts";
+import { getJson, kubectl } from "../support/kubectl.ts";
+import { useNamespace } from "../support/namespace.ts";
+import { exampleIn, installCrds, repoRoot } from "./support.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tmo-publish-"));
 
@@ -46,24 +48,16 @@ async function train(seed: number): Promise<string> {
 }
 
 describe("operator publish-artifact (the training Job's second container) against the apiserver", () => {
-  let namespace = "";
+  const ns = useNamespace("e2e-publish");
   let uid = "";
 
   beforeAll(async () => {
     await installCrds();
-    namespace = await testNamespace("e2e-publish");
-    const model = readFileSync(resolve(repoRoot, "examples/spy-momentum.yaml"), "utf8").replace(
-      "namespace: trading",
-      `namespace: ${namespace}`,
-    );
-    await kubectl(["apply", "-f", "-"], model);
+    const model = exampleIn(readFileSync(resolve(repoRoot, "examples/spy-momentum.yaml"), "utf8"), ns.name);
+    await kubectl(["apply", "-f", "-"], { input: model });
     uid = (
-      await kubectl(["-n", namespace, "get", "tm", "spy-momentum", "-o", "jsonpath={.metadata.uid}"])
+      await kubectl(["-n", ns.name, "get", "tm", "spy-momentum", "-o", "jsonpath={.metadata.uid}"])
     ).trim();
-  });
-
-  afterAll(async () => {
-    if (namespace) await kubectl(["delete", "namespace", namespace, "--wait=false"]);
   });
 
   const publish = (file: string, terminationLog: string) =>
@@ -74,7 +68,7 @@ describe("operator publish-artifact (the training Job's second container) agains
         ...["--file", file, "--configmap", "spy-momentum-artifact-v1", "--model", "spy-momentum"],
         ...["--model-uid", uid, "--version", "1"],
       ],
-      { POD_NAMESPACE: namespace, TERMINATION_LOG: terminationLog },
+      { POD_NAMESPACE: ns.name, TERMINATION_LOG: terminationLog },
     );
 
   it("stores the artifact as an immutable ConfigMap owned by the model, accepts the same bytes again, refuses others", async () => {
@@ -86,13 +80,7 @@ describe("operator publish-artifact (the training Job's second container) agains
       configMap: "spy-momentum-artifact-v1",
       stored: "created",
     });
-    const configMap = await kubectlJson<V1ConfigMap>([
-      "-n",
-      namespace,
-      "get",
-      "configmap",
-      "spy-momentum-artifact-v1",
-    ]);
+    const configMap = await getJson<V1ConfigMap>(["-n", ns.name, "configmap", "spy-momentum-artifact-v1"]);
     expect(configMap.immutable).toBe(true);
     expect(configMap.data?.["artifact.json"]).toBe(readFileSync(first, "utf8"));
     expect(configMap.metadata?.ownerReferences?.[0]).toMatchObject({

@@ -1,57 +1,10 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { e2eContext } from "../support/context.ts";
+import { kubectl } from "../support/kubectl.ts";
+import { waitFor } from "../support/wait.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../../..");
-
-/** kubectl against the e2e cluster; `input` goes to stdin. Throws with kubectl's stderr. */
-export async function kubectl(args: string[], input?: string): Promise<string> {
-  const { kubeconfig, kubectl: bin } = e2eContext();
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile(
-      bin,
-      args,
-      { env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 32 * 1024 * 1024, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        err
-          ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || err.message}`))
-          : resolvePromise(stdout),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-export async function kubectlJson<T>(args: string[]): Promise<T> {
-  return JSON.parse(await kubectl([...args, "-o", "json"])) as T;
-}
-
-/** Polls until `check` returns a value other than undefined, or fails with what it last saw. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
-
-/** A namespace of the test's own, deleted afterwards. */
-export async function testNamespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
-  await kubectl(["create", "namespace", name]);
-  return name;
-}
 
 export async function installCrds(): Promise<void> {
   await kubectl(["apply", "--server-side", "--force-conflicts", "-f", resolve(repoRoot, "crds")]);
@@ -59,6 +12,10 @@ export async function installCrds(): Promise<void> {
     await kubectl(["wait", "--for=condition=Established", `crd/${crd}`, "--timeout=60s"]);
   }
 }
+
+/** The example TradingModel as YAML, in another namespace. */
+export const exampleIn = (text: string, namespace: string) =>
+  text.replace("namespace: trading", `namespace: ${namespace}`);
 
 export interface OperatorProcess {
   identity: string;
@@ -119,7 +76,7 @@ export function startOperator(run: OperatorRun): OperatorProcess {
     waitFor(
       `${identity} to listen (stderr: ${stderr.join("")})`,
       async () => logs.find((l) => l.msg === "operator starting")?.metricsPort as number | undefined,
-      20_000,
+      { timeoutMs: 20_000 },
     );
   return {
     identity,
