@@ -3,9 +3,10 @@
 # reach sits on the bridge address behind a ClusterIP Service.
 # shellcheck shell=bash
 
-bridge="${TM_BRIDGE:-tm0}"
-# The host's address on the agent's bridge (test/cluster/agent/network.ts DEFAULT_NETWORK.gateway).
-bridge_ip="${TM_BRIDGE_IP:-10.244.0.1}"
+# The node agent's bridge (agent/start.sh) and the host's address on it: the first address of the
+# cluster CIDR (the agent's gateway).
+bridge="${TM_AGENT_BRIDGE:-tm0}"
+bridge_ip="${cluster_cidr%.*/*}.1"
 dns_service_ip="${service_cidr%.*/*}.10"
 
 kube_proxy_metrics_port="${TM_KUBE_PROXY_METRICS_PORT:-10249}"

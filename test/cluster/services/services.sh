@@ -177,8 +177,20 @@ start_prometheus() {
     --prometheus="http://127.0.0.1:$prometheus_port" --promtool="$PROMETHEUS_BIN/promtool"
 }
 
+# assert_free <address:port>...: nothing listens there yet. Another cluster's services on this
+# machine would otherwise answer our health checks and fight over the host's iptables chains.
+assert_free() {
+  local address
+  for address in "$@"; do
+    [[ -z "$(ss -Hltn "src $address")" ]] ||
+      die "$address is in use: another cluster's services run on this machine (one set per machine; TM_SERVICES=0 leaves them out)"
+  done
+}
+
 start_services() {
   mkdir -p "$services_state_dir"
+  assert_free "127.0.0.1:$kube_proxy_healthz_port" "127.0.0.1:$coredns_ready_port" \
+    "127.0.0.1:$service_proxy_port" "127.0.0.1:$prometheus_port" "$bridge_ip:$prometheus_port"
   wait_until 30 "the node agent's bridge $bridge with $bridge_ip" bridge_has_ip
   guard_host_network
   kubectl_admin apply -f "$services_dir/rbac.yaml" >/dev/null
