@@ -34,18 +34,17 @@ describe("Controller", () => {
 
   it("runs at most `workers` reconciles at once and one per key, then the key again if it changed meanwhile", async () => {
     const r = manualReconcile();
+    const metrics = new OperatorMetrics();
     const c = new Controller(
       { workers: 2, resyncPeriodMs: 3_600_000, retry: { baseMs: 1000, maxMs: 60_000 } },
-      {
-        reconcile: r.reconcile,
-        allKeys: () => ["ns/a", "ns/b", "ns/c"],
-        metrics: new OperatorMetrics(),
-        log,
-      },
+      { reconcile: r.reconcile, allKeys: () => ["ns/a", "ns/b", "ns/c"], metrics, log },
     );
     c.start();
     await settle();
     expect(r.started).toEqual(["ns/a", "ns/b"]);
+    const gauges = await metrics.registry.metrics();
+    expect(gauges).toContain("tradingmodel_operator_workqueue_depth 1");
+    expect(gauges).toContain("tradingmodel_operator_reconciles_in_flight 2");
     c.enqueue("ns/a");
     r.running.get("ns/a")?.(ok);
     await settle();

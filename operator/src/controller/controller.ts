@@ -35,6 +35,7 @@ export class Controller {
   constructor(settings: ControllerSettings, deps: ControllerDeps) {
     this.settings = settings;
     this.deps = deps;
+    deps.metrics.observeQueue(() => ({ depth: this.queue?.depth ?? 0, inFlight: this.queue?.inFlight ?? 0 }));
   }
 
   get running(): boolean {
@@ -44,7 +45,6 @@ export class Controller {
   /** From an informer: some object of this model changed. Ignored while not leading. */
   enqueue(key: string): void {
     this.queue?.add(key);
-    this.updateGauges();
   }
 
   start(): void {
@@ -54,7 +54,6 @@ export class Controller {
     this.workers = Array.from({ length: this.settings.workers }, () => this.work(queue));
     const resync = () => {
       for (const key of this.deps.allKeys()) queue.add(key);
-      this.updateGauges();
     };
     resync();
     this.resync = setInterval(resync, this.settings.resyncPeriodMs);
@@ -72,13 +71,7 @@ export class Controller {
     await Promise.all(this.workers);
     await queue.idle();
     this.workers = [];
-    this.updateGauges();
     this.deps.log.info("workers stopped");
-  }
-
-  private updateGauges(): void {
-    this.deps.metrics.queueDepth.set(this.queue?.depth ?? 0);
-    this.deps.metrics.inFlight.set(this.queue?.inFlight ?? 0);
   }
 
   private async work(queue: WorkQueue): Promise<void> {
@@ -86,7 +79,6 @@ export class Controller {
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
-      this.updateGauges();
       const stopTimer = metrics.reconcileDuration.startTimer();
       try {
         const result = await this.deps.reconcile(key);
@@ -106,7 +98,6 @@ export class Controller {
       } finally {
         stopTimer();
         queue.done(key);
-        this.updateGauges();
       }
     }
   }

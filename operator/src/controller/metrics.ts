@@ -21,15 +21,19 @@ export class OperatorMetrics {
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({
+  /** Read at scrape time, so delayed keys that came due count without anyone touching the gauge. */
+  private queue: () => { depth: number; inFlight: number } = () => ({ depth: 0, inFlight: 0 });
+  readonly queueDepth: Gauge = new Gauge({
     name: "tradingmodel_operator_workqueue_depth",
     help: "Keys waiting for a worker",
     registers: [this.registry],
+    collect: (): void => this.queueDepth.set(this.queue().depth),
   });
-  readonly inFlight = new Gauge({
+  readonly inFlight: Gauge = new Gauge({
     name: "tradingmodel_operator_reconciles_in_flight",
     help: "Reconciles running now",
     registers: [this.registry],
+    collect: (): void => this.inFlight.set(this.queue().inFlight),
   });
   readonly leader = new Gauge({
     name: "tradingmodel_operator_leader",
@@ -46,6 +50,10 @@ export class OperatorMetrics {
     help: "Events emitted (a repeat counted on an earlier Event's series included)",
     registers: [this.registry],
   });
+
+  observeQueue(read: () => { depth: number; inFlight: number }): void {
+    this.queue = read;
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "tradingmodel_operator_" });
