@@ -1,7 +1,8 @@
 // The apiserver, not our local admission, is the authority on what a TradingModel may say: each of
 // the invalid examples is created for real and must be refused with a message naming its field.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { invalidTradingModels, validTradingModel } from "../../../operator/src/api/invalid-examples.ts";
+import { installCrds } from "../operator/support.ts";
 import { KubectlError, kubectl } from "../support/kubectl.ts";
 import { useNamespace } from "../support/namespace.ts";
 
@@ -26,6 +27,7 @@ const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("invalid TradingModels against the real apiserver", () => {
   const ns = useNamespace("e2e-flow-invalid");
+  beforeAll(installCrds);
 
   it("admits the valid model they are all variants of", async () => {
     const out = await kubectl(["create", "--dry-run=server", "-o", "name", "-f", "-"], {
