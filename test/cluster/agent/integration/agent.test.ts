@@ -23,10 +23,14 @@ import {
 } from "../../control-plane-harness.ts";
 import { podLogs } from "../logs.ts";
 
-// A bridge and address ranges of its own, so the test runs beside a developer's cluster.
+// A bridge, address ranges and kubelet ports of its own, and no node services (kube-proxy owns the
+// host's packet filter: one set per machine), so the test runs beside a developer's cluster.
 const BRIDGE = "tmit";
 const NETWORK = {
+  TM_NODE_AGENT: "1",
+  TM_SERVICES: "0",
   TM_AGENT_BRIDGE: BRIDGE,
+  TM_KUBELET_PORT: "20250",
   TM_CLUSTER_CIDR: "10.246.0.0/16",
   TM_SERVICE_CIDR: "10.98.0.0/16",
 };
