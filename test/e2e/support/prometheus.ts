@@ -31,6 +31,14 @@ export async function query(expr: string): Promise<Sample[]> {
   return data.result;
 }
 
+/** The raw samples of one series over the last `range` (e.g. "5m"), oldest first: [unix seconds, value]. */
+export async function rawSamples(selector: string, range: string): Promise<[number, string][]> {
+  const data = await api<{ result: { values: [number, string][] }[] }>(
+    `/api/v1/query?query=${encodeURIComponent(`${selector}[${range}]`)}`,
+  );
+  return data.result[0]?.values ?? [];
+}
+
 export async function activeTargets(): Promise<Target[]> {
   return (await api<{ activeTargets: Target[] }>("/api/v1/targets?state=active")).activeTargets;
 }
