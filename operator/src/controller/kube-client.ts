@@ -124,7 +124,7 @@ export class KubeClient implements ClusterWriter {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
   private readonly events: EventsV1Api;
-  readonly coordination: CoordinationV1Api;
+  private readonly coordination: CoordinationV1Api;
 
   constructor(kc: KubeConfig, settings: ClientSettings) {
     this.kc = kc;
