@@ -252,8 +252,13 @@ describe("the chart's RBAC on the real apiserver", () => {
         "current-context": "sa",
       }),
     );
-    // Watching all namespaces, as the chart's default ClusterRole allows.
-    const op = startOperator({ identity: "rbac-op", leaseNamespace: ns.name, kubeconfig });
+    // Its own namespace only, so it never touches models of other tests on a shared cluster.
+    const op = startOperator({
+      identity: "rbac-op",
+      leaseNamespace: ns.name,
+      watchNamespace: ns.name,
+      kubeconfig,
+    });
     try {
       const model = exampleIn(readFileSync(resolve(repoRoot, "examples/spy-momentum.yaml"), "utf8"), ns.name);
       await kubectl(["apply", "-f", "-"], { input: model });
