@@ -80,6 +80,7 @@ describe("the Helm chart", () => {
   it("renders two leader-electing replicas with the restricted security context, probes and resources", async () => {
     const docs = await template([]);
     expect(kinds(docs)).toEqual([
+      "PodDisruptionBudget/t-tradingmodel-operator",
       "ServiceAccount/t-tradingmodel-operator",
       "ClusterRole/t-tradingmodel-operator",
       "ClusterRoleBinding/t-tradingmodel-operator",
@@ -87,7 +88,7 @@ describe("the Helm chart", () => {
       "RoleBinding/t-tradingmodel-operator-leader-election",
       "Deployment/t-tradingmodel-operator",
     ]);
-    const deployment = docs.at(-1) as unknown as V1Deployment;
+    const deployment = docs.find((d) => d.kind === "Deployment") as unknown as V1Deployment;
     expect(deployment.spec?.replicas).toBe(2);
     const pod = deployment.spec?.template.spec;
     expect(pod?.securityContext).toMatchObject({
@@ -108,7 +109,8 @@ describe("the Helm chart", () => {
     expect(container?.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "metrics" });
     expect(container?.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "metrics" });
     expect(container?.resources?.limits).toEqual({ cpu: "500m", memory: "256Mi" });
-    const rules = (docs[1] as { rules: { resources: string[] }[] }).rules.flatMap((r) => r.resources);
+    const clusterRole = docs.find((d) => d.kind === "ClusterRole") as { rules: { resources: string[] }[] };
+    const rules = clusterRole.rules.flatMap((r) => r.resources);
     expect(rules).not.toContain("secrets");
     expect(rules.some((r) => r.includes("*"))).toBe(false);
   });
@@ -129,9 +131,11 @@ describe("the Helm chart", () => {
     await expect(template(["--set", "leaderElection.enabled=false"])).rejects.toThrow(
       /replicaCount > 1 needs leaderElection.enabled/,
     );
-    expect(
-      kinds(await template(["--set", "leaderElection.enabled=false", "--set", "replicaCount=1"])),
-    ).not.toContain("Role/t-tradingmodel-operator-leader-election");
+    const single = kinds(
+      await template(["--set", "leaderElection.enabled=false", "--set", "replicaCount=1"]),
+    );
+    expect(single).not.toContain("Role/t-tradingmodel-operator-leader-election");
+    expect(single).not.toContain("PodDisruptionBudget/t-tradingmodel-operator");
   });
 });
 
