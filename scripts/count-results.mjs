@@ -1,14 +1,32 @@
-// Prints the closing line "N passed, N failed" from one or more vitest JSON reports.
+// Prints the closing line "N passed, N failed" from vitest JSON reports.
+// usage: node count-results.mjs --exit-code <make's exit code> <report.json>...
+// A test file that fails to load has no failed test in it, so it counts as one failure; and a
+// non-zero exit with nothing failed in the reports (lint, type check, a setup step) counts as one.
 import { existsSync, readFileSync } from "node:fs";
+
+const args = process.argv.slice(2);
+let exitCode = 0;
+if (args[0] === "--exit-code") {
+  exitCode = Number(args[1]);
+  args.splice(0, 2);
+}
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const file of process.argv.slice(2)) {
+for (const file of args) {
   if (!existsSync(file)) continue;
   const report = JSON.parse(readFileSync(file, "utf8"));
   passed += report.numPassedTests ?? 0;
-  failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  failed += report.numFailedTests ?? 0;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  for (const suite of report.testResults ?? []) {
+    const failedTests = (suite.assertionResults ?? []).filter((t) => t.status === "failed").length;
+    if (suite.status === "failed" && failedTests === 0) failed += 1;
+  }
+}
+if (exitCode !== 0 && failed === 0) {
+  console.log(`make test exited ${exitCode} outside the test runner (lint, type check or a setup step): see above`);
+  failed = 1;
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
