@@ -139,7 +139,9 @@ export class Reconciler {
     }
     if (checks.length > 0) this.expect(key, checks);
     const eventsEmitted = await this.emit(model, plan.events, log);
-    log.info(
+    // A reconcile that changed nothing (a poll, a resync) is logged at debug: info stays readable.
+    const changed = statusWritten || plan.create.length + plan.delete.length + plan.events.length > 0;
+    log[changed ? "info" : "debug"](
       {
         version: plan.status.latestVersion,
         stable: plan.status.stableVersion,
