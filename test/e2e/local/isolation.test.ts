@@ -15,18 +15,28 @@ import { waitFor } from "../support/wait.ts";
 const run = promisify(execFile);
 const ns = useNamespace("e2e-iso");
 
-// Runs in the pod: its IPv4 routes (/proc/net/route, hex little-endian) and one outside lookup.
-const PROBE = String.raw`
+// Runs in the pod: its IPv4 routes (/proc/net/route, hex little-endian), one outside lookup, and
+// Prometheus (a host service) by its Service name.
+const PROBE = `
 const fs = require("node:fs");
 const hex = (h) => [3, 2, 1, 0].map((i) => parseInt(h.slice(i * 2, i * 2 + 2), 16)).join(".");
-const routes = fs.readFileSync("/proc/net/route", "utf8").trim().split("\n").slice(1)
-  .map((l) => l.split("\t")).map((f) => hex(f[1]) + "/" + hex(f[7]));
-require("node:dns").promises.lookup("registry.npmjs.org").then(
-  (r) => r.address, (e) => e.code,
-).then((outside) => console.log("PROBE " + JSON.stringify({ routes, outside })));
+const routes = fs.readFileSync("/proc/net/route", "utf8").trim().split("\\n").slice(1)
+  .map((l) => l.split("\\t")).map((f) => hex(f[1]) + "/" + hex(f[7]));
+const prometheusReady = () => new Promise((resolve) => {
+  const req = require("node:http").get("http://prometheus.monitoring.svc:9090/-/ready", { timeout: 5000 }, (res) => {
+    res.resume();
+    resolve(res.statusCode);
+  });
+  req.on("timeout", () => req.destroy(new Error("timeout")));
+  req.on("error", (e) => resolve(e.code || e.message));
+});
+(async () => {
+  const outside = await require("node:dns").promises.lookup("registry.npmjs.org").then((r) => r.address, (e) => e.code);
+  console.log("PROBE " + JSON.stringify({ routes, outside, prometheus: await prometheusReady() }));
+})();
 `;
 
-let probe: { routes: string[]; outside: string };
+let probe: { routes: string[]; outside: string; prometheus: number | string };
 
 beforeAll(async () => {
   await apply({
@@ -66,6 +76,10 @@ describe("network isolation of the local cluster", () => {
 
   it("answers no name outside the cluster", () => {
     expect(probe.outside).toBe("ENOTFOUND");
+  });
+
+  it("lets pods reach Prometheus, which listens on the host's loopback, by its Service name", () => {
+    expect(probe.prometheus).toBe(200);
   });
 
   it("drops forwarded packets that would leave the bridge, and blackholes the ranges as a fallback", async () => {
