@@ -66,6 +66,9 @@ e2e: deps apt-deps ## End-to-end suite on the local cluster, up and down around 
 	@mkdir -p $(REPORTS)
 	vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-e2e.json
 
+demo: deps ## Everything locally: cluster, operator by its chart, examples trained and served, predictions (scripts/demo.sh)
+	scripts/demo.sh
+
 demo-local: deps ## The model runtime alone: train the demo model and serve it on loopback
 	scripts/demo-local.sh
 
