@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { e2eContext } from "../support/context.ts";
@@ -30,12 +30,16 @@ function helmBinary(): string {
 }
 
 /** Runs a command; resolves with its exit code and output instead of throwing on a non-zero exit. */
-function exec(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function exec(
+  bin: string,
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       bin,
       args,
-      { env: { ...process.env, KUBECONFIG: e2eContext().kubeconfig }, timeout: 60_000 },
+      { env: { ...process.env, KUBECONFIG: e2eContext().kubeconfig }, timeout: timeoutMs },
       (err, stdout, stderr) =>
         done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -280,5 +284,56 @@ describe("the chart's RBAC on the real apiserver", () => {
     } finally {
       await stopOperator(op);
     }
+  });
+});
+
+describe("the chart installed, with the node agent running its pods", () => {
+  const ns = useNamespace("e2e-chart");
+
+  it("runs two ready replicas under the chart's ServiceAccount; deleting the leader hands the Lease over within seconds", async () => {
+    const { code, stderr } = await exec(
+      helmBinary(),
+      [
+        ...["upgrade", "--install", "tmo", chart, "--namespace", ns.name],
+        ...["--set", `watchNamespace=${ns.name}`, "--wait", "--timeout", "4m"],
+      ],
+      5 * 60_000,
+    );
+    expect(code, stderr).toBe(0);
+    const pods = JSON.parse(
+      await kubectl(["-n", ns.name, "get", "pods", "-l", "app.kubernetes.io/instance=tmo", "-o", "json"]),
+    ) as { items: V1Pod[] };
+    expect(pods.items.map((p) => p.spec?.serviceAccountName)).toEqual([
+      "tmo-tradingmodel-operator",
+      "tmo-tradingmodel-operator",
+    ]);
+    const names = pods.items.map((p) => p.metadata?.name ?? "");
+    const holder = () =>
+      kubectl([
+        "-n",
+        ns.name,
+        "get",
+        "lease",
+        "tradingmodel-operator",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+      ]);
+    const leader = await waitFor("a pod to lead", async () => {
+      const h = await holder();
+      return names.includes(h) ? h : undefined;
+    });
+    const deletedAt = Date.now();
+    await kubectl(["-n", ns.name, "delete", "pod", leader, "--wait=false"]);
+    const next = await waitFor(
+      "the other pod to lead",
+      async () => {
+        const h = await holder();
+        return h !== leader && names.includes(h) ? h : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    // The deleted pod released the Lease on SIGTERM: no waiting out the 15 s lease duration.
+    expect(Date.now() - deletedAt).toBeLessThan(10_000);
+    expect(next).not.toBe(leader);
   });
 });
