@@ -71,16 +71,6 @@ describe("the Helm chart", () => {
     expect(code).toBe(0);
   });
 
-  it("ships the generated CRDs unchanged (make crds keeps the copy)", () => {
-    const generated = readdirSync(resolve(repoRoot, "crds")).sort();
-    expect(readdirSync(resolve(chart, "crds")).sort()).toEqual(generated);
-    for (const file of generated) {
-      expect(readFileSync(resolve(chart, "crds", file), "utf8"), file).toBe(
-        readFileSync(resolve(repoRoot, "crds", file), "utf8"),
-      );
-    }
-  });
-
   it("renders two leader-electing replicas with the restricted security context, probes and resources", async () => {
     const docs = await template([]);
     expect(kinds(docs)).toEqual([
