@@ -14,6 +14,14 @@ export CGO_ENABLED=0
 
 log() { echo "cluster-build: $*" >&2; }
 
+# Concurrent builds (several cluster-ups at once) wait for the first instead of each compiling
+# the same component; they then find it cached.
+if [[ -z "${TM_BUILD_LOCKED:-}" ]]; then
+  mkdir -p "$cache_bin"
+  export TM_BUILD_LOCKED=1
+  exec flock "$cache_bin/.build.lock" "$0" "$@"
+fi
+
 # release_time <module@version>: the release's commit time, from the Go proxy's .info record.
 release_time() {
   local info
@@ -38,7 +46,11 @@ build_into() {
   fi
   local ldflags scratch="$dest.partial-$$"
   ldflags="$("$ldflags_fn")"
-  rm -rf "$scratch"
+  # Scratch directories of builds that were killed (their pid is the suffix).
+  local stale
+  for stale in "$dest".partial-*; do
+    [[ ! -e "$stale" ]] || kill -0 "${stale##*-}" 2>/dev/null || rm -rf "$stale"
+  done
   mkdir -p "$scratch"
   log "building ${*%%=*} -> $dest"
   # One go build for all packages shares the compilation of their common dependencies.

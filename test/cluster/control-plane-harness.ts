@@ -47,6 +47,8 @@ export async function newControlPlane(): Promise<ControlPlane> {
     apiserverPort: apiserver as number,
     env: {
       ...process.env,
+      // The control plane alone: node agents and services are host-global (bridge, iptables).
+      TM_NODE_AGENT: "0",
       TM_CLUSTER_DIR: stateDir,
       TM_ETCD_PORT: String(etcd),
       TM_ETCD_PEER_PORT: String(etcdPeer),

@@ -8,6 +8,7 @@
 # cleanup that outlives a process (a crashed node agent's network namespaces and mounts).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+run_exclusively "$0" "$@"
 grace_seconds="${TM_STOP_GRACE_SECONDS:-10}"
 
 # stop <name>: ends the process group of pids/<name>.pid.

@@ -47,6 +47,19 @@ wait_until() {
   done
 }
 
+# run_exclusively "$0" "$@": re-runs the calling script under a lock on this state directory, so
+# concurrent cluster-up/cluster-down calls (several people, test runs) wait for each other instead
+# of starting two etcds on one data directory. The lock lives in the cache directory, outside the
+# work tree; scripts these call (up.sh runs down.sh) inherit it through TM_CLUSTER_LOCKED.
+run_exclusively() {
+  [[ -z "${TM_CLUSTER_LOCKED:-}" ]] || return 0
+  local lock_dir="${TM_CACHE:-$HOME/.cache/tm-operator}/locks"
+  mkdir -p "$lock_dir"
+  export TM_CLUSTER_LOCKED=1
+  # -o: the processes the script leaves running do not hold the lock.
+  exec flock -o "$lock_dir/cluster-$(printf %s "$state_dir" | sha256sum | cut -c1-16).lock" "$@"
+}
+
 # Exited processes are reaped by PID 1, which here (a VM init) does so only every few seconds;
 # until then they are zombies that kill -0 still finds. These checks count zombies as gone.
 

@@ -5,14 +5,19 @@
 # nodes are the node agent's business. Running it while the cluster is up changes nothing.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+run_exclusively "$0" "$@"
 source "$cluster_dir/pki.sh"
 source "$cluster_dir/crds.sh"
 
-if is_running kube-apiserver; then
+all_running() {
+  local component
+  for component in "${control_plane[@]}"; do is_running "$component" || return 1; done
+}
+if all_running; then
   log "already up (kubeconfig: $admin_kubeconfig)"
   exit 0
 fi
-# Leftovers of a cluster that died or was half started are cleared first.
+# Leftovers of a cluster that died, partly or wholly, or was half started are cleared first.
 [[ ! -e "$state_dir" ]] || "$cluster_dir/down.sh"
 
 eval "$("$cluster_dir/build.sh")"
@@ -139,6 +144,14 @@ wait_until 30 "kube-scheduler /healthz" scheduler_healthy
 wait_until 30 "the default ServiceAccount" kubectl_admin get serviceaccount default --namespace=default
 wait_until 60 "CRDs to be established" kubectl_admin wait --for=condition=Established --timeout=5s crd --all
 # Nodes: the TypeScript node agent runs the pods (test/cluster/agent/README in the main README).
-"$cluster_dir/agent/start.sh"
+# TM_NODE_AGENT=0 starts the control plane alone (its own tests run one beside a live cluster).
+if [[ "${TM_NODE_AGENT:-1}" != 0 ]]; then
+  "$cluster_dir/agent/start.sh"
+  # On the nodes: kube-proxy, CoreDNS, the loopback service proxy, Prometheus (services/services.sh).
+  # One set per machine (kube-proxy owns the host's KUBE-* chains): TM_SERVICES=0 leaves them out,
+  # for a second cluster beside the first.
+  source "$cluster_dir/services/services.sh"
+  [[ "${TM_SERVICES:-1}" == 0 ]] || start_services
+fi
 
 log "up in ${SECONDS} s: export KUBECONFIG=$admin_kubeconfig PATH=$bin_dir:\$PATH"
