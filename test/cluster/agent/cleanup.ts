@@ -1,8 +1,8 @@
 // Removes everything the agent made, driven by its state under .cluster/agent and by the names it
 // uses (tm-pod-* namespaces, tmv* veths, the bridge, the tm-agent cgroup tree), so it also works
 // after the agent crashed: processes, network namespaces, veths, bridge, mount points it created.
-import { readdir, readFile, rm, rmdir, stat, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readFile, readlink, realpath, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Layout } from "./layout.ts";
 import { removeAllNetworking } from "./netlink.ts";
@@ -10,6 +10,8 @@ import type { NetworkConfig } from "./network.ts";
 import { killCgroup, signalProcess } from "./runtime.ts";
 
 export type CleanupReport = {
+  /** Mount points agents created that are still in use or hold someone else's data: kept. */
+  kept: string[];
   agentStopped: boolean;
   cgroups: number;
   netns: number;
@@ -51,28 +53,80 @@ async function removeCgroupTree(dir: string): Promise<number> {
   return removed + 1;
 }
 
-/** Mount points the agent created, newest first, removed only when still empty. */
-async function removeCreatedPaths(file: string, leftovers: string[]): Promise<number> {
-  const lines = (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
-  const paths = [...new Set(lines)].reverse();
+/**
+ * Every mount point of every mount namespace on the machine. Removing a directory another
+ * namespace mounts over would silently detach that mount (another agent's pod's token volume).
+ */
+async function mountPointsEverywhere(): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const points = new Set<string>();
+  for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
+    const ns = await readlink(`/proc/${pid}/ns/mnt`).catch(() => undefined);
+    if (!ns || seen.has(ns)) continue;
+    seen.add(ns);
+    const info = await readFile(`/proc/${pid}/mountinfo`, "utf8").catch(() => "");
+    for (const line of info.split("\n")) {
+      const mountPoint = line.split(" ")[4];
+      if (mountPoint) points.add(mountPoint);
+    }
+  }
+  return points;
+}
+
+/**
+ * Mount points agents created (the registry is shared by every agent on the machine; an agent of
+ * an older version kept its own list in its state directory), newest first: removed when empty
+ * and mounted nowhere. Those another agent's pods still mount over, or that someone else has
+ * written into, are kept (and stay in the registry for a later cleanup); only failures to remove
+ * are leftovers.
+ */
+export async function removeCreatedPaths(
+  registry: string,
+  legacy: string,
+  leftovers: string[],
+  kept: string[],
+): Promise<number> {
+  const read = async (f: string) => (await readFile(f, "utf8").catch(() => "")).split("\n").filter(Boolean);
+  const paths = [...new Set([...(await read(registry)), ...(await read(legacy))])].reverse();
+  const inUse = await mountPointsEverywhere();
+  const keep: string[] = [];
   let removed = 0;
   for (const p of paths) {
     try {
+      if (inUse.has(await realpath(p)) || keep.some((k) => k.startsWith(`${p}/`))) {
+        keep.push(p);
+        kept.push(`${p} (mounted by another agent's pod)`);
+        continue;
+      }
       const s = await stat(p);
       if (s.isDirectory()) await rmdir(p);
       else if (s.size === 0) await unlink(p);
       else {
-        leftovers.push(`${p} (not empty)`);
+        keep.push(p);
+        kept.push(`${p} (written to by someone else)`);
         continue;
       }
       removed++;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") continue;
+      if (code === "ENOTEMPTY") {
+        keep.push(p);
+        kept.push(`${p} (someone else's files inside)`);
+        continue;
+      }
       leftovers.push(`${p} (${code})`);
     }
   }
-  await rm(file, { force: true });
+  await rm(legacy, { force: true });
+  if (keep.length > 0) {
+    await writeFile(registry, keep.toReversed().join("\n").concat("\n"));
+    return removed;
+  }
+  await rm(registry, { force: true });
+  await rmdir(dirname(registry)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOENT" && err.code !== "ENOTEMPTY") throw err;
+  });
   return removed;
 }
 
@@ -81,8 +135,10 @@ export async function cleanup(layout: Layout, net: NetworkConfig): Promise<Clean
   const cgroups = await removeCgroupTree(layout.cgroupRoot);
   const { netns, veths } = await removeAllNetworking(net);
   const leftovers: string[] = [];
-  const paths = await removeCreatedPaths(layout.createdPathsFile, leftovers);
+  const kept: string[] = [];
+  const legacy = join(layout.stateDir, "created-paths");
+  const paths = await removeCreatedPaths(layout.createdPathsFile, legacy, leftovers, kept);
   await rm(layout.podsStateDir, { recursive: true, force: true });
   await rm(layout.pidFile, { force: true });
-  return { agentStopped, cgroups, netns, veths, paths, leftovers };
+  return { agentStopped, cgroups, netns, veths, paths, kept, leftovers };
 }

@@ -4,6 +4,7 @@ import { open, readFile } from "node:fs/promises";
 import type { V1Container, V1Probe } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type ActionOutcome, runAction } from "./actions.ts";
+import type { PodEvent } from "./kube.ts";
 import {
   type Backoff,
   exitOutcome,
@@ -49,11 +50,14 @@ export type PodSide = {
     field: string,
   ) => { ok: true; plan: ContainerPlan } | { ok: false; failure: PlanFailure };
   cgroup: (container: string) => string;
+  /** Reports an Event about the pod (fire and forget). */
+  event: (e: PodEvent) => void;
   runDir: (container: string, restart: number) => string;
   logFile: (container: string, restart: number) => string;
 };
 
 const CONFIG_RETRY_MS = 3_000;
+const UNHEALTHY_EVENT_EVERY_MS = 10_000;
 
 async function fileTail(path: string, bytes: number): Promise<string> {
   try {
@@ -91,6 +95,7 @@ export class ContainerSlot {
   private probing = false;
   private stopping: Promise<void> | undefined;
   private killMessage: string | undefined;
+  private readonly unhealthyReportedAt: Partial<Record<ProbeKind, number>> = {};
 
   constructor(spec: V1Container, field: string, isInit: boolean) {
     this.spec = spec;
@@ -120,6 +125,15 @@ export class ContainerSlot {
     if (this.proc || this.exit || this.done || now < this.nextStartAt) return;
     const planned = pod.plan(this.spec, this.field);
     if (!planned.ok) {
+      const previous = this.record.state;
+      if (previous.kind !== "waiting" || previous.message !== planned.failure.message) {
+        pod.event({
+          type: "Warning",
+          reason: "Failed",
+          message: `${planned.failure.reason}: ${planned.failure.message}`,
+          container: this.spec.name,
+        });
+      }
       this.record.state = { kind: "waiting", ...planned.failure };
       this.nextStartAt = now + CONFIG_RETRY_MS;
       return;
@@ -142,6 +156,12 @@ export class ContainerSlot {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       pod.log.error({ container: this.spec.name, err: message }, "container start failed");
+      pod.event({
+        type: "Warning",
+        reason: "Failed",
+        message: `Error: ${message}`,
+        container: this.spec.name,
+      });
       this.record.state = { kind: "waiting", reason: "RunContainerError", message };
       this.nextStartAt = now + CONFIG_RETRY_MS;
       return;
@@ -160,6 +180,12 @@ export class ContainerSlot {
     };
     this.killMessage = undefined;
     pod.log.info({ container: this.spec.name, pid: proc.pid, restart, argv: plan.argv }, "container started");
+    pod.event({
+      type: "Normal",
+      reason: "Started",
+      message: `Started container ${this.spec.name}`,
+      container: this.spec.name,
+    });
     void proc.exited.then((e) => {
       this.exit = e;
     });
@@ -205,6 +231,10 @@ export class ContainerSlot {
     }
     const ranFor = exit.at.getTime() - proc.startedAt.getTime();
     const delay = restartDelayMs(restart, ranFor, pod.backoff);
+    if (delay > 0) {
+      const message = `Back-off restarting failed container ${this.spec.name}`;
+      pod.event({ type: "Warning", reason: "BackOff", message, container: this.spec.name });
+    }
     this.record.lastTermination = terminated;
     this.nextStartAt = Date.now() + delay;
     this.record.state =
@@ -228,8 +258,10 @@ export class ContainerSlot {
       void this.runProbe(pod, kind, probe)
         .then((outcome) => {
           this.probes[kind] = recordProbe(probe, this.probes[kind], outcome.ok, Date.now());
-          if (!outcome.ok)
+          if (!outcome.ok) {
             pod.log.info({ container: this.spec.name, kind, message: outcome.message }, "probe failed");
+            this.reportUnhealthy(pod, kind, outcome.message);
+          }
           if (this.proc === proc) after(this.probes[kind]);
         })
         .finally(() => {
@@ -239,6 +271,7 @@ export class ContainerSlot {
     };
     const kill = (what: string) => {
       this.killMessage = `Container ${this.spec.name} failed ${what} probe, will be restarted`;
+      pod.event({ type: "Normal", reason: "Killing", message: this.killMessage, container: this.spec.name });
       void this.stop(pod, graceMs);
     };
     if (!this.startupPassed && this.spec.startupProbe) {
@@ -273,6 +306,20 @@ export class ContainerSlot {
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /** An Unhealthy Event per failing probe kind at most every 10 s, not one per period. */
+  private reportUnhealthy(pod: PodSide, kind: ProbeKind, message: string): void {
+    const now = Date.now();
+    if (now - (this.unhealthyReportedAt[kind] ?? 0) < UNHEALTHY_EVENT_EVERY_MS) return;
+    this.unhealthyReportedAt[kind] = now;
+    const what = `${kind[0]?.toUpperCase()}${kind.slice(1)}`;
+    pod.event({
+      type: "Warning",
+      reason: "Unhealthy",
+      message: `${what} probe failed: ${message}`,
+      container: this.spec.name,
+    });
   }
 
   /** preStop hook, SIGTERM, then SIGKILL to the whole cgroup when the grace period runs out. */

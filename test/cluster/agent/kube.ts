@@ -3,6 +3,7 @@
 import {
   CoordinationV1Api,
   CoreV1Api,
+  type CoreV1Event,
   KubeConfig,
   ListWatch,
   Observable,
@@ -54,6 +55,8 @@ export function microTime(d: Date): string {
 }
 
 export type IssuedToken = { token: string; expiresAt: Date };
+
+export type PodEvent = { type: "Normal" | "Warning"; reason: string; message: string; container?: string };
 
 export class NodeApi {
   readonly nodeName: string;
@@ -180,6 +183,36 @@ export class NodeApi {
     return await withRetry(() =>
       orNull(() => this.core.readNamespacedService({ name, namespace }, withTimeout())),
     );
+  }
+
+  /** A core/v1 Event about a pod, as the kubelet reports container starts, kills, back-offs and probe failures. */
+  async podEvent(pod: V1Pod, e: PodEvent): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? "default";
+    const now = new Date();
+    const body: CoreV1Event = {
+      metadata: {
+        name: `${pod.metadata?.name}.${now.getTime().toString(16)}${Math.random().toString(16).slice(2, 6)}`,
+        namespace,
+      },
+      involvedObject: {
+        apiVersion: "v1",
+        kind: "Pod",
+        name: pod.metadata?.name,
+        namespace,
+        uid: pod.metadata?.uid,
+        ...(e.container ? { fieldPath: `spec.containers{${e.container}}` } : {}),
+      },
+      type: e.type,
+      reason: e.reason,
+      message: e.message,
+      source: { component: "kubelet", host: this.nodeName },
+      reportingComponent: "kubelet",
+      reportingInstance: this.nodeName,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    await withRetry(() => this.core.createNamespacedEvent({ namespace, body }, withTimeout()));
   }
 
   /** TokenRequest for the pod's ServiceAccount, bound to the pod (NodeRestriction requires that). */

@@ -8,7 +8,10 @@ export type Layout = {
   /** cgroup v2 directory holding one cgroup per pod container, per bridge (agent instance). */
   cgroupRoot: string;
   stateDir: string;
-  /** Paths the agent created on the host as mount points, one per line, removed by cleanup. */
+  /**
+   * Paths agents created on the host as mount points, one per line, removed by cleanup. One file
+   * for the machine: agents side by side share mount points such as /dev/termination-log.
+   */
   createdPathsFile: string;
   pidFile: string;
   podsStateDir: string;
@@ -21,7 +24,7 @@ export function layout(clusterDir: string, bridge: string): Layout {
     clusterDir,
     cgroupRoot: join("/sys/fs/cgroup/unified/tm-agent", bridge),
     stateDir,
-    createdPathsFile: join(stateDir, "created-paths"),
+    createdPathsFile: "/run/tm-agent/created-paths",
     pidFile: join(stateDir, "agent.pid"),
     podsStateDir: join(stateDir, "pods"),
     logsDir: join(clusterDir, "logs", "pods"),

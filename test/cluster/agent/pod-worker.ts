@@ -179,6 +179,12 @@ export class PodWorker {
       log: this.log,
       createdPathsFile: l.createdPathsFile,
       cgroup: (c) => containerCgroup(this.env.layout, this.uid, c),
+      event: (e) => {
+        if (this.gone) return;
+        this.env.api
+          .podEvent(this.pod, e)
+          .catch((err) => this.log.warn({ err: String(err), event: e.reason }, "event not recorded"));
+      },
       runDir: (c, n) => join(podDir(l, this.uid), "run", `${c}-${n}`),
       logFile: (c, n) => containerLogFile(l, this.namespace, this.name, this.uid, c, n),
       plan: (container, field) => {
@@ -293,11 +299,15 @@ export class PodWorker {
 
   /** Stops every container within the grace period, removes the sandbox, then the pod object. */
   private async terminate(): Promise<void> {
+    const side = this.podSide();
     if (this.stage !== "terminating") {
       this.log.info({ graceMs: this.graceMs() }, "terminating pod");
+      for (const slot of this.slots.filter((s) => s.isRunning())) {
+        const message = `Stopping container ${slot.spec.name}`;
+        side.event({ type: "Normal", reason: "Killing", message, container: slot.spec.name });
+      }
       this.stage = "terminating";
     }
-    const side = this.podSide();
     const grace = this.gone && !this.pod.metadata?.deletionTimestamp ? 0 : this.graceMs();
     await Promise.all([...this.initSlots, ...this.slots].map((s) => s.stop(side, grace)));
     for (const slot of [...this.initSlots, ...this.slots]) await slot.collectExit(side, true);

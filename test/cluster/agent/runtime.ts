@@ -26,6 +26,7 @@ async function pathExists(path: string): Promise<boolean> {
  * so that cleanup can remove exactly that, deepest first, and only if empty.
  */
 export async function prepareMountTargets(mounts: readonly Mount[], createdPathsFile: string): Promise<void> {
+  await mkdir(dirname(createdPathsFile), { recursive: true });
   for (const m of mounts) {
     const isDir = (await stat(m.source)).isDirectory();
     const missing: string[] = [];
@@ -143,17 +144,27 @@ async function cgroupPids(cgroup: string): Promise<number[]> {
   }
 }
 
-/** SIGKILLs every process in the cgroup, waits until it is empty and removes it. */
-export async function killCgroup(cgroup: string, timeoutMs = 5_000): Promise<void> {
+/**
+ * SIGKILLs every process in the cgroup, waits until it is empty and removes it. Killed processes
+ * whose parent is gone wait as zombies for init, which reaps slowly on this VM; the cgroup stays
+ * busy until then, so removal is retried until the deadline.
+ */
+export async function killCgroup(cgroup: string, timeoutMs = 15_000): Promise<void> {
   if (!(await pathExists(cgroup))) return;
   const deadline = Date.now() + timeoutMs;
   await writeFile(join(cgroup, "cgroup.kill"), "1");
-  while ((await cgroupPids(cgroup)).length > 0) {
-    if (Date.now() > deadline)
-      throw new Error(`${cgroup}: processes still alive ${timeoutMs} ms after cgroup.kill`);
-    await sleep(20);
+  for (;;) {
+    try {
+      if ((await cgroupPids(cgroup)).length === 0) {
+        await rmdir(cgroup);
+        return;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EBUSY") throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`${cgroup}: still in use ${timeoutMs} ms after cgroup.kill`);
+    await sleep(50);
   }
-  await rmdir(cgroup);
 }
 
 /** CPU time the cgroup's processes have used, in microseconds (cgroup v2 cpu.stat usage_usec). */

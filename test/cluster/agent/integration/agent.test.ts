@@ -274,6 +274,19 @@ describe("node agent", () => {
     );
     expect(pod.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe("ImageNotRunnable");
     expect(pod.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain('image "nginx:1.27"');
+    // `kubectl describe pod` shows it too: the node's Event about the container.
+    const event = await eventually("the Failed event of pod nginx", 10_000, async () => {
+      const events = await core.listNamespacedEvent({
+        namespace: NS,
+        fieldSelector: "involvedObject.name=nginx",
+      });
+      return events.items.find((e) => e.reason === "Failed");
+    });
+    expect(event).toMatchObject({
+      type: "Warning",
+      source: { component: "kubelet", host: pod.spec?.nodeName },
+    });
+    expect(event.message).toContain("ImageNotRunnable");
   });
 
   it("drains a deleted pod: preStop, SIGTERM, the app's own shutdown, then the pod object is gone", async () => {
