@@ -1,7 +1,9 @@
 // The example applied to a real cluster, with the operator installed by its Helm chart: the Job
 // runs the real trainer, v1 is registered with its holdout metrics and served; a v2 trained on a
 // feature set without signal fails the offline gate and v1 keeps serving, on the same pods.
+import type { V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { getJson } from "../support/kubectl.ts";
 import { useNamespace } from "../support/namespace.ts";
 import { waitFor } from "../support/wait.ts";
 import {
@@ -73,8 +75,18 @@ describe("the example, served by the chart-deployed operator", () => {
       expect(mvRow).toMatchObject({ NAME: `${MODEL}-v1`, MODEL, VERSION: "1", STAGE: "Production" });
       expect(Number(mvRow?.DIRACC)).toBeCloseTo(metrics?.directionalAccuracy ?? 0, 3);
 
-      const pods = await servedPods(ns.name, MODEL);
-      expect(pods.length).toBeGreaterThanOrEqual(1);
+      // The Deployment starts with one pod; the HPA raises it to the example's minReplicas, 2.
+      const autoscaler = await getJson<V2HorizontalPodAutoscaler>([
+        "hpa",
+        `${MODEL}-predictor`,
+        "-n",
+        ns.name,
+      ]);
+      expect(autoscaler.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
+      const pods = await waitFor("two ready predictor pods", async () => {
+        const ready = await servedPods(ns.name, MODEL);
+        return ready.length === 2 ? ready : undefined;
+      });
       expect(pods.every((p) => p.version === "v1")).toBe(true);
       const { answers, model: served } = await predictThroughService(ns.name, MODEL, model.spec.features, 5);
       for (const answer of answers) {
