@@ -23,6 +23,62 @@ export interface BarColumns {
 }
 
 export const BAR_FIELDS = ["ts", "open", "high", "low", "close", "volume"] as const;
+export type BarField = (typeof BAR_FIELDS)[number];
+
+/*
+ * The rules a bar obeys, checked by training (every CSV row) and serving (every bar of a window)
+ * alike: prices > 0, high the highest price and low the lowest, volume >= 0. `isSoundBar` is the
+ * one test per bar on the hot path; `barProblems` words what is wrong only when it fails. Both take
+ * finite values: callers check finiteness first, with their own policy.
+ */
+
+export function isSoundBar(open: number, high: number, low: number, close: number, volume: number): boolean {
+  return (
+    open > 0 &&
+    close > 0 &&
+    low > 0 &&
+    high >= open &&
+    high >= close &&
+    low <= open &&
+    low <= close &&
+    volume >= 0
+  );
+}
+
+/** A broken rule: the column at fault and a message that reads after its name. */
+export interface BarProblem {
+  column: BarField;
+  message: string;
+}
+
+/** Every rule the bar breaks, in column order of the checks; empty for a sound bar. */
+export function barProblems(
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+): BarProblem[] {
+  const problems: BarProblem[] = [];
+  const prices = { open, high, low, close };
+  for (const column of ["open", "high", "low", "close"] as const) {
+    if (prices[column] <= 0) problems.push({ column, message: `must be > 0, got ${prices[column]}` });
+  }
+  if (high < low) problems.push({ column: "high", message: `must be >= low (${high} < ${low})` });
+  else if (high < Math.max(open, close)) {
+    problems.push({
+      column: "high",
+      message: `must be >= open and close (${high} < ${Math.max(open, close)})`,
+    });
+  } else if (low > Math.min(open, close)) {
+    problems.push({
+      column: "low",
+      message: `must be <= open and close (${low} > ${Math.min(open, close)})`,
+    });
+  }
+  if (volume < 0) problems.push({ column: "volume", message: `must be >= 0, got ${volume}` });
+  return problems;
+}
 
 /** Zero-filled columns for `length` bars. */
 export function emptyColumns(length: number): BarColumns {

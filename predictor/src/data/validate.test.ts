@@ -93,12 +93,12 @@ describe("validateBars", () => {
         ]),
       ),
     ).toEqual([
-      'row 1, column "high": high 98 is below low 99',
-      'row 2, column "low": low 100.5 is above open/close 100',
-      'row 3, column "volume": -1 must be >= 0',
-      'row 4, column "open": price 0 must be > 0',
-      'row 4, column "low": price -1 must be > 0',
-      'row 4, column "close": price 0 must be > 0',
+      'row 1, column "high": must be >= low (98 < 99)',
+      'row 2, column "low": must be <= open and close (100.5 > 100)',
+      'row 3, column "volume": must be >= 0, got -1',
+      'row 4, column "open": must be > 0, got 0',
+      'row 4, column "low": must be > 0, got -1',
+      'row 4, column "close": must be > 0, got 0',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { BAR_FIELDS, type BarColumns } from "../bars.ts";
+import { BAR_FIELDS, type BarColumns, barProblems, isSoundBar } from "../bars.ts";
 import type { RawBars } from "./csv.ts";
 
 /**
@@ -35,7 +35,6 @@ export class DataValidationError extends Error {
 
 /** At most this many problems are listed; the message says how many more there were. */
 const MAX_LISTED = 8;
-const PRICE_FIELDS = ["open", "high", "low", "close"] as const;
 
 class Problems {
   readonly listed: string[] = [];
@@ -113,20 +112,14 @@ function checkNonFinite(
 }
 
 function checkBar(c: BarColumns, i: number, row: number, problems: Problems): void {
-  for (const f of PRICE_FIELDS) {
-    if ((c[f][i] as number) <= 0) problems.add(`row ${row}, column "${f}": price ${c[f][i]} must be > 0`);
-  }
-  const open = c.open[i] as number;
-  const high = c.high[i] as number;
-  const low = c.low[i] as number;
-  const close = c.close[i] as number;
-  if (high < low) problems.add(`row ${row}, column "high": high ${high} is below low ${low}`);
-  else if (high < Math.max(open, close)) {
-    problems.add(`row ${row}, column "high": high ${high} is below open/close ${Math.max(open, close)}`);
-  } else if (low > Math.min(open, close)) {
-    problems.add(`row ${row}, column "low": low ${low} is above open/close ${Math.min(open, close)}`);
-  }
-  if ((c.volume[i] as number) < 0) problems.add(`row ${row}, column "volume": ${c.volume[i]} must be >= 0`);
+  const found = barProblems(
+    c.open[i] as number,
+    c.high[i] as number,
+    c.low[i] as number,
+    c.close[i] as number,
+    c.volume[i] as number,
+  );
+  for (const { column, message } of found) problems.add(`row ${row}, column "${column}": ${message}`);
 }
 
 function checkOrder(c: BarColumns, i: number, row: number, prevRow: number, problems: Problems): void {
@@ -170,14 +163,14 @@ export function validateBars(
 
   const { ts, open, high, low, close, volume } = columns;
   for (let i = 0; i < columns.length; i++) {
-    const o = open[i] as number;
-    const h = high[i] as number;
-    const l = low[i] as number;
-    const c = close[i] as number;
-    // One cheap test per row; the detailed checks run only to word the problems of a bad row.
-    const barOk =
-      o > 0 && c > 0 && l > 0 && h >= o && h >= c && l <= o && l <= c && (volume[i] as number) >= 0;
-    if (!barOk) checkBar(columns, i, rowOf(i), problems);
+    const sound = isSoundBar(
+      open[i] as number,
+      high[i] as number,
+      low[i] as number,
+      close[i] as number,
+      volume[i] as number,
+    );
+    if (!sound) checkBar(columns, i, rowOf(i), problems);
     if (i > 0 && !((ts[i] as number) > (ts[i - 1] as number)))
       checkOrder(columns, i, rowOf(i), rowOf(i - 1), problems);
   }

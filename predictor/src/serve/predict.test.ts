@@ -11,6 +11,11 @@ function expected([ret1 = Number.NaN, ret5 = Number.NaN, hl = Number.NaN]: numbe
   return 0.001 + (0.002 * ret1) / 0.01 - (0.001 * ret5) / 0.02 + (0.0005 * (hl - 0.02)) / 0.01;
 }
 
+/** `bars` with bar `index` changed: a window that is sound but for that bar. */
+function withBar(bars: Bar[], index: number, change: Partial<Bar>): Bar[] {
+  return bars.map((bar, i) => (i === index ? { ...bar, ...change } : bar));
+}
+
 let predictor: Predictor;
 afterEach(() => predictor?.app.close());
 
@@ -86,6 +91,17 @@ describe("POST /v1/predict/batch", () => {
     expect(predictions[2]).toBeCloseTo(expected(featureRowFromBars(bars, TEST_FEATURES)), 15);
     expect(new Set(body.results.map((r: { predictionId: string }) => r.predictionId)).size).toBe(3);
     expect(body.results[0].interval.upper).toBeCloseTo(predictions[0] + 0.012, 15);
+  });
+
+  it("names the row, bar and column of a bar that breaks a rule of the training data", async () => {
+    predictor = testPredictor();
+    const rows = [{ features: [0, 0, 0.02] }, { bars: withBar(testBars(8), 3, { volume: -1 }) }];
+    const res = await post("/v1/predict/batch", { rows });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      field: "rows[1].bars[3].volume",
+      error: "rows[1].bars[3].volume must be >= 0, got -1",
+    });
   });
 
   it("predicts from bar windows exactly what the model gives on the training features of those bars", async () => {
@@ -225,6 +241,48 @@ describe("bad input gets a 4xx naming the field", () => {
       400,
       "bars[0].symbol",
       /not a bar field/,
+    ],
+    [
+      "a bar whose high is below its low",
+      { bars: withBar(testBars(8), 5, { high: 90, low: 95 }) },
+      400,
+      "bars[5].high",
+      /must be >= low \(90 < 95\)/,
+    ],
+    [
+      "a bar whose high is below its close",
+      { bars: withBar(testBars(8), 2, { high: 50, low: 40 }) },
+      400,
+      "bars[2].high",
+      /must be >= open and close/,
+    ],
+    [
+      "a bar whose low is above its open",
+      { bars: withBar(testBars(8), 0, { low: 1000, high: 1001 }) },
+      400,
+      "bars[0].low",
+      /must be <= open and close/,
+    ],
+    [
+      "a negative volume",
+      { bars: withBar(testBars(8), 7, { volume: -3 }) },
+      400,
+      "bars[7].volume",
+      /must be >= 0, got -3/,
+    ],
+    [
+      "a zero close",
+      { bars: withBar(testBars(8), 4, { close: 0 }) },
+      400,
+      "bars[4].close",
+      /must be > 0, got 0/,
+    ],
+    [
+      "a negative price",
+      { bars: withBar(testBars(8), 1, { open: -1, low: -2 }) },
+      400,
+      "bars[1].open",
+      /must be > 0, got -1/,
     ],
     ["an array body", [1, 2], 400, "body", /must be an object/],
     [

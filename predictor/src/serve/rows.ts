@@ -1,4 +1,4 @@
-import { BAR_FIELDS, type Bar } from "../bars.ts";
+import { BAR_FIELDS, type Bar, type BarProblem, barProblems, isSoundBar } from "../bars.ts";
 import { FeatureError, featureRowFromBars } from "../features.ts";
 import { describeValue, fieldPath, invalidField } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
@@ -7,8 +7,9 @@ import type { ServedModel } from "./model.ts";
  * A row is one of three forms:
  *   {features: {name: value, ...}}  every feature of the model by name, nothing else
  *   {features: [value, ...]}        every feature in the artifact's order
- *   {bars: [{ts, open, high, low, close, volume}, ...]}  raw bars, oldest first; the features of
- *                                   the last bar are computed by the code training used
+ *   {bars: [{ts, open, high, low, close, volume}, ...]}  raw bars, oldest first, held to the rules
+ *                                   training holds CSV rows to; the features of the last bar are
+ *                                   computed by the code training used
  * Rows are decoded by hand rather than by a per-model JSON schema: one pass writes the values into
  * a preallocated buffer, and field paths for error messages are built only when there is an error,
  * so a valid row allocates nothing.
@@ -93,7 +94,11 @@ function checkBars(bars: unknown[], field: string): asserts bars is Bar[] {
         );
       }
     }
-    const ts = bar.ts as number;
+    const { ts, open, high, low, close, volume } = bar as unknown as Bar;
+    if (!isSoundBar(open, high, low, close, volume)) {
+      const [first] = barProblems(open, high, low, close, volume) as [BarProblem];
+      throw invalidField(fieldPath(fieldPath(field, i), first.column), first.message);
+    }
     if (ts <= previousTs) {
       throw invalidField(
         fieldPath(fieldPath(field, i), "ts"),
