@@ -26,7 +26,9 @@ for (const file of args) {
   }
 }
 if (exitCode !== 0 && failed === 0) {
-  console.log(`make test exited ${exitCode} outside the test runner (lint, type check or a setup step): see above`);
+  console.log(
+    `make test exited ${exitCode} outside the test runner (lint, type check or a setup step): see above`,
+  );
   failed = 1;
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
