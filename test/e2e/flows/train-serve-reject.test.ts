@@ -5,6 +5,7 @@ import type { V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { getJson } from "../support/kubectl.ts";
 import { useNamespace } from "../support/namespace.ts";
+import { containerLog, pods as podsOf } from "../support/pods.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   applyModel,
@@ -66,6 +67,25 @@ describe("the example, served by the chart-deployed operator", () => {
       expect(metrics?.directionalAccuracy).toBeGreaterThan(0.52);
       expect(metrics?.r2).toBeGreaterThan(0);
       expect(v1?.status?.gate?.passed).toBe(true);
+
+      // The numbers are the real trainer's: its summary line in the Job pod's log says the same.
+      const [trainer] = await podsOf(ns.name, `job-name=${MODEL}-train-v1`);
+      const train = trainer?.spec?.initContainers?.find((c) => c.name === "train");
+      expect(train?.image).toMatch(/^tradingmodel\/predictor:/);
+      expect(train?.args?.[0]).toBe("train");
+      const log = await containerLog(ns.name, trainer?.metadata?.name ?? "", "train");
+      const summary = JSON.parse(
+        log
+          .trim()
+          .split("\n")
+          .find((l) => l.includes('"status":"ok"')) ?? "{}",
+      );
+      expect(summary).toMatchObject({
+        status: "ok",
+        sha256: v1?.spec.artifact.sha256,
+        dataSha256: v1?.spec.dataSha256,
+      });
+      expect(summary.metrics).toEqual(metrics);
 
       const [row] = await table(ns.name, "tm");
       expect(row).toMatchObject({ NAME: MODEL, PHASE: "Ready", STABLE: "1", CANDIDATE: "" });
