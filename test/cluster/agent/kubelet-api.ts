@@ -1,16 +1,18 @@
-// The part of the kubelet's HTTPS API the cluster uses: /containerLogs (kubectl logs, through the
+// The part of the kubelet's HTTPS API the cluster uses: /containerLogs (kubectl logs [-f], through the
 // apiserver) and /metrics/resource (metrics-server → metrics.k8s.io → HPA), plus /healthz. It
 // listens on 127.0.0.1:<daemonEndpoints port> with the node's serving certificate, accepts clients
 // whose certificate the cluster CA signed, and asks the apiserver (SubjectAccessReview) whether
 // that user may get the node's subresource, as the kubelet's webhook authorization does.
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
+import type { ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { TLSSocket } from "node:tls";
 import { AuthorizationV1Api } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { NodeApi } from "./kube.ts";
-import { podLogs } from "./logs.ts";
+import { podLogFile } from "./logs.ts";
 import type { RunningContainer } from "./pod-worker.ts";
 import { resourceMetricsText } from "./resource-metrics.ts";
 import { withRetry } from "./retry.ts";
@@ -52,6 +54,35 @@ function subresource(path: string): string {
   return "proxy";
 }
 
+const FOLLOW_POLL_MS = 500;
+
+/** Writes what is appended to the log until the container stops or the client goes away. */
+async function followLog(
+  file: string,
+  from: number,
+  running: () => boolean,
+  res: ServerResponse,
+): Promise<void> {
+  let offset = from;
+  while (!res.destroyed) {
+    const alive = running();
+    const fh = await open(file, "r");
+    try {
+      const { size } = await fh.stat();
+      if (size > offset) {
+        const chunk = Buffer.alloc(size - offset);
+        await fh.read(chunk, 0, chunk.length, offset);
+        offset = size;
+        res.write(chunk);
+      }
+    } finally {
+      await fh.close();
+    }
+    if (!alive) return;
+    await sleep(FOLLOW_POLL_MS);
+  }
+}
+
 export async function startKubeletApi(o: KubeletApiOptions): Promise<Server> {
   const nodeName = o.api.nodeName;
   const authz = o.api.kubeConfig.makeApiClient(AuthorizationV1Api);
@@ -80,6 +111,11 @@ export async function startKubeletApi(o: KubeletApiOptions): Promise<Server> {
     (req, res) => {
       const url = new URL(req.url ?? "/", "https://kubelet");
       const send = (code: number, body: string, type = "text/plain; charset=utf-8") => {
+        // A failure while a log streams can only end the response: its status is already sent.
+        if (res.headersSent) {
+          res.end();
+          return;
+        }
         res.writeHead(code, { "Content-Type": type });
         res.end(body);
       };
@@ -100,21 +136,28 @@ export async function startKubeletApi(o: KubeletApiOptions): Promise<Server> {
         const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
         if (logs) {
           const [, namespace = "", pod = "", container = ""] = logs;
-          const text = await podLogs(o.clusterDir, {
-            namespace,
-            pod,
-            container,
-            previous: url.searchParams.get("previous") === "true",
-          });
+          const previous = url.searchParams.get("previous") === "true";
+          const file = await podLogFile(o.clusterDir, { namespace, pod, container, previous });
+          const text = await readFile(file, "utf8");
           const tail = Number(url.searchParams.get("tailLines") ?? Number.NaN);
-          const lines =
+          res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" });
+          res.write(
             Number.isInteger(tail) && tail >= 0
               ? text
                   .split("\n")
                   .slice(-tail - 1)
                   .join("\n")
-              : text;
-          return send(200, lines);
+              : text,
+          );
+          const running = () =>
+            o
+              .containers()
+              .some((c) => c.namespace === namespace && c.pod === pod && c.container === container);
+          if (url.searchParams.get("follow") === "true" && !previous) {
+            await followLog(file, Buffer.byteLength(text), running, res);
+          }
+          res.end();
+          return;
         }
         return send(
           404,

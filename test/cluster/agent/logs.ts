@@ -17,8 +17,8 @@ async function newestDir(dirs: string[]): Promise<string | undefined> {
   return best?.dir;
 }
 
-/** The log of the pod's current (or with `previous`, last terminated) container instance. */
-export async function podLogs(clusterDir: string, q: LogQuery): Promise<string> {
+/** The log file of the pod's current (or with `previous`, last terminated) container instance. */
+export async function podLogFile(clusterDir: string, q: LogQuery): Promise<string> {
   const root = join(clusterDir, "logs", "pods");
   const prefix = `${q.namespace}_${q.pod}_`;
   const podDirs = (await readdir(root).catch(() => [] as string[])).filter((d) => d.startsWith(prefix));
@@ -39,7 +39,11 @@ export async function podLogs(clusterDir: string, q: LogQuery): Promise<string> 
       `pod ${q.namespace}/${q.pod} container ${container}: no ${q.previous ? "previous " : ""}instance`,
     );
   }
-  return await readFile(join(podDir, container, `${wanted}.log`), "utf8");
+  return join(podDir, container, `${wanted}.log`);
+}
+
+export async function podLogs(clusterDir: string, q: LogQuery): Promise<string> {
+  return await readFile(await podLogFile(clusterDir, q), "utf8");
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
