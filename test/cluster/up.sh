@@ -143,7 +143,7 @@ wait_until 30 "kube-scheduler /healthz" scheduler_healthy
 # controller-manager reconciling under its own credentials.
 wait_until 30 "the default ServiceAccount" kubectl_admin get serviceaccount default --namespace=default
 wait_until 60 "CRDs to be established" kubectl_admin wait --for=condition=Established --timeout=5s crd --all
-# Nodes: the TypeScript node agent runs the pods (test/cluster/agent/README in the main README).
+# Nodes: the TypeScript node agent runs the pods (README: Local cluster, Node agent).
 # TM_NODE_AGENT=0 starts the control plane alone (its own tests run one beside a live cluster).
 if [[ "${TM_NODE_AGENT:-1}" != 0 ]]; then
   "$cluster_dir/agent/start.sh"
