@@ -131,7 +131,11 @@ export class Agent {
       layout: config.layout,
       net: config.net,
       images: config.images,
-      node: { cpu: machine.cpu, memory: machine.memoryBytes, ephemeralStorage: 0 },
+      node: {
+        cpu: machine.cpu,
+        memory: machine.memoryBytes,
+        ephemeralStorage: machine.ephemeralStorageBytes,
+      },
       backoff: config.backoff,
       log: config.log.child({ node: nodeName }),
       allocateIP: () => {

@@ -1,5 +1,6 @@
 // Registers one node and keeps it Ready: Lease renewals every 10 s (what the node lifecycle
 // controller watches) and a status post every 20 s.
+import { statfsSync } from "node:fs";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
@@ -86,13 +87,15 @@ export class NodeHeartbeat {
 /** What this machine reports about itself, shared by every node the agent plays. */
 export function machineFacts(): Pick<
   NodeFacts,
-  "kernelVersion" | "osImage" | "architecture" | "cpu" | "memoryBytes"
+  "kernelVersion" | "osImage" | "architecture" | "cpu" | "memoryBytes" | "ephemeralStorageBytes"
 > {
+  const root = statfsSync("/");
   return {
     kernelVersion: os.release(),
     osImage: `${os.type()} ${os.release()} (tm-agent)`,
     architecture: goArch(os.arch()),
     cpu: os.availableParallelism(),
     memoryBytes: os.totalmem(),
+    ephemeralStorageBytes: root.blocks * root.bsize,
   };
 }

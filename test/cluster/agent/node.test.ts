@@ -7,6 +7,7 @@ const facts = {
   internalIP: "10.244.0.1",
   cpu: 2,
   memoryBytes: 8 * 2 ** 30,
+  ephemeralStorageBytes: 100 * 2 ** 30,
   maxPods: 110,
   kubeletVersion: "v1.36.3",
   kernelVersion: "6.18.0",
@@ -35,7 +36,12 @@ describe("node object", () => {
       addresses: unknown[];
       conditions: { type: string; status: string; lastHeartbeatTime: string; lastTransitionTime: string }[];
     };
-    expect(status.capacity).toEqual({ cpu: "2", memory: "8388608Ki", pods: "110" });
+    expect(status.capacity).toEqual({
+      cpu: "2",
+      memory: "8388608Ki",
+      "ephemeral-storage": "104857600Ki",
+      pods: "110",
+    });
     expect(status.addresses).toEqual([{ type: "InternalIP", address: "10.244.0.1" }]);
     expect(status.conditions.find((c) => c.type === "Ready")).toMatchObject({
       status: "True",

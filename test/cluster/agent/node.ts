@@ -9,6 +9,8 @@ export type NodeFacts = {
   internalIP: string;
   cpu: number;
   memoryBytes: number;
+  /** Size of the root filesystem, where pods' files live. */
+  ephemeralStorageBytes: number;
   maxPods: number;
   kubeletVersion: string;
   kernelVersion: string;
@@ -46,6 +48,7 @@ export function nodeStatus(f: NodeFacts, readySince: Date, now: Date): Record<st
   const resources = {
     cpu: String(f.cpu),
     memory: `${Math.floor(f.memoryBytes / 1024)}Ki`,
+    "ephemeral-storage": `${Math.floor(f.ephemeralStorageBytes / 1024)}Ki`,
     pods: String(f.maxPods),
   };
   const heartbeat = k8sTime(now);

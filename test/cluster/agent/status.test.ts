@@ -134,4 +134,17 @@ describe("pod status", () => {
       state: { terminated: { exitCode: 3, reason: "Error", message: "no rows in window" } },
     });
   });
+
+  it("keeps a pod with ready containers unready until its readiness gates are True", () => {
+    const pod = testPod({}, { readinessGates: [{ conditionType: "example.com/lb-registered" }] });
+    const ready = () => computePodStatus(pod, record([c("main", running, { ready: true })]), t1).conditions;
+    expect(ready().find((x) => x.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "ReadinessGatesNotReady",
+      message: 'the status of pod readiness gates [example.com/lb-registered] is not "True"',
+    });
+    expect(ready().find((x) => x.type === "ContainersReady")?.status).toBe("True");
+    pod.status = { conditions: [{ type: "example.com/lb-registered", status: "True" }] };
+    expect(ready().find((x) => x.type === "Ready")?.status).toBe("True");
+  });
 });

@@ -164,6 +164,24 @@ function condition(
   };
 }
 
+/** Ready needs ready containers and every readiness gate's condition True (set by others). */
+function readyCondition(
+  pod: V1Pod,
+  containersReady: boolean,
+  previous: ConditionJson[],
+  now: Date,
+  reason: string,
+  message: string | undefined,
+): ConditionJson {
+  if (!containersReady) return condition("Ready", false, previous, now, reason, message);
+  const closed = (pod.spec?.readinessGates ?? [])
+    .map((g) => g.conditionType)
+    .filter((type) => pod.status?.conditions?.find((c) => c.type === type)?.status !== "True");
+  if (closed.length === 0) return condition("Ready", true, previous, now);
+  const gateMessage = `the status of pod readiness gates [${closed.join(" ")}] is not "True"`;
+  return condition("Ready", false, previous, now, "ReadinessGatesNotReady", gateMessage);
+}
+
 export function computePodStatus(pod: V1Pod, record: PodRecord, now: Date): PodStatusJson {
   const previous = (pod.status?.conditions ?? []).map((c) => ({
     type: c.type,
@@ -187,7 +205,7 @@ export function computePodStatus(pod: V1Pod, record: PodRecord, now: Date): PodS
       "ContainersNotInitialized",
       `containers with incomplete status: [${notInitialized.join(" ")}]`,
     ),
-    condition("Ready", containersReady, previous, now, readyReason, readyMessage),
+    readyCondition(pod, containersReady, previous, now, readyReason, readyMessage),
     condition("ContainersReady", containersReady, previous, now, readyReason, readyMessage),
     condition("PodScheduled", true, previous, now),
   ];
