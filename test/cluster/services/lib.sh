@@ -15,6 +15,7 @@ coredns_ready_port="${TM_COREDNS_READY_PORT:-8181}"
 coredns_metrics_port="${TM_COREDNS_METRICS_PORT:-9153}"
 service_proxy_port="${TM_SERVICE_PROXY_PORT:-10300}"
 prometheus_port="${TM_PROMETHEUS_PORT:-9090}"
+metrics_server_port="${TM_METRICS_SERVER_PORT:-10350}"
 
 services_state_dir="$state_dir/services"
 # Routes that catch the pod and service ranges when the bridge's routes are gone (agent stopped):

@@ -8,7 +8,8 @@
 #   - the loopback service proxy (service-proxy/): 127.0.0.1 addresses for Services, for tests
 #     and the demo, and the bridge-side forward that lets pods reach Prometheus;
 #   - Prometheus (built from its Go module: Debian's has no kubernetes_sd_configs) on 127.0.0.1
-#     with pod discovery, and the PrometheusRule sync (prometheus-rules/).
+#     with pod discovery, and the PrometheusRule sync (prometheus-rules/);
+#   - metrics-server, the resource metrics API for the HPA and kubectl top.
 # Nothing here sends a packet off the machine: see guard_host_network.
 # shellcheck shell=bash
 # shellcheck source=lib.sh
@@ -187,10 +188,47 @@ assert_free() {
   done
 }
 
+# metrics-server on the bridge address behind the kube-system/metrics-server Service: the
+# aggregator reaches it through the ClusterIP (kube-proxy), and it scrapes each node agent's
+# /metrics/resource on the node's InternalIP and kubelet port. Awaited until live, not ready: its
+# API turns ready after its first scrape (one metric resolution), which `kubectl top` and the HPA
+# wait for anyway.
+start_metrics_server() {
+  issue_identity metrics-server tm:metrics-server
+  new_cert ca metrics-server-serving "/CN=metrics-server" serverAuth \
+    "DNS:metrics-server.kube-system.svc,IP:$bridge_ip"
+  CLUSTER_IP="" host_service kube-system metrics-server "https:$metrics_server_port:TCP"
+  kubectl_admin apply --server-side --field-manager=tm-cluster -f - >/dev/null <<EOF
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  service: {namespace: kube-system, name: metrics-server, port: $metrics_server_port}
+  caBundle: $(base64 -w0 "$pki_dir/ca.crt")
+EOF
+  local kubeconfig="$state_dir/metrics-server.kubeconfig"
+  start metrics-server "$METRICS_SERVER_BIN/metrics-server" \
+    --kubeconfig="$kubeconfig" --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
+    --bind-address="$bridge_ip" --secure-port="$metrics_server_port" \
+    --tls-cert-file="$pki_dir/metrics-server-serving.crt" --tls-private-key-file="$pki_dir/metrics-server-serving.key" \
+    --kubelet-preferred-address-types=InternalIP --kubelet-use-node-status-port \
+    --kubelet-certificate-authority="$pki_dir/ca.crt" --metric-resolution=10s --kubelet-request-timeout=5s
+  metrics_server_live() {
+    fail_if_dead metrics-server
+    curl -sf --max-time 2 --cacert "$pki_dir/ca.crt" "https://$bridge_ip:$metrics_server_port/livez"
+  }
+  wait_until 30 "metrics-server /livez" metrics_server_live
+}
+
 start_services() {
   mkdir -p "$services_state_dir"
   assert_free "127.0.0.1:$kube_proxy_healthz_port" "127.0.0.1:$coredns_ready_port" \
-    "127.0.0.1:$service_proxy_port" "127.0.0.1:$prometheus_port" "$bridge_ip:$prometheus_port"
+    "127.0.0.1:$service_proxy_port" "127.0.0.1:$prometheus_port" "$bridge_ip:$prometheus_port" \
+    "$bridge_ip:$metrics_server_port"
   wait_until 30 "the node agent's bridge $bridge with $bridge_ip" bridge_has_ip
   guard_host_network
   kubectl_admin apply -f "$services_dir/rbac.yaml" >/dev/null
@@ -198,4 +236,5 @@ start_services() {
   start_coredns
   start_service_proxy
   start_prometheus
+  start_metrics_server
 }

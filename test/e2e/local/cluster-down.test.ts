@@ -12,6 +12,7 @@ import { e2eContext } from "../support/context.ts";
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, "../../..");
+const BRIDGE = process.env.TM_AGENT_BRIDGE ?? "tm0";
 
 /** Pids of live (non-zombie) processes whose command line mentions `text`. */
 async function processesMentioning(text: string): Promise<string[]> {
@@ -46,7 +47,7 @@ function alive(pid: number): boolean {
 }
 
 describe("make cluster-down", () => {
-  it("stops every process and removes every namespace, link, mount, rule and file of the cluster", async () => {
+  it("stops every process and removes every namespace, the bridge, mounts, rules and files of the cluster", async () => {
     const clusterDir = e2eContext().localClusterDir;
     const pids = await pidsOfCluster(clusterDir);
     expect(pids.length).toBeGreaterThan(4);
@@ -57,10 +58,11 @@ describe("make cluster-down", () => {
     expect(pids.filter(alive)).toEqual([]);
     expect(await processesMentioning(clusterDir)).toEqual([]);
     expect(existsSync(clusterDir)).toBe(false);
+    // Pod namespaces are named after the bridge; a pod's host-side veth goes with its namespace.
     const netns = (await run("ip", ["netns", "list"])).stdout;
-    expect(netns.split("\n").filter((l) => l.startsWith("tm-pod-"))).toEqual([]);
+    expect(netns.split("\n").filter((l) => l.startsWith(`${BRIDGE}-pod-`))).toEqual([]);
     const links = (await run("ip", ["-o", "link", "show"])).stdout;
-    expect(links.split("\n").filter((l) => / (tmv[0-9a-f]+|tm0)[@:]/.test(l))).toEqual([]);
+    expect(links.split("\n").filter((l) => l.includes(` ${BRIDGE}:`))).toEqual([]);
     const mounts = await readFile("/proc/self/mountinfo", "utf8");
     expect(mounts.split("\n").filter((l) => l.includes(clusterDir))).toEqual([]);
     const rules = [

@@ -13,6 +13,7 @@ import { PREDICTOR_IMAGE } from "../support/predictor.ts";
 import { waitFor } from "../support/wait.ts";
 
 const run = promisify(execFile);
+const BRIDGE = process.env.TM_AGENT_BRIDGE ?? "tm0";
 const ns = useNamespace("e2e-iso");
 
 // Runs in the pod: its IPv4 routes (/proc/net/route, hex little-endian), one outside lookup, and
@@ -84,8 +85,8 @@ describe("network isolation of the local cluster", () => {
 
   it("drops forwarded packets that would leave the bridge, and blackholes the ranges as a fallback", async () => {
     const guard = (await run("iptables", ["-w", "-t", "mangle", "-S", "TM-BRIDGE-GUARD"])).stdout;
-    expect(guard).toContain("-A TM-BRIDGE-GUARD -i tm0 ! -o tm0 -j DROP");
-    expect(guard).toContain("-A TM-BRIDGE-GUARD ! -i tm0 -o tm0 -j DROP");
+    expect(guard).toContain(`-A TM-BRIDGE-GUARD -i ${BRIDGE} ! -o ${BRIDGE} -j DROP`);
+    expect(guard).toContain(`-A TM-BRIDGE-GUARD ! -i ${BRIDGE} -o ${BRIDGE} -j DROP`);
     const blackholes = (await run("ip", ["route", "show", "type", "blackhole"])).stdout;
     expect(blackholes).toContain("blackhole 10.96.0.0/16");
     expect(blackholes).toContain("blackhole 10.244.0.0/16");
