@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   backoffDelay,
+  DataPathError,
   DataSourceError,
   loadRawBars,
   type RetryPolicy,
@@ -106,9 +107,23 @@ describe("path source", () => {
     const data = await loadRawBars({ path });
     expect(data.raw.columns.length).toBe(2);
     expect(data.sha256).toBe(createHash("sha256").update(CSV).digest("hex"));
-    await expect(loadRawBars({ path: join(dir, "absent.csv") })).rejects.toThrow(
-      `data source path ${join(dir, "absent.csv")} unreadable: no such file`,
-    );
+  });
+
+  it("calls a path that names no file a wrong path, naming it, not an unavailable source", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bars-"));
+    writeFileSync(join(dir, "file"), CSV);
+    const cases: [string, string][] = [
+      [join(dir, "absent.csv"), "no such file"],
+      [dir, "is a directory, not a file"],
+      [join(dir, "file", "bars.csv"), "a part of the path is not a directory"],
+    ];
+    for (const [path, why] of cases) {
+      const err = await loadRawBars({ path }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DataPathError);
+      expect((err as Error).message).toBe(
+        `data source path ${path}: ${why} (for a configMapRef source, the path ends in the ConfigMap key)`,
+      );
+    }
   });
 });
 

@@ -20,10 +20,26 @@ export interface UrlSource {
 }
 export type DataSourceSpec = { synthetic: SyntheticOptions } | UrlSource | { path: string };
 
-/** The source could not be read (after retries where they apply). */
+/** The source could not be read (after retries where they apply); it may come back. */
 export class DataSourceError extends Error {
   override name = "DataSourceError";
 }
+
+/**
+ * The data path names no readable file. That is a mistake in the spec (a wrong path, or a ConfigMap
+ * key that is not there), not an outage: it fails the same way on every retry.
+ */
+export class DataPathError extends Error {
+  override name = "DataPathError";
+}
+
+/** Errors that say the path is wrong rather than that reading it failed for now. */
+const WRONG_PATH: Record<string, string> = {
+  ENOENT: "no such file",
+  ENOTDIR: "a part of the path is not a directory",
+  EISDIR: "is a directory, not a file",
+  EACCES: "permission denied",
+};
 
 export interface LoadedData {
   raw: RawBars;
@@ -165,8 +181,13 @@ async function readCsvFile(path: string): Promise<LoadedData> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === undefined) throw err;
-    const reason = e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : e.message;
-    throw new DataSourceError(`data source path ${path} unreadable: ${reason}`);
+    const wrong = WRONG_PATH[e.code];
+    if (wrong) {
+      throw new DataPathError(
+        `data source path ${path}: ${wrong} (for a configMapRef source, the path ends in the ConfigMap key)`,
+      );
+    }
+    throw new DataSourceError(`data source path ${path} unreadable: ${e.message}`);
   }
   return { raw: parser.finish(), sha256: hash.digest("hex"), source: `path ${path}` };
 }
@@ -180,7 +201,10 @@ function syntheticData(opts: SyntheticOptions): LoadedData {
   return { raw: rawFromColumns(columns), sha256: hash.digest("hex"), source: `synthetic seed ${opts.seed}` };
 }
 
-/** Reads the source into raw (not yet validated) bars. Throws DataSourceError when unavailable. */
+/**
+ * Reads the source into raw (not yet validated) bars. Throws DataPathError when the path names no
+ * readable file, DataSourceError when the source is unavailable.
+ */
 export async function loadRawBars(
   spec: DataSourceSpec,
   policy: RetryPolicy = DEFAULT_RETRY,

@@ -194,6 +194,16 @@ describe("predictor train", () => {
     expect(run.terminationLog).toMatch(/^training on synthetic seed 1: too few rows for a holdout split/);
   });
 
+  it("exits 2 at once, naming the path, when the data file does not exist (a wrong ConfigMap key)", async () => {
+    const path = join(dir, "data", "bars.csv");
+    const run = await cli(["train", "--spec", spec({ path }), "--out", join(dir, "m.json")]);
+    expect(run.code).toBe(2);
+    expect(run.terminationLog).toBe(
+      `data source path ${path}: no such file (for a configMapRef source, the path ends in the ConfigMap key)`,
+    );
+    expect(run.stderr).not.toContain("retrying");
+  });
+
   it("exits 3 when the data source stays unavailable after retries", async () => {
     const server = createServer(() => {});
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -233,7 +243,7 @@ describe("predictor train", () => {
     const help = await cli(["train", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain(
-      "exit codes: 0 trained, 2 invalid spec, data or arguments, 3 data source unavailable",
+      "exit codes: 0 trained, 2 invalid spec, data, data path or arguments, 3 data source unavailable",
     );
     const top = await cli(["--help"]);
     expect(top.stdout).toContain("train    train a model from a spec");

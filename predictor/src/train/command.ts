@@ -11,7 +11,7 @@ import {
   parseArtifact,
   serializeArtifact,
 } from "../artifact.ts";
-import { DataSourceError, DEFAULT_RETRY, loadRawBars } from "../data/source.ts";
+import { DataPathError, DataSourceError, DEFAULT_RETRY, loadRawBars } from "../data/source.ts";
 import { DataValidationError, validateBars } from "../data/validate.ts";
 import { FeatureError } from "../features.ts";
 import { evaluateChampion } from "./champion.ts";
@@ -27,7 +27,7 @@ export const TRAIN_USAGE = `usage: predictor train --spec <file.json | inline JS
 Trains a model from the spec, writes the artifact to --out and prints one line of JSON summary.
 --champion: the current stable artifact, scored on the same holdout rows for champion/challenger.
 
-exit codes: 0 trained, 2 invalid spec, data or arguments, 3 data source unavailable, 1 internal error.
+exit codes: 0 trained, 2 invalid spec, data, data path or arguments, 3 data source unavailable, 1 internal error.
 env: TERMINATION_LOG (default /dev/termination-log, if it exists) receives the summary line, or the error message;
      CODE_VERSION is appended to the package version recorded in the artifact.`;
 
@@ -111,6 +111,7 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 function classify(err: unknown, source: string): CommandError {
   if (err instanceof CommandError) return err;
   if (err instanceof DataSourceError) return new CommandError(EXIT.unavailable, err.message);
+  if (err instanceof DataPathError) return new CommandError(EXIT.invalid, err.message);
   if (err instanceof DataValidationError) {
     return new CommandError(EXIT.invalid, `data (${source}): ${err.message}`);
   }
