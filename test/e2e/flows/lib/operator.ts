@@ -1,6 +1,6 @@
-// The operator as the flows run it: the Helm chart's Deployment (pods under the chart's own
-// ServiceAccount, watching only the test's namespace, so flows and other suites never share an
-// operator), or a host process started by ../../operator/support.ts.
+// The operator as a user installs it: the Helm chart's Deployment, its pods under the chart's own
+// ServiceAccount, watching only the test's namespace so that flows and other suites never share an
+// operator. (Flows that kill the operator run it as a host process: ../../operator/support.ts.)
 import { execFile } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import type { V1Lease, V1Pod } from "@kubernetes/client-node";
@@ -8,7 +8,7 @@ import { e2eContext } from "../../support/context.ts";
 import { getJson } from "../../support/kubectl.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../../../..");
-export const CHART = join(repoRoot, "helm/tradingmodel-operator");
+const CHART = join(repoRoot, "helm/tradingmodel-operator");
 const HELM_TIMEOUT_MS = 6 * 60_000;
 
 /** The local cluster's helm, E2E_HELM, the helm beside E2E_KUBECTL, or helm on PATH. */
@@ -19,7 +19,7 @@ function helmBinary(): string {
   return kubectl.includes("/") ? join(dirname(kubectl), "helm") : "helm";
 }
 
-export function helm(args: string[]): Promise<string> {
+function helm(args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       helmBinary(),
