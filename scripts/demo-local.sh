@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The model runtime on its own, no cluster: train the demo model on seeded synthetic data, serve it on
-# loopback, send predictions and feedback, show the metrics the operator's analysis reads, stop it.
+# loopback, predict from a window of raw bars and from the same row as features, send feedback, show
+# that bad input is named, show the metrics the operator's analysis reads, stop it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -32,19 +33,53 @@ for _ in $(seq 1 100); do
 done
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null
 
-say "POST /v1/predict (features by name)"
-answer=$(curl -sS -H 'content-type: application/json' "http://127.0.0.1:$port/v1/predict" \
-  -d '{"features":{"ret_1":0.001,"ret_5":0.004,"ret_20":0.01,"vol_20":0.012,"sma_ratio_5_20":1.002,"volume_z_20":0.5}}')
+say "GET /v1/model (feature order and the bars a window needs)"
+model=$(curl -sS "http://127.0.0.1:$port/v1/model")
+echo "$model" | node -e 'const m=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(JSON.stringify({features:m.features,lookbackBars:m.lookbackBars,metrics:m.metrics}))'
+
+# A window of raw bars from the synthetic market under another seed than training's, the features
+# training computes for its last bar (the two requests below must agree), and the log return to the
+# bar after the window, reported as the realized return.
+node --input-type=module -e '
+  import { writeFileSync } from "node:fs";
+  import { generateBars } from "./predictor/src/data/synthetic.ts";
+  import { featureRowFromBars } from "./predictor/src/features.ts";
+  const [dir, modelJson] = process.argv.slice(1);
+  const { features, lookbackBars } = JSON.parse(modelJson);
+  const c = generateBars({ seed: 43, bars: 500, regime: "trending" });
+  const bars = [];
+  const last = c.length - 2;
+  for (let i = last - lookbackBars + 1; i <= last; i++) {
+    bars.push({ ts: c.ts[i], open: c.open[i], high: c.high[i], low: c.low[i], close: c.close[i], volume: c.volume[i] });
+  }
+  const values = featureRowFromBars(bars, features);
+  writeFileSync(`${dir}/bars.json`, JSON.stringify({ bars }));
+  writeFileSync(`${dir}/realized`, String(Math.log(c.close[last + 1] / c.close[last])));
+  writeFileSync(`${dir}/features.json`, JSON.stringify({ features: Object.fromEntries(features.map((f, i) => [f, values[i]])) }));
+' "$work" "$model"
+
+say "POST /v1/predict (a window of raw bars; the server computes the features)"
+node -e 'const b=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).bars;console.log(`${b.length} bars, the last:`,JSON.stringify(b.at(-1)))' "$work/bars.json"
+curl -sS -H 'content-type: application/json' "http://127.0.0.1:$port/v1/predict" -d "@$work/bars.json"
+echo
+
+say "POST /v1/predict (the same row as features by name)"
+cat "$work/features.json"; echo
+answer=$(curl -sS -H 'content-type: application/json' "http://127.0.0.1:$port/v1/predict" -d "@$work/features.json")
 echo "$answer"
 id=$(node -e 'console.log(JSON.parse(process.argv[1]).predictionId)' "$answer")
 
 say "POST /v1/feedback (the realized return for that prediction)"
 curl -sS -H 'content-type: application/json' "http://127.0.0.1:$port/v1/feedback" \
-  -d "{\"predictionId\":\"$id\",\"realized\":0.002}"
+  -d "{\"predictionId\":\"$id\",\"realized\":$(cat "$work/realized")}"
 echo
 
 say "a bad request names the field"
 curl -sS -H 'content-type: application/json' "http://127.0.0.1:$port/v1/predict" -d '{"features":{"ret_1":"NaN"}}'
+echo
+node -e 'const w=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));w.bars[3].high=w.bars[3].low-1;console.log(JSON.stringify(w))' \
+  "$work/bars.json" >"$work/bad-bars.json"
+curl -sS -H 'content-type: application/json' "http://127.0.0.1:$port/v1/predict" -d "@$work/bad-bars.json"
 echo
 
 say "GET /metrics (excerpt)"
