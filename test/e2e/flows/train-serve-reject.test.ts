@@ -135,10 +135,13 @@ describe("the example, served by the chart-deployed operator", () => {
       const v2 = await waitForVersion(
         ns.name,
         `${MODEL}-v2`,
-        "stage Rejected",
-        (v) => v.status?.stage === "Rejected",
-        { timeoutMs: SERVED_WITHIN_MS },
+        "the gate's verdict",
+        (v) => v.status?.gate !== undefined,
+        {
+          timeoutMs: SERVED_WITHIN_MS,
+        },
       );
+      expect(v2.status?.stage).toBe("Rejected");
       expect(v2.spec.parentVersion).toBe(1);
       const accuracy = v2.status?.metrics?.directionalAccuracy ?? 1;
       expect(accuracy).toBeLessThan(0.52);
@@ -154,10 +157,11 @@ describe("the example, served by the chart-deployed operator", () => {
       const model = await waitForModel(
         ns.name,
         MODEL,
-        "v2 rejected",
-        (m) => condition(m, "Degraded")?.reason === "CandidateRejected",
+        "Degraded after v2",
+        (m) => m.status?.latestVersion === 2 && condition(m, "Degraded")?.status === "True",
         { timeoutMs: 60_000 },
       );
+      expect(condition(model, "Degraded")?.reason).toBe("CandidateRejected");
       expect(model.status?.stableVersion).toBe(1);
       expect(condition(model, "Degraded")?.message).toContain("v2 rejected");
       expect(condition(model, "Ready")).toMatchObject({ status: "True", reason: "Serving" });
