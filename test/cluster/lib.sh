@@ -36,12 +36,18 @@ die() {
   exit 1
 }
 
-# wait_until <seconds> <what> <command...>: runs the command every 0.2 s until it succeeds.
+# wait_until <seconds> <what> <command...>: runs the command every 0.2 s until it succeeds. Its
+# output is noise while waiting (connection refused, not found yet), except when it calls die (a
+# component exited): that message, and whatever the check printed with it, ends the wait.
 wait_until() {
-  local seconds="$1" what="$2"
+  local seconds="$1" what="$2" errors
   local deadline=$((SECONDS + seconds))
   shift 2
-  until "$@" >/dev/null 2>&1; do
+  until errors="$( ("$@") 2>&1 >/dev/null)"; do
+    if [[ "$errors" == *"cluster: error: "* ]]; then
+      echo "$errors" >&2
+      exit 1
+    fi
     ((SECONDS < deadline)) || die "timed out after $seconds s waiting for $what"
     sleep 0.2
   done

@@ -125,8 +125,9 @@ start kube-scheduler "$K8S_BIN/kube-scheduler" \
   --tls-cert-file="$pki_dir/scheduler-serving.crt" --tls-private-key-file="$pki_dir/scheduler-serving.key" \
   --client-ca-file="$pki_dir/ca.crt" --requestheader-client-ca-file="$pki_dir/front-proxy-ca.crt"
 
-# The CRDs go in while the controllers start.
-install_crds
+# The CRDs go in while the controllers and the node agent start (the largest part of a warm start).
+install_crds &
+crds_pid=$!
 
 kubectl_admin() { "$K8S_BIN/kubectl" --kubeconfig="$admin_kubeconfig" "$@"; }
 controller_manager_healthy() {
@@ -142,11 +143,12 @@ wait_until 30 "kube-scheduler /healthz" scheduler_healthy
 # The service-account controller creating "default" in namespace default shows the
 # controller-manager reconciling under its own credentials.
 wait_until 30 "the default ServiceAccount" kubectl_admin get serviceaccount default --namespace=default
-wait_until 60 "CRDs to be established" kubectl_admin wait --for=condition=Established --timeout=5s crd --all
 # Nodes: the TypeScript node agent runs the pods (README: Local cluster, Node agent).
 # TM_NODE_AGENT=0 starts the control plane alone (its own tests run one beside a live cluster).
+[[ "${TM_NODE_AGENT:-1}" == 0 ]] || "$cluster_dir/agent/start.sh"
+wait "$crds_pid" || die "applying the CRDs failed (log: $log_dir/crds.log)"
+wait_until 60 "CRDs to be established" kubectl_admin wait --for=condition=Established --timeout=5s crd --all
 if [[ "${TM_NODE_AGENT:-1}" != 0 ]]; then
-  "$cluster_dir/agent/start.sh"
   # On the nodes: kube-proxy, CoreDNS, the loopback service proxy, Prometheus (services/services.sh).
   # One set per machine (kube-proxy owns the host's KUBE-* chains): TM_SERVICES=0 leaves them out,
   # for a second cluster beside the first.
