@@ -14,6 +14,9 @@ all_running() {
   for component in "${control_plane[@]}"; do is_running "$component" || return 1; done
 }
 if all_running; then
+  # A node agent that died while the control plane lives is started again (start.sh is a no-op
+  # when it runs).
+  [[ "${TM_NODE_AGENT:-1}" == 0 ]] || "$cluster_dir/agent/start.sh"
   log "already up (kubeconfig: $admin_kubeconfig)"
   exit 0
 fi
