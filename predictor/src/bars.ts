@@ -93,11 +93,10 @@ export function emptyColumns(length: number): BarColumns {
   };
 }
 
-export function columnsFromBars(bars: readonly Bar[]): BarColumns {
-  const n = bars.length;
-  const cols = emptyColumns(n);
-  for (let i = 0; i < n; i++) {
-    const b = bars[i] as Bar;
+/** Writes bars[from, from + cols.length) into `cols`, row 0 first. */
+export function fillColumns(bars: readonly Bar[], from: number, cols: BarColumns): void {
+  for (let i = 0; i < cols.length; i++) {
+    const b = bars[from + i] as Bar;
     cols.ts[i] = b.ts;
     cols.open[i] = b.open;
     cols.high[i] = b.high;
@@ -105,5 +104,10 @@ export function columnsFromBars(bars: readonly Bar[]): BarColumns {
     cols.close[i] = b.close;
     cols.volume[i] = b.volume;
   }
+}
+
+export function columnsFromBars(bars: readonly Bar[]): BarColumns {
+  const cols = emptyColumns(bars.length);
+  fillColumns(bars, 0, cols);
   return cols;
 }

@@ -6,6 +6,7 @@ import {
   computeFeatures,
   FEATURE_FAMILIES,
   FeatureError,
+  FeatureWindow,
   featureRowFromBars,
   forwardReturn,
   lookback,
@@ -169,15 +170,20 @@ describe("point in time", () => {
     );
   });
 
-  it("featureRowFromBars equals the computeFeatures row exactly, for a minimal and a long window", () => {
+  it("a serving window equals the computeFeatures row exactly, for a minimal and a long window, row after row", () => {
     const bars = barsOf(base);
     const { columns, firstValidRow } = computeFeatures(base, ALL);
-    const need = lookback(ALL);
-    expect(firstValidRow).toBe(need - 1);
+    const window = new FeatureWindow(ALL);
+    expect(window.lookback).toBe(lookback(ALL));
+    expect(firstValidRow).toBe(window.lookback - 1);
+    const row = new Float64Array(ALL.length);
     for (let t = firstValidRow; t < base.length; t++) {
-      const expected = columns.map((c) => c[t]);
-      expect(featureRowFromBars(bars.slice(t + 1 - need, t + 1), ALL)).toEqual(expected);
-      expect(featureRowFromBars(bars.slice(0, t + 1), ALL)).toEqual(expected);
+      const expected = Float64Array.from(columns, (c) => c[t] as number);
+      window.rowInto(bars.slice(t + 1 - window.lookback, t + 1), row);
+      expect(row).toEqual(expected);
+      window.rowInto(bars.slice(0, t + 1), row);
+      expect(row).toEqual(expected);
+      expect(featureRowFromBars(bars.slice(0, t + 1), ALL)).toEqual([...expected]);
     }
   });
 

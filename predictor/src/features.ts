@@ -1,9 +1,9 @@
-import { type Bar, type BarColumns, columnsFromBars } from "./bars.ts";
+import { type Bar, type BarColumns, emptyColumns, fillColumns } from "./bars.ts";
 
 /**
  * Point-in-time features. Every feature is a named family with integer parameters, and its value
  * at row t is a pure function of the bars in the window [t - window + 1, t]: nothing after t is read.
- * Training (`computeFeatures`) and serving (`featureRowFromBars`) call the same per-row kernel on
+ * Training (`computeFeatures`) and serving (`FeatureWindow`) call the same per-row kernel on
  * the same window, so a served feature is bit-identical to the training value for that bar.
  * Each row is computed from its own window rather than with running sums: running sums would make
  * a value depend on how far back the series starts, and serving sees only a short window.
@@ -43,11 +43,17 @@ export interface FeatureInput extends BarColumns {
   logReturn1: Float64Array;
 }
 
-function featureInput(cols: BarColumns): FeatureInput {
-  const logReturn1 = new Float64Array(cols.length);
+/** Fills input.logReturn1 from input.close. */
+function fillLogReturns(input: FeatureInput): void {
+  const { logReturn1 } = input;
   logReturn1[0] = Number.NaN;
-  for (let t = 1; t < cols.length; t++) logReturn1[t] = logReturn(cols, t, 1);
-  return { ...cols, logReturn1 };
+  for (let t = 1; t < input.length; t++) logReturn1[t] = logReturn(input, t, 1);
+}
+
+function featureInput(cols: BarColumns): FeatureInput {
+  const input = { ...cols, logReturn1: new Float64Array(cols.length) };
+  fillLogReturns(input);
+  return input;
 }
 
 function mean(xs: Float64Array, from: number, to: number): number {
@@ -244,9 +250,13 @@ function parseAll(names: readonly string[]): ParsedFeature[] {
   return names.map(parseFeatureName);
 }
 
+function longestWindow(features: readonly ParsedFeature[]): number {
+  return features.reduce((max, f) => Math.max(max, f.window), 1);
+}
+
 /** Bars one feature row needs, the current bar included: the longest window among `names`. */
 export function lookback(names: readonly string[]): number {
-  return parseAll(names).reduce((max, f) => Math.max(max, f.window), 1);
+  return longestWindow(parseAll(names));
 }
 
 /**
@@ -264,33 +274,63 @@ export function computeFeatures(
     for (let t = f.window - 1; t < cols.length; t++) out[t] = f.valueAt(input, t);
     return out;
   });
-  const firstValidRow = features.reduce((max, f) => Math.max(max, f.window), 1) - 1;
+  const firstValidRow = longestWindow(features) - 1;
   return { columns, firstValidRow };
 }
 
 /**
- * Features for the last bar of `bars` (oldest first), as serving computes them from a window of
- * raw bars. Throws FeatureError when the window is too short or a value is not finite.
+ * Feature rows from windows of raw bars, as serving computes them: the names are parsed once, and
+ * every row reuses one scratch window of `lookback` bars, so a row costs the kernels and nothing
+ * else. One row at a time: serving decodes a request synchronously, start to end.
  */
-export function featureRowFromBars(bars: readonly Bar[], names: readonly string[]): number[] {
-  const features = parseAll(names);
-  const needed = features.reduce((max, f) => Math.max(max, f.window), 1);
-  if (bars.length < needed) {
-    throw new FeatureError(
-      `features need a window of at least ${needed} bars (the current one included); got ${bars.length}`,
-    );
+export class FeatureWindow {
+  readonly features: readonly ParsedFeature[];
+  /** Bars a row needs, the current one included: the longest window among the features. */
+  readonly lookback: number;
+  readonly #input: FeatureInput;
+
+  /** Throws FeatureError for a name that is not a feature. */
+  constructor(names: readonly string[]) {
+    this.features = parseAll(names);
+    this.lookback = longestWindow(this.features);
+    this.#input = { ...emptyColumns(this.lookback), logReturn1: new Float64Array(this.lookback) };
   }
-  const input = featureInput(columnsFromBars(bars.slice(bars.length - needed)));
-  const t = needed - 1;
-  return features.map((f) => {
-    const v = f.valueAt(input, t);
-    if (!Number.isFinite(v)) {
+
+  /**
+   * Writes the features of the last bar of `bars` (oldest first) into out[0, features). Throws
+   * FeatureError when the window is too short or a value is not finite.
+   */
+  rowInto(bars: readonly Bar[], out: Float64Array | number[]): void {
+    const needed = this.lookback;
+    if (bars.length < needed) {
       throw new FeatureError(
-        `feature "${f.name}" is not finite for these bars (prices must be > 0 and finite)`,
+        `features need a window of at least ${needed} bars (the current one included); got ${bars.length}`,
       );
     }
-    return v;
-  });
+    const input = this.#input;
+    fillColumns(bars, bars.length - needed, input);
+    fillLogReturns(input);
+    const t = needed - 1;
+    const features = this.features;
+    for (let i = 0; i < features.length; i++) {
+      const f = features[i] as ParsedFeature;
+      const v = f.valueAt(input, t);
+      if (!Number.isFinite(v)) {
+        throw new FeatureError(
+          `feature "${f.name}" is not finite for these bars (prices must be > 0 and finite)`,
+        );
+      }
+      out[i] = v;
+    }
+  }
+}
+
+/** Features for the last bar of `bars` (oldest first); see FeatureWindow. */
+export function featureRowFromBars(bars: readonly Bar[], names: readonly string[]): number[] {
+  const window = new FeatureWindow(names);
+  const row = new Array<number>(window.features.length);
+  window.rowInto(bars, row);
+  return row;
 }
 
 /** Training target: log return from close[t] to close[t + horizon]; NaN for the last `horizon` rows. */

@@ -5,7 +5,7 @@ import { testArtifact, testArtifactFile } from "./test-support.ts";
 
 describe("servedModel", () => {
   it("derives the bars a window needs from the feature names", () => {
-    expect(servedModel(testArtifactFile()).lookback).toBe(6);
+    expect(servedModel(testArtifactFile()).window.lookback).toBe(6);
   });
 
   const base = testArtifact();

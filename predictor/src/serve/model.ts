@@ -1,13 +1,13 @@
 import { ArtifactError, type ArtifactFile, type ModelArtifact } from "../artifact.ts";
-import { lookback } from "../features.ts";
+import { FeatureWindow } from "../features.ts";
 
 /** The loaded model and what serving derives from it once, at load time. */
 export interface ServedModel {
   artifact: ModelArtifact;
   sha256: string;
   features: readonly string[];
-  /** Bars a `{bars}` row needs, the current bar included. */
-  lookback: number;
+  /** Computes a `{bars}` row's features; its lookback is the bars such a row needs. */
+  window: FeatureWindow;
 }
 
 function finite(value: unknown, field: string): void {
@@ -43,9 +43,9 @@ export function servedModel(file: ArtifactFile): ServedModel {
     }
     seen.add(name);
   }
-  let bars: number;
+  let window: FeatureWindow;
   try {
-    bars = lookback(a.features);
+    window = new FeatureWindow(a.features);
   } catch (err) {
     throw new ArtifactError(`artifact field features: ${(err as Error).message}`);
   }
@@ -74,5 +74,5 @@ export function servedModel(file: ArtifactFile): ServedModel {
       }
     });
   }
-  return { artifact: a, sha256: file.sha256, features: a.features, lookback: bars };
+  return { artifact: a, sha256: file.sha256, features: a.features, window };
 }

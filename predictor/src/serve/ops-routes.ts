@@ -29,7 +29,7 @@ export function opsRoutes(app: FastifyInstance, state: ServeState): void {
       track: state.config.modelTrack,
       artifactSha256: model.sha256,
       features: model.features,
-      lookbackBars: model.lookback,
+      lookbackBars: model.window.lookback,
       target: artifact.target,
       algorithm: artifact.algorithm,
       interval: artifact.interval,

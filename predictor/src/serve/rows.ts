@@ -1,5 +1,5 @@
 import { BAR_FIELDS, type Bar, type BarProblem, barProblems, isSoundBar } from "../bars.ts";
-import { FeatureError, featureRowFromBars } from "../features.ts";
+import { FeatureError } from "../features.ts";
 import { describeValue, fieldPath, invalidField } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
 
@@ -70,39 +70,55 @@ function decodeOrdered(features: unknown[], index: number, model: ServedModel, o
   }
 }
 
-function checkBars(bars: unknown[], field: string): asserts bars is Bar[] {
+function barsPath(index: number): string {
+  return fieldPath(rowPath(index), "bars");
+}
+
+function barPath(index: number, i: number, key?: string): string {
+  const path = fieldPath(barsPath(index), i);
+  return key === undefined ? path : fieldPath(path, key);
+}
+
+/** Why bar `i` is not six finite numbers by name: the first field at fault. */
+function malformedBar(bar: Record<string, unknown>, index: number, i: number): Error {
+  for (const key of BAR_FIELDS) {
+    if (!Number.isFinite(bar[key])) return notFinite(barPath(index, i, key), bar[key]);
+  }
+  const extra = Object.keys(bar).find((k) => !(BAR_FIELDS as readonly string[]).includes(k)) as string;
+  return invalidField(barPath(index, i, extra), `is not a bar field (${BAR_FIELDS.join(", ")})`);
+}
+
+/** One pass per bar: its fields, the rules training holds CSV rows to, and the order of the window. */
+function checkBars(bars: unknown[], index: number): asserts bars is Bar[] {
   let previousTs = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < bars.length; i++) {
     const bar = bars[i];
     if (!isRecord(bar)) {
       throw invalidField(
-        fieldPath(field, i),
+        barPath(index, i),
         `must be an object {${BAR_FIELDS.join(", ")}}, got ${describeValue(bar)}`,
       );
     }
-    for (const key of BAR_FIELDS) {
-      const value = bar[key];
-      if (typeof value !== "number" || !Number.isFinite(value)) {
-        throw notFinite(fieldPath(fieldPath(field, i), key), value);
-      }
-    }
-    for (const key in bar) {
-      if (!(BAR_FIELDS as readonly string[]).includes(key)) {
-        throw invalidField(
-          fieldPath(fieldPath(field, i), key),
-          `is not a bar field (${BAR_FIELDS.join(", ")})`,
-        );
-      }
-    }
     const { ts, open, high, low, close, volume } = bar as unknown as Bar;
+    let keys = 0;
+    for (const _ in bar) keys++;
+    const wellFormed =
+      keys === BAR_FIELDS.length &&
+      Number.isFinite(ts) &&
+      Number.isFinite(open) &&
+      Number.isFinite(high) &&
+      Number.isFinite(low) &&
+      Number.isFinite(close) &&
+      Number.isFinite(volume);
+    if (!wellFormed) throw malformedBar(bar, index, i);
     if (!isSoundBar(open, high, low, close, volume)) {
       const [first] = barProblems(open, high, low, close, volume) as [BarProblem];
-      throw invalidField(fieldPath(fieldPath(field, i), first.column), first.message);
+      throw invalidField(barPath(index, i, first.column), first.message);
     }
     if (ts <= previousTs) {
       throw invalidField(
-        fieldPath(fieldPath(field, i), "ts"),
-        `must be after ${fieldPath(field, i - 1)}.ts (bars oldest first, no duplicates)`,
+        barPath(index, i, "ts"),
+        `must be after ${barPath(index, i - 1)}.ts (bars oldest first, no duplicates)`,
       );
     }
     previousTs = ts;
@@ -110,16 +126,13 @@ function checkBars(bars: unknown[], field: string): asserts bars is Bar[] {
 }
 
 function decodeBars(bars: unknown[], index: number, model: ServedModel, out: Float64Array): void {
-  const field = fieldPath(rowPath(index), "bars");
-  checkBars(bars, field);
-  let values: number[];
+  checkBars(bars, index);
   try {
-    values = featureRowFromBars(bars, model.features);
+    model.window.rowInto(bars, out);
   } catch (err) {
-    if (err instanceof FeatureError) throw invalidField(field, err.message);
+    if (err instanceof FeatureError) throw invalidField(barsPath(index), err.message);
     throw err;
   }
-  for (let i = 0; i < values.length; i++) out[i] = values[i] as number;
 }
 
 /**
@@ -155,9 +168,6 @@ export function decodeRow(row: unknown, index: number, model: ServedModel, out: 
     );
   } else if (Array.isArray(bars)) decodeBars(bars, index, model, out);
   else {
-    throw invalidField(
-      fieldPath(rowPath(index), "bars"),
-      `must be an array of bars, oldest first, got ${describeValue(bars)}`,
-    );
+    throw invalidField(barsPath(index), `must be an array of bars, oldest first, got ${describeValue(bars)}`);
   }
 }
