@@ -14,7 +14,7 @@ REPORTS := .reports
 .PHONY: deploy docker-build kind-up kind-load
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
