@@ -13,6 +13,7 @@ import { NodeApi } from "./kube.ts";
 import { startKubeletApi } from "./kubelet-api.ts";
 import type { Layout } from "./layout.ts";
 import type { Backoff } from "./lifecycle.ts";
+import { startMetricsApi } from "./metrics-api.ts";
 import { ensureBridge } from "./netlink.ts";
 import { allocatePodIP, type NetworkConfig, nodePodCidr } from "./network.ts";
 import { PodWorker } from "./pod-worker.ts";
@@ -31,6 +32,8 @@ export type AgentConfig = {
   maxPods: number;
   /** Node i (from 0) serves its kubelet API on this port + i. */
   kubeletPortBase: number;
+  /** Port of the metrics.k8s.io API on the bridge gateway. */
+  metricsPort: number;
   kubeletVersion: string;
   log: Logger;
 };
@@ -48,7 +51,8 @@ export class Agent {
   private readonly removed = new Set<string>();
   private forward: ApiserverForward | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly kubeletApis: Server[] = [];
+  /** Kubelet APIs and the metrics API. */
+  private readonly servers: Server[] = [];
 
   constructor(config: AgentConfig) {
     this.config = config;
@@ -77,7 +81,7 @@ export class Agent {
       const heartbeat = new NodeHeartbeat(api, facts, log);
       const podCIDR = await heartbeat.start();
       this.nodes.set(n.name, { podCIDR, api, heartbeat, usedIPs: new Set() });
-      this.kubeletApis.push(
+      this.servers.push(
         await startKubeletApi({
           api,
           port: facts.kubeletPort,
@@ -97,6 +101,24 @@ export class Agent {
     admin.loadFromFile(this.config.adminKubeconfig);
     this.forward = await startApiserverForward(first.api, admin, net, log);
     for (const name of this.nodes.keys()) await this.watchPods(name);
+    this.servers.push(
+      ...(await startMetricsApi({
+        api: first.api,
+        admin,
+        net,
+        port: this.config.metricsPort,
+        pkiDir: join(layout.clusterDir, "pki"),
+        nodeNames: [...this.nodes.keys()],
+        pods: () =>
+          [...this.workers.values()].map((w) => ({
+            namespace: w.pod.metadata?.namespace ?? "",
+            name: w.pod.metadata?.name ?? "",
+            labels: w.pod.metadata?.labels ?? {},
+            containers: w.runningContainers(),
+          })),
+        log,
+      })),
+    );
     this.timers.push(setInterval(() => this.tickAll(), TICK_MS));
     this.timers.push(setInterval(() => void this.relistAll(), RELIST_MS));
     log.info({ nodes: [...this.nodes.keys()] }, "node agent running");
@@ -106,7 +128,7 @@ export class Agent {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     for (const n of this.nodes.values()) n.heartbeat.stop();
-    for (const server of [...(this.forward?.servers ?? []), ...this.kubeletApis]) server.close();
+    for (const server of [...(this.forward?.servers ?? []), ...this.servers]) server.close();
   }
 
   private node(name: string): NodeRuntime {

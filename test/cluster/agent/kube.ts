@@ -1,6 +1,7 @@
 // The apiserver as one node sees it, with that node's own credentials (system:node:<name>), so the
 // Node authorizer and NodeRestriction apply. Every call has a timeout and bounded retries.
 import {
+  AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   type CoreV1Event,
@@ -12,6 +13,7 @@ import {
   type V1ConfigMap,
   type V1Node,
   type V1Pod,
+  type V1ResourceAttributes,
   type V1Secret,
   type V1Service,
   Watch,
@@ -213,6 +215,22 @@ export class NodeApi {
       count: 1,
     };
     await withRetry(() => this.core.createNamespacedEvent({ namespace, body }, withTimeout()));
+  }
+
+  /** SubjectAccessReview, as the kubelet's webhook authorization asks it (nodes may create them). */
+  async accessAllowed(
+    user: string,
+    groups: string[],
+    resourceAttributes: V1ResourceAttributes,
+  ): Promise<boolean> {
+    const authz = this.kubeConfig.makeApiClient(AuthorizationV1Api);
+    const review = await withRetry(() =>
+      authz.createSubjectAccessReview(
+        { body: { spec: { user, groups, resourceAttributes } } },
+        withTimeout(),
+      ),
+    );
+    return review.status?.allowed === true;
   }
 
   /** TokenRequest for the pod's ServiceAccount, bound to the pod (NodeRestriction requires that). */

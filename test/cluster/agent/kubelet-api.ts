@@ -9,14 +9,12 @@ import { createServer, type Server } from "node:https";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TLSSocket } from "node:tls";
-import { AuthorizationV1Api } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { NodeApi } from "./kube.ts";
 import { podLogFile } from "./logs.ts";
 import type { RunningContainer } from "./pod-worker.ts";
 import { resourceMetricsText } from "./resource-metrics.ts";
-import { withRetry } from "./retry.ts";
-import { cgroupCpuUsageUsec, cgroupMemoryBytes } from "./runtime.ts";
+import { cgroupCpuUsageUsec, cgroupMemoryBytes, nodeCpuSeconds } from "./runtime.ts";
 
 export type KubeletApiOptions = {
   api: NodeApi;
@@ -26,14 +24,6 @@ export type KubeletApiOptions = {
   containers: () => RunningContainer[];
   log: Logger;
 };
-
-const USER_HZ = 100;
-
-async function nodeCpuSeconds(): Promise<number> {
-  const [, ...fields] = ((await readFile("/proc/stat", "utf8")).split("\n")[0] ?? "").trim().split(/\s+/);
-  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
-  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / USER_HZ;
-}
 
 async function resourceMetrics(containers: RunningContainer[]): Promise<string> {
   const usage = [];
@@ -85,21 +75,8 @@ async function followLog(
 
 export async function startKubeletApi(o: KubeletApiOptions): Promise<Server> {
   const nodeName = o.api.nodeName;
-  const authz = o.api.kubeConfig.makeApiClient(AuthorizationV1Api);
-  const allowed = async (user: string, groups: string[], sub: string) => {
-    const review = await withRetry(() =>
-      authz.createSubjectAccessReview({
-        body: {
-          spec: {
-            user,
-            groups,
-            resourceAttributes: { verb: "get", resource: "nodes", subresource: sub, name: nodeName },
-          },
-        },
-      }),
-    );
-    return review.status?.allowed === true;
-  };
+  const allowed = (user: string, groups: string[], sub: string) =>
+    o.api.accessAllowed(user, groups, { verb: "get", resource: "nodes", subresource: sub, name: nodeName });
   const server = createServer(
     {
       cert: await readFile(`${o.pkiDir}/node-${nodeName}-serving.crt`),

@@ -30,6 +30,7 @@ const { positionals, values } = parseArgs({
     "dns-ip": { type: "string", default: DEFAULT_NETWORK.dnsServer },
     "max-pods": { type: "string", default: "110" },
     "kubelet-port": { type: "string", default: "10250" },
+    "metrics-port": { type: "string", default: "4443" },
     "backoff-initial-ms": { type: "string", default: String(KUBELET_BACKOFF.initialMs) },
   },
 });
@@ -75,6 +76,7 @@ async function run(): Promise<void> {
     },
     maxPods: positiveInt("max-pods", values["max-pods"]),
     kubeletPortBase: positiveInt("kubelet-port", values["kubelet-port"]),
+    metricsPort: positiveInt("metrics-port", values["metrics-port"]),
     kubeletVersion: version.gitVersion,
     log,
   });

@@ -216,3 +216,12 @@ export async function cgroupMemoryBytes(cgroup: string): Promise<number> {
   }
   return total;
 }
+
+const USER_HZ = 100;
+
+/** CPU time the whole machine has spent busy, from the first line of /proc/stat. */
+export async function nodeCpuSeconds(): Promise<number> {
+  const [, ...fields] = ((await readFile("/proc/stat", "utf8")).split("\n")[0] ?? "").trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / USER_HZ;
+}

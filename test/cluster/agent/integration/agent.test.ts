@@ -6,8 +6,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { request } from "node:http";
 import {
   AppsV1Api,
+  AutoscalingV2Api,
   BatchV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   RbacAuthorizationV1Api,
   type V1Container,
@@ -31,6 +33,7 @@ const NETWORK = {
   TM_SERVICES: "0",
   TM_AGENT_BRIDGE: BRIDGE,
   TM_KUBELET_PORT: "20250",
+  TM_METRICS_PORT: "24443",
   TM_CLUSTER_CIDR: "10.246.0.0/16",
   TM_SERVICE_CIDR: "10.98.0.0/16",
 };
@@ -324,6 +327,67 @@ describe("node agent", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     expect(await podLogs(cluster.stateDir, { namespace: NS, pod: "drain" })).toBe("SIGTERM\ndrained\n");
   });
+});
+
+describe("metrics.k8s.io served by the agent", () => {
+  it("reports a busy pod's CPU, and the HPA scales its Deployment on it", async () => {
+    const burn = nodeProgram("burn", "for (;;) {}", { resources: { requests: { cpu: "100m" } } });
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: "burner" },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: "burner" } },
+          template: { metadata: { labels: { app: "burner" } }, spec: { containers: [burn] } },
+        },
+      },
+    });
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const usage = await eventually("PodMetrics of the burner", 60_000, async () => {
+      const list = (await custom
+        .listNamespacedCustomObject({
+          group: "metrics.k8s.io",
+          version: "v1beta1",
+          namespace: NS,
+          plural: "pods",
+          labelSelector: "app=burner",
+        })
+        .catch(() => ({ items: [] }))) as { items: { containers: { usage: { cpu: string } }[] }[] };
+      return list.items[0]?.containers[0]?.usage.cpu;
+    });
+    // A busy loop uses most of a core (the machine has 2): far above its 100m request.
+    expect(Number(usage.replace(/n$/, "")) / 1e9).toBeGreaterThan(0.3);
+    await kc.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+      namespace: NS,
+      body: {
+        metadata: { name: "burner" },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "burner" },
+          minReplicas: 1,
+          maxReplicas: 2,
+          metrics: [
+            {
+              type: "Resource",
+              resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+            },
+          ],
+        },
+      },
+    });
+    const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+    // The HPA syncs every 15 s and counts a pod's CPU only a metrics window after it became Ready.
+    await eventually("the HPA scaling burner to 2", 120_000, async () => {
+      const d = await apps.readNamespacedDeployment({ name: "burner", namespace: NS });
+      return d.spec?.replicas === 2 ? true : undefined;
+    }).catch(async (err: Error) => {
+      const hpa = await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "burner", namespace: NS });
+      throw new Error(`${err.message}; HPA status: ${JSON.stringify(hpa.status)}`);
+    });
+    await apps.deleteNamespacedDeployment({ name: "burner", namespace: NS });
+  }, 240_000);
 });
 
 describe("make cluster-down with the node agent", () => {
