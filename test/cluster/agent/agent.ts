@@ -32,8 +32,11 @@ export type AgentConfig = {
   maxPods: number;
   /** Node i (from 0) serves its kubelet API on this port + i. */
   kubeletPortBase: number;
-  /** Port of the metrics.k8s.io API on the bridge gateway. */
-  metricsPort: number;
+  /**
+   * Serve metrics.k8s.io on this port of the bridge gateway: for clusters without metrics-server
+   * (it runs with the node services; a second cluster beside the first has none).
+   */
+  metricsPort: number | undefined;
   kubeletVersion: string;
   log: Logger;
 };
@@ -101,24 +104,26 @@ export class Agent {
     admin.loadFromFile(this.config.adminKubeconfig);
     this.forward = await startApiserverForward(first.api, admin, net, log);
     for (const name of this.nodes.keys()) await this.watchPods(name);
-    this.servers.push(
-      ...(await startMetricsApi({
-        api: first.api,
-        admin,
-        net,
-        port: this.config.metricsPort,
-        pkiDir: join(layout.clusterDir, "pki"),
-        nodeNames: [...this.nodes.keys()],
-        pods: () =>
-          [...this.workers.values()].map((w) => ({
-            namespace: w.pod.metadata?.namespace ?? "",
-            name: w.pod.metadata?.name ?? "",
-            labels: w.pod.metadata?.labels ?? {},
-            containers: w.runningContainers(),
-          })),
-        log,
-      })),
-    );
+    if (this.config.metricsPort !== undefined) {
+      this.servers.push(
+        ...(await startMetricsApi({
+          api: first.api,
+          admin,
+          net,
+          port: this.config.metricsPort,
+          pkiDir: join(layout.clusterDir, "pki"),
+          nodeNames: [...this.nodes.keys()],
+          pods: () =>
+            [...this.workers.values()].map((w) => ({
+              namespace: w.pod.metadata?.namespace ?? "",
+              name: w.pod.metadata?.name ?? "",
+              labels: w.pod.metadata?.labels ?? {},
+              containers: w.runningContainers(),
+            })),
+          log,
+        })),
+      );
+    }
     this.timers.push(setInterval(() => this.tickAll(), TICK_MS));
     this.timers.push(setInterval(() => void this.relistAll(), RELIST_MS));
     log.info({ nodes: [...this.nodes.keys()] }, "node agent running");

@@ -30,6 +30,7 @@ const { positionals, values } = parseArgs({
     "dns-ip": { type: "string", default: DEFAULT_NETWORK.dnsServer },
     "max-pods": { type: "string", default: "110" },
     "kubelet-port": { type: "string", default: "10250" },
+    "metrics-api": { type: "boolean", default: false },
     "metrics-port": { type: "string", default: "4443" },
     "backoff-initial-ms": { type: "string", default: String(KUBELET_BACKOFF.initialMs) },
   },
@@ -76,7 +77,7 @@ async function run(): Promise<void> {
     },
     maxPods: positiveInt("max-pods", values["max-pods"]),
     kubeletPortBase: positiveInt("kubelet-port", values["kubelet-port"]),
-    metricsPort: positiveInt("metrics-port", values["metrics-port"]),
+    metricsPort: values["metrics-api"] ? positiveInt("metrics-port", values["metrics-port"]) : undefined,
     kubeletVersion: version.gitVersion,
     log,
   });

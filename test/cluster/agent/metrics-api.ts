@@ -1,7 +1,8 @@
-// A metrics.k8s.io/v1beta1 API served by the agent itself, so the HPA and `kubectl top` work with
-// no metrics-server: metrics-server would have to run as a pod that reaches the nodes' kubelet API,
-// which listens on the host's loopback. The agent samples its containers' cgroup CPU time every
-// 10 s and reports the rate between the last two samples. It registers the APIService (admin
+// A metrics.k8s.io/v1beta1 API served by the agent itself, for a cluster started without the node
+// services (TM_SERVICES=0: a second cluster beside the first, the agent's own tests), where no
+// metrics-server runs; with the services the real metrics-server serves it from the kubelets'
+// /metrics/resource. The agent samples its containers' cgroup CPU time every 10 s and reports the
+// rate between the last two samples. It registers the APIService (admin
 // credentials) behind a Service whose cluster IP it answers on directly (a host address on the
 // bridge, like the apiserver forward) and whose Endpoints name the bridge gateway (what kube-proxy
 // DNATs the cluster IP to). Only the aggregator's front-proxy client certificate is accepted; the

@@ -27,11 +27,13 @@ exec "$node_bin" "$agent_dir/main.ts" cleanup --cluster-dir "$state_dir" --bridg
 HOOK
 chmod +x "$state_dir/down.d/50-node-agent"
 
-# TM_AGENT_BRIDGE, TM_KUBELET_PORT and TM_METRICS_PORT set a second bridge, kubelet ports (node i
-# listens on TM_KUBELET_PORT + i) and metrics API port for an agent beside another one (tests).
+# TM_AGENT_BRIDGE and TM_KUBELET_PORT set a second bridge and kubelet ports (node i listens on
+# TM_KUBELET_PORT + i) for an agent beside another one (tests).
 args=(run --cluster-dir "$state_dir" --bridge "${TM_AGENT_BRIDGE:-tm0}" --kubelet-port "${TM_KUBELET_PORT:-10250}"
-  --metrics-port "${TM_METRICS_PORT:-4443}"
   --cluster-cidr "$cluster_cidr" --service-cidr "$service_cidr" --dns-ip "${service_cidr%.*/*}.10")
+# Without the node services (TM_SERVICES=0) there is no metrics-server: the agent serves
+# metrics.k8s.io itself (port TM_METRICS_PORT on the bridge gateway), so kubectl top and the HPA work.
+[[ "${TM_SERVICES:-1}" != 0 ]] || args+=(--metrics-api --metrics-port "${TM_METRICS_PORT:-4443}")
 nodes=()
 for node in $(node_names); do
   args+=(--node "$node")
