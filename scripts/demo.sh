@@ -8,15 +8,15 @@
 # cluster where the models already serve). Later stages, the canary rollout and the automatic
 # rollback, are appended as functions named stage_<name> and added to STAGES.
 #
-# Settings: DEMO_NAMESPACE (trading; the examples' namespace), DEMO_TIMEOUT_SECONDS (600: how long
-# the models may take to be served), DEMO_PREDICTIONS (3).
+# Settings: DEMO_TIMEOUT_SECONDS (600: how long the models may take to be served), DEMO_PREDICTIONS
+# (3 per model).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 export KUBECONFIG="$root/.cluster/kubeconfig"
 export PATH="$root/.cluster/bin:$PATH"
-namespace=${DEMO_NAMESPACE:-trading}
+namespace=trading # the examples' own
 timeout_seconds=${DEMO_TIMEOUT_SECONDS:-600}
 predictions=${DEMO_PREDICTIONS:-3}
 STAGES=(cluster operator models serve predict versions)
@@ -72,7 +72,7 @@ stage_serve() {
       last=$now
     fi
     states=$(kubectl get tm -n "$namespace" \
-      -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.status.stableVersion}{"\n"}{end}')
+      -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.status.stableVersion}{"\n"}{end}' || true)
     if [[ $(awk '$2 == "Ready" && $3 != "" {print $1}' <<<"$states" | sort) == "$names" ]]; then
       return 0
     fi
