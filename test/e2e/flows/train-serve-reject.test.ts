@@ -103,9 +103,9 @@ describe("the example, served by the chart-deployed operator", () => {
         ns.name,
       ]);
       expect(autoscaler.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
-      const pods = await waitFor("two ready predictor pods", async () => {
+      const pods = await waitFor("the two ready predictor pods of minReplicas", async () => {
         const ready = await servedPods(ns.name, MODEL);
-        return ready.length === 2 ? ready : undefined;
+        return ready.length >= 2 ? ready : undefined;
       });
       expect(pods.every((p) => p.version === "v1")).toBe(true);
       const { answers, model: served } = await predictThroughService(ns.name, MODEL, model.spec.features, 5);
@@ -124,7 +124,7 @@ describe("the example, served by the chart-deployed operator", () => {
     "rejects a v2 trained on a feature set without signal, with its numbers, and v1 keeps serving on the same pods",
     async () => {
       const podsBefore = await servedPods(ns.name, MODEL);
-      expect(podsBefore.length).toBeGreaterThanOrEqual(1);
+      expect(podsBefore.length).toBeGreaterThanOrEqual(2);
       const [v1] = await modelVersions(ns.name);
       const v1Accuracy = v1?.status?.metrics?.directionalAccuracy ?? 0;
 
@@ -173,7 +173,10 @@ describe("the example, served by the chart-deployed operator", () => {
         (await modelVersions(ns.name)).map((v) => [v.spec.version, v.status?.stage]),
       );
       expect(stages).toEqual({ 1: "Production", 2: "Rejected" });
-      expect(await servedPods(ns.name, MODEL)).toEqual(podsBefore);
+      // The same pods still serve, untouched (the HPA may add v1 pods on CPU, never v2 ones).
+      const podsAfter = await servedPods(ns.name, MODEL);
+      expect(podsAfter).toEqual(expect.arrayContaining(podsBefore));
+      expect(podsAfter.every((p) => p.version === "v1")).toBe(true);
       const { features } = (await exampleModel("spy-momentum.yaml", ns.name)).spec;
       const { answers, model: served } = await predictThroughService(ns.name, MODEL, features, 5);
       expect(answers.every((a) => a.modelVersion === "v1")).toBe(true);
