@@ -35,7 +35,12 @@ unit: deps apt-deps ## Unit tests (the scikit-learn agreement tests need the Deb
 	@mkdir -p $(REPORTS)
 	vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-unit.json
 
-test: lint typecheck unit ## Everything CI runs
+# Every stage runs even when an earlier one failed, so one CI run shows everything that is wrong.
+test: deps apt-deps ## Everything CI runs: lint, type check, unit, end-to-end on the local cluster, the cluster's own tests
+	@failed=""; for stage in lint typecheck unit e2e cluster-test; do \
+	  $(MAKE) --no-print-directory $$stage || failed="$$failed $$stage"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: failed:$$failed"; exit 1; fi
 
 bench: deps apt-deps ## Benchmarks vs Flask+sklearn, bare node:http, sklearn, pandas (bench/results/, a few minutes)
 	node bench/main.ts
