@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { BackoffPolicy } from "./backoff.ts";
+import type { BackoffPolicy } from "../../../predictor/src/backoff.ts";
 import type { OperatorMetrics } from "./metrics.ts";
 import type { ReconcileResult } from "./reconciler.ts";
 import { WorkQueue } from "./work-queue.ts";

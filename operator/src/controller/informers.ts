@@ -11,10 +11,10 @@ import {
   type V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { type BackoffPolicy, backoffDelay } from "../../../predictor/src/backoff.ts";
 import { GROUP, VERSION } from "../api/crd.ts";
 import type { ModelVersion, TradingModel } from "../api/types.ts";
 import { LABEL_COMPONENT, LABEL_MODEL } from "../manifests/names.ts";
-import { type BackoffPolicy, backoffDelay } from "./backoff.ts";
 import { describeError, type KubeClient } from "./kube-client.ts";
 import { modelKey, type NamespaceCache, ownerKey } from "./observe.ts";
 import type { CacheReader } from "./reconciler.ts";

@@ -19,8 +19,8 @@ import {
   type V1Lease,
 } from "@kubernetes/client-node";
 import { fetch } from "undici";
+import { type RetryPolicy, retrying } from "../../../predictor/src/backoff.ts";
 import { GROUP, VERSION } from "../api/crd.ts";
-import { type RetryPolicy, retrying } from "./backoff.ts";
 import { LeaseConflictError, type LeaseStore, microTime, type ObservedLease } from "./leader-election.ts";
 
 export interface NamespacedRef {

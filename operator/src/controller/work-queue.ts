@@ -1,4 +1,4 @@
-import { type BackoffPolicy, backoffDelay } from "./backoff.ts";
+import { type BackoffPolicy, backoffDelay } from "../../../predictor/src/backoff.ts";
 
 /**
  * A work queue of object keys (`namespace/name`) with the guarantees of client-go's: a key waiting

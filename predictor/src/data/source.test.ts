@@ -6,16 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  backoffDelay,
   DataPathError,
+  type DataRetryPolicy,
   DataSourceError,
   loadRawBars,
-  type RetryPolicy,
   validateSourceSpec,
 } from "./source.ts";
 
 const CSV = "ts,open,high,low,close,volume\n1704067200000,1,2,0.5,1.5,10\n1704067260000,1.5,2,1,1.75,12\n";
-const FAST: RetryPolicy = { timeoutMs: 300, retries: 2, baseDelayMs: 10, maxDelayMs: 40 };
+const FAST: DataRetryPolicy = { timeoutMs: 300, attempts: 3, baseMs: 10, maxMs: 40 };
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -154,10 +153,4 @@ describe("validateSourceSpec", () => {
     ]);
     expect(validateSourceSpec({ path: "" }, "d")).toEqual(["d.path: must be a non-empty string"]);
   });
-});
-
-it("backoff doubles up to the cap with half of it jittered", () => {
-  const policy: RetryPolicy = { timeoutMs: 1, retries: 5, baseDelayMs: 100, maxDelayMs: 300 };
-  expect([1, 2, 3].map((a) => backoffDelay(policy, a, () => 0))).toEqual([50, 100, 150]);
-  expect([1, 2, 3].map((a) => backoffDelay(policy, a, () => 1))).toEqual([100, 200, 300]);
 });

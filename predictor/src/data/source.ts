@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { type RetryPolicy, retrying } from "../backoff.ts";
 import { CsvBarParser, type RawBars } from "./csv.ts";
 import { generateBars, type SyntheticOptions, validateSyntheticOptions } from "./synthetic.ts";
 import { rawFromColumns } from "./validate.ts";
@@ -48,19 +49,14 @@ export interface LoadedData {
   source: string;
 }
 
-export interface RetryPolicy {
-  timeoutMs: number;
-  retries: number;
-  /** First backoff; each retry doubles it, up to maxDelayMs, with jitter. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+/** A URL source's retry policy; the spec's `timeoutMs` and `retries` override it. */
+export type DataRetryPolicy = RetryPolicy & { timeoutMs: number };
 
-export const DEFAULT_RETRY: RetryPolicy = {
+export const DEFAULT_RETRY: DataRetryPolicy = {
   timeoutMs: 30_000,
-  retries: 3,
-  baseDelayMs: 500,
-  maxDelayMs: 10_000,
+  attempts: 4,
+  baseMs: 500,
+  maxMs: 10_000,
 };
 
 export function describeSource(spec: DataSourceSpec): string {
@@ -106,20 +102,10 @@ export function validateSourceSpec(value: unknown, field: string): string[] {
   return errors;
 }
 
-/** Backoff before retry `attempt` (1-based): exponential, capped, with half of it random (jitter). */
-export function backoffDelay(
-  policy: RetryPolicy,
-  attempt: number,
-  random: () => number = Math.random,
-): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return cap / 2 + (random() * cap) / 2;
-}
-
 class NotRetryable extends Error {}
 
-async function fetchCsvOnce(url: string, timeoutMs: number): Promise<LoadedData> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+async function fetchCsvOnce(url: string, signal: AbortSignal | undefined): Promise<LoadedData> {
+  const response = await fetch(url, { signal });
   if (!response.ok) {
     const message = `HTTP ${response.status} ${response.statusText}`.trim();
     await response.body?.cancel();
@@ -145,28 +131,35 @@ function errorText(err: unknown): string {
 
 async function fetchCsv(
   spec: UrlSource,
-  policy: RetryPolicy,
+  policy: DataRetryPolicy,
   onRetry: (attempt: number, delayMs: number, error: string) => void,
 ): Promise<LoadedData> {
-  const retries = spec.retries ?? policy.retries;
-  const timeoutMs = spec.timeoutMs ?? policy.timeoutMs;
   const errors: string[] = [];
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fetchCsvOnce(spec.url, timeoutMs);
-    } catch (err) {
-      const text = err instanceof NotRetryable ? err.message : errorText(err);
-      errors.push(text);
-      if (err instanceof NotRetryable || attempt >= retries) {
-        const tries = `${attempt + 1} attempt${attempt === 0 ? "" : "s"}`;
-        throw new DataSourceError(
-          `data source url ${spec.url} unavailable after ${tries}: ${errors.join("; ")}`,
-        );
-      }
-      const delay = backoffDelay(policy, attempt + 1);
-      onRetry(attempt + 1, delay, text);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+  try {
+    return await retrying(
+      (signal) =>
+        fetchCsvOnce(spec.url, signal).catch((err: unknown) => {
+          errors.push(err instanceof NotRetryable ? err.message : errorText(err));
+          throw err;
+        }),
+      {
+        policy: {
+          ...policy,
+          attempts: spec.retries === undefined ? policy.attempts : spec.retries + 1,
+          timeoutMs: spec.timeoutMs ?? policy.timeoutMs,
+        },
+        retryable: (err) => !(err instanceof NotRetryable),
+        onRetry: (_err, attempt, delayMs) => onRetry(attempt, delayMs, errors.at(-1) ?? ""),
+      },
+    );
+  } catch (err) {
+    const tries = `${errors.length} attempt${errors.length === 1 ? "" : "s"}`;
+    throw new DataSourceError(
+      `data source url ${spec.url} unavailable after ${tries}: ${errors.join("; ")}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -207,7 +200,7 @@ function syntheticData(opts: SyntheticOptions): LoadedData {
  */
 export async function loadRawBars(
   spec: DataSourceSpec,
-  policy: RetryPolicy = DEFAULT_RETRY,
+  policy: DataRetryPolicy = DEFAULT_RETRY,
   onRetry: (attempt: number, delayMs: number, error: string) => void = () => {},
 ): Promise<LoadedData> {
   if ("synthetic" in spec) return syntheticData(spec.synthetic);

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
-import type { RetryPolicy } from "../data/source.ts";
+import { type RetryPolicy, retrying } from "../backoff.ts";
 import type { Metrics } from "./metrics.ts";
-import { withRetries } from "./retry.ts";
 
 export interface ShadowOptions {
   url: string;
@@ -9,6 +8,7 @@ export interface ShadowOptions {
   queueBytes: number;
   concurrency: number;
   timeoutMs: number;
+  /** Attempts after the first. */
   retries: number;
   metrics: Metrics;
   log: Logger;
@@ -65,12 +65,7 @@ export class ShadowMirror {
   constructor(options: ShadowOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? fetch;
-    this.#policy = {
-      timeoutMs: options.timeoutMs,
-      retries: options.retries,
-      baseDelayMs: 25,
-      maxDelayMs: 500,
-    };
+    this.#policy = { timeoutMs: options.timeoutMs, attempts: options.retries + 1, baseMs: 25, maxMs: 500 };
   }
 
   /** Queues a copy of a served request; never throws and never waits. */
@@ -112,11 +107,11 @@ export class ShadowMirror {
     const { metrics, log } = this.#options;
     metrics.shadowSent.inc();
     try {
-      const answer = await withRetries(
-        this.#policy,
-        (err) => err instanceof MirrorError && (err.reason === "network" || err.reason === "status"),
-        () => this.#call(job),
-      );
+      const answer = await retrying((signal) => this.#call(job, signal), {
+        policy: this.#policy,
+        retryable: (err) =>
+          err instanceof MirrorError && (err.reason === "network" || err.reason === "status"),
+      });
       const theirs = shadowPredictions(answer, job.predictions.length);
       if (!theirs) throw new MirrorError("invalid_response", "shadow answer has no prediction for each row");
       let agreements = 0;
@@ -135,15 +130,15 @@ export class ShadowMirror {
     }
   }
 
-  async #call(job: MirrorJob): Promise<unknown> {
-    const { url, timeoutMs } = this.#options;
+  async #call(job: MirrorJob, signal: AbortSignal | undefined): Promise<unknown> {
+    const { url } = this.#options;
     let response: Response;
     try {
       response = await this.#fetch(url + job.path, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(job.body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
     } catch (err) {
       const timedOut = (err as Error).name === "TimeoutError";

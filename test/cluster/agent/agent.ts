@@ -6,6 +6,7 @@ import type { Server } from "node:net";
 import { join } from "node:path";
 import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { backoffDelay } from "../../../predictor/src/backoff.ts";
 import { type ApiserverForward, startApiserverForward } from "./apiserver-forward.ts";
 import { machineFacts, NodeHeartbeat } from "./heartbeat.ts";
 import type { ImageTable } from "./images.ts";
@@ -17,7 +18,7 @@ import { startMetricsApi } from "./metrics-api.ts";
 import { ensureBridge } from "./netlink.ts";
 import { allocatePodIP, type NetworkConfig, nodePodCidr } from "./network.ts";
 import { PodWorker } from "./pod-worker.ts";
-import { backoffMs } from "./retry.ts";
+import { WATCH_RESTART } from "./retry.ts";
 
 export type AgentNode = { name: string; kubeconfig: string };
 
@@ -43,7 +44,6 @@ export type AgentConfig = {
 
 const TICK_MS = 200;
 const RELIST_MS = 10_000;
-const WATCH_RESTART = { attempts: Number.POSITIVE_INFINITY, baseMs: 500, maxMs: 10_000 };
 
 type NodeRuntime = { podCIDR: string; api: NodeApi; heartbeat: NodeHeartbeat; usedIPs: Set<string> };
 
@@ -196,7 +196,7 @@ export class Agent {
     });
     // The list+watch stops for good on any error but 410; start it again after a back-off.
     watch.on("error", (err) => {
-      const delay = backoffMs(failures++, WATCH_RESTART);
+      const delay = backoffDelay(WATCH_RESTART, failures++);
       log.warn({ node: nodeName, err: String(err), delayMs: delay }, "pod watch stopped; restarting");
       setTimeout(
         () => void watch.start().catch((e) => log.error({ err: String(e) }, "pod watch restart failed")),

@@ -1,9 +1,10 @@
-// Bounded retries with exponential back-off and full jitter for calls to the apiserver.
-import { setTimeout as sleep } from "node:timers/promises";
-
-export type RetryPolicy = { attempts: number; baseMs: number; maxMs: number };
+// Which apiserver failures the agent and the node services retry, and how often.
+import { type RetryPolicy, retrying } from "../../../predictor/src/backoff.ts";
 
 export const API_RETRY: RetryPolicy = { attempts: 5, baseMs: 200, maxMs: 5_000 };
+
+/** Restarting a stopped list+watch: for as long as it keeps stopping. */
+export const WATCH_RESTART = { baseMs: 500, maxMs: 10_000 };
 
 /** HTTP status of an ApiException or a watch error, if any. */
 export function statusCode(err: unknown): number | undefined {
@@ -19,17 +20,6 @@ export function retryable(err: unknown): boolean {
   return code === undefined || code === 429 || code >= 500;
 }
 
-export function backoffMs(attempt: number, policy: RetryPolicy, random = Math.random): number {
-  return Math.round(random() * Math.min(policy.maxMs, policy.baseMs * 2 ** attempt));
-}
-
-export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy = API_RETRY): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt + 1 >= policy.attempts || !retryable(err)) throw err;
-      await sleep(backoffMs(attempt, policy));
-    }
-  }
+export function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy = API_RETRY): Promise<T> {
+  return retrying(fn, { policy, retryable });
 }

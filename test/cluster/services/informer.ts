@@ -2,9 +2,8 @@
 // again after an exponential back-off with jitter (reset once it has connected again).
 import type { Informer, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { backoffMs, type RetryPolicy } from "../agent/retry.ts";
-
-const RESTART: RetryPolicy = { attempts: Number.POSITIVE_INFINITY, baseMs: 500, maxMs: 10_000 };
+import { backoffDelay } from "../../../predictor/src/backoff.ts";
+import { WATCH_RESTART } from "../agent/retry.ts";
 
 export async function keepRunning<T extends KubernetesObject>(
   informer: Informer<T>,
@@ -16,7 +15,7 @@ export async function keepRunning<T extends KubernetesObject>(
     failures = 0;
   });
   informer.on("error", (err) => {
-    const delayMs = backoffMs(failures++, RESTART);
+    const delayMs = backoffDelay(WATCH_RESTART, failures++);
     log.warn({ what, err: String(err), delayMs }, "watch stopped; restarting");
     setTimeout(() => {
       informer.start().catch((e: unknown) => log.error({ what, err: String(e) }, "watch restart failed"));
