@@ -120,6 +120,51 @@ describe("reconcile: the first version", () => {
   });
 });
 
+describe("reconcile: delivery settings this release does not implement", () => {
+  /** Rolls out v1 of the model and returns the plan of the reconcile that promoted it. */
+  function promoteV1(world: World): Plan {
+    world.reconcile();
+    world.trainingSucceeds(1);
+    const rolling = world.reconcile();
+    expect(condition(rolling, "Progressing")?.message).toMatch(
+      /^rolling out v1 \(.*\) with a rolling update/,
+    );
+    world.rolloutCompletes();
+    return world.reconcile();
+  }
+
+  it("names every rollout and analysis setting the user wrote in the event and the Progressing condition", () => {
+    const world = new World(storedModel());
+    const promoted = promoteV1(world);
+    const message =
+      "rolled out v1 (1/1 pods available) with a rolling update; rollout.strategy Canary (steps 5,25,50,100), " +
+      "rollout.shadow (2m) and analysis (accuracy, latencyP95Ms, errorRate, drift) are not implemented in this release";
+    expect(promoted.events).toEqual([expect.objectContaining({ reason: "VersionPromoted", message })]);
+    expect(condition(promoted, "Progressing")).toMatchObject({ reason: "RolloutComplete", message });
+  });
+
+  it("mentions only what was set: GatewayAPI traffic alone, or nothing beyond the rolling update", () => {
+    const gateway = new World(
+      storedModel("spy-momentum.yaml", (raw) => {
+        raw.spec.rollout = { traffic: "GatewayAPI" };
+        raw.spec.analysis = { interval: "10s" };
+      }),
+    );
+    expect(promoteV1(gateway).events[0]?.message).toBe(
+      "rolled out v1 (1/1 pods available) with a rolling update; rollout.traffic GatewayAPI is not implemented in this release",
+    );
+    const plain = new World(
+      storedModel("spy-momentum.yaml", (raw) => {
+        delete raw.spec.rollout;
+        delete raw.spec.analysis;
+      }),
+    );
+    expect(promoteV1(plain).events[0]?.message).toBe(
+      "rolled out v1 (1/1 pods available) with a rolling update",
+    );
+  });
+});
+
 describe("reconcile: stale caches and collected Jobs", () => {
   it("does not start a second Job while the new one is not in the cache yet", () => {
     const world = new World(storedModel());

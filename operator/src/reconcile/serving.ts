@@ -1,3 +1,4 @@
+import type { TradingModelSpec } from "../api/types.ts";
 import { predictorDeploymentName, versionLabel } from "../manifests/names.ts";
 import { predictorAutoscaler, predictorDeployment, predictorService } from "../manifests/predictor.ts";
 import {
@@ -14,6 +15,33 @@ import { deploymentRollout, trackOf } from "./observed.ts";
 
 /** A rolling update is watched closely: pods turn ready within seconds. */
 const ROLLOUT_POLL_SECONDS = 5;
+
+const ANALYSIS_CHECKS = ["accuracy", "latencyP95Ms", "errorRate", "drift"] as const;
+
+/**
+ * The delivery settings this release accepts but does not act on yet, as the user wrote them;
+ * settings equal to the schema's defaults cannot be told from omitted ones and are left out.
+ */
+export function unimplementedDelivery({ rollout, analysis }: TradingModelSpec): string[] {
+  const ignored: string[] = [];
+  if (rollout.strategy === "BlueGreen") ignored.push("rollout.strategy BlueGreen");
+  else if (rollout.canary) ignored.push(`rollout.strategy Canary (steps ${rollout.canary.steps.join(",")})`);
+  if (rollout.shadow) ignored.push(`rollout.shadow (${rollout.shadow.duration})`);
+  if (rollout.traffic === "GatewayAPI") ignored.push("rollout.traffic GatewayAPI");
+  if (rollout.paused) ignored.push("rollout.paused");
+  const checks = ANALYSIS_CHECKS.filter((check) => analysis[check] !== undefined);
+  if (checks.length > 0) ignored.push(`analysis (${checks.join(", ")})`);
+  return ignored;
+}
+
+/** How a version goes out, and which of the user's delivery settings it does not honour. */
+function rollingUpdateNote(spec: TradingModelSpec): string {
+  const ignored = unimplementedDelivery(spec);
+  if (ignored.length === 0) return "with a rolling update";
+  const list = ignored.length === 1 ? ignored[0] : `${ignored.slice(0, -1).join(", ")} and ${ignored.at(-1)}`;
+  const verb = ignored.length === 1 ? "is" : "are";
+  return `with a rolling update; ${list} ${verb} not implemented in this release`;
+}
 
 function applyServingObjects(ctx: Context, target: VersionView): void {
   const { model, observed } = ctx;
@@ -73,8 +101,9 @@ export function directServingStep(ctx: Context): void {
   const onTarget = rollout?.version === target.version;
 
   if (candidate) {
+    const how = rollingUpdateNote(ctx.model.spec);
     if (rollout && onTarget && rollout.complete) {
-      const message = `v${candidate.version} rolled out: ${pods}`;
+      const message = `rolled out v${candidate.version} (${pods}) ${how}`;
       setStage(ctx, candidate.version, "Production", "RolledOut", message);
       event(ctx, "Normal", "VersionPromoted", message, versionRef(ctx, candidate.version));
       if (stable) {
@@ -99,7 +128,7 @@ export function directServingStep(ctx: Context): void {
         "Progressing",
         "True",
         "RollingOut",
-        `rolling out v${candidate.version}${from}: ${updated}`,
+        `rolling out v${candidate.version}${from} (${updated}) ${how}`,
       );
       requeueAfter(ctx, ROLLOUT_POLL_SECONDS);
     }
