@@ -25,6 +25,8 @@ export interface ObjectMeta {
   generation?: number;
   resourceVersion?: string;
   creationTimestamp?: string;
+  /** Set once the object is being deleted; it stays until its finalizers are gone. */
+  deletionTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: V1OwnerReference[];

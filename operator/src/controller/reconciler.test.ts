@@ -116,7 +116,7 @@ describe("Reconciler", () => {
       eventsEmitted: 0,
     });
     const deleting = storedModel();
-    (deleting.metadata as { deletionTimestamp?: string }).deletionTimestamp = now.toISOString();
+    deleting.metadata.deletionTimestamp = now.toISOString();
     const second = setup(deleting);
     await second.reconciler.reconcile(KEY, now);
     expect([...cluster.calls, ...second.cluster.calls]).toEqual([]);

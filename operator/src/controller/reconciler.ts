@@ -109,8 +109,7 @@ export class Reconciler {
     const [namespace = "", name = ""] = key.split("/");
     const model = this.cache.model(namespace, name);
     const idle = { statusWritten: false, eventsEmitted: 0 };
-    const deleting = (model?.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp;
-    if (!model || deleting) {
+    if (!model || model.metadata.deletionTimestamp) {
       // Deleted: the garbage collector removes everything it owned (ownerReferences).
       this.expectations.delete(key);
       return idle;
