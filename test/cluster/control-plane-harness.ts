@@ -2,10 +2,10 @@
 // loopback ports, so it never touches a developer's cluster in .cluster/.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../../bench/processes.ts";
 
 const run = promisify(execFile);
 const clusterScripts = import.meta.dirname;
@@ -17,21 +17,6 @@ export type ControlPlane = {
   apiserverPort: number;
   env: NodeJS.ProcessEnv;
 };
-
-/** A loopback port nothing listens on right now (the kernel picks it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") {
-    throw new Error("freePort: the listener has no TCP address");
-  }
-  return address.port;
-}
 
 export async function newControlPlane(): Promise<ControlPlane> {
   const stateDir = await mkdtemp(join(tmpdir(), "tm-cluster-test-"));

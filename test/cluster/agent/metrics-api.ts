@@ -166,6 +166,18 @@ export async function startMetricsApi(o: MetricsApiOptions): Promise<Server[]> {
     res.writeHead(code, { "Content-Type": "application/json" });
     res.end(JSON.stringify(body));
   };
+  const failure = (res: import("node:http").ServerResponse, code: number, reason: string) =>
+    json(res, code, { kind: "Status", apiVersion: "v1", status: "Failure", reason, code });
+  /** The one object asked for by name (404 when there is none), or else the list. */
+  const answer = (
+    res: import("node:http").ServerResponse,
+    kind: string,
+    name: string | undefined,
+    items: unknown[],
+  ) => {
+    if (!name) return json(res, 200, { kind, apiVersion: "metrics.k8s.io/v1beta1", metadata: {}, items });
+    return items[0] ? json(res, 200, items[0]) : failure(res, 404, "NotFound");
+  };
   const handler = async (
     req: import("node:http").IncomingMessage,
     res: import("node:http").ServerResponse,
@@ -177,14 +189,7 @@ export async function startMetricsApi(o: MetricsApiOptions): Promise<Server[]> {
     if (path === base) return json(res, 200, API_RESOURCES);
     const m =
       /^\/apis\/metrics\.k8s\.io\/v1beta1(?:\/namespaces\/([^/]+))?\/(pods|nodes)(?:\/([^/]+))?$/.exec(path);
-    if (!m)
-      return json(res, 404, {
-        kind: "Status",
-        apiVersion: "v1",
-        status: "Failure",
-        reason: "NotFound",
-        code: 404,
-      });
+    if (!m) return failure(res, 404, "NotFound");
     const [, namespace, resource = "", name] = m;
     const user = String(req.headers["x-remote-user"] ?? "");
     const groups = ([] as string[]).concat(req.headers["x-remote-group"] ?? []).flatMap((g) => g.split(","));
@@ -196,13 +201,7 @@ export async function startMetricsApi(o: MetricsApiOptions): Promise<Server[]> {
       ...(name ? { name } : {}),
     };
     if (!(await o.api.accessAllowed(user, groups, attrs))) {
-      return json(res, 403, {
-        kind: "Status",
-        apiVersion: "v1",
-        status: "Failure",
-        reason: "Forbidden",
-        code: 403,
-      });
+      return failure(res, 403, "Forbidden");
     }
     const now = new Date();
     if (resource === "nodes") {
@@ -214,16 +213,7 @@ export async function startMetricsApi(o: MetricsApiOptions): Promise<Server[]> {
           : o.nodeNames
               .filter((n) => !name || n === name)
               .map((n) => nodeMetrics(n, cores, os.totalmem() - os.freemem(), now, sampler.window(s)));
-      if (name)
-        return items[0]
-          ? json(res, 200, items[0])
-          : json(res, 404, { kind: "Status", code: 404, reason: "NotFound" });
-      return json(res, 200, {
-        kind: "NodeMetricsList",
-        apiVersion: "metrics.k8s.io/v1beta1",
-        metadata: {},
-        items,
-      });
+      return answer(res, "NodeMetricsList", name, items);
     }
     const matches = parseLabelSelector(url.searchParams.get("labelSelector") ?? "");
     const items = [];
@@ -234,16 +224,7 @@ export async function startMetricsApi(o: MetricsApiOptions): Promise<Server[]> {
       const s = sampler.containers.get(p.containers[0]?.cgroup ?? "");
       if (input) items.push(podMetrics(input, now, sampler.window(s)));
     }
-    if (name)
-      return items[0]
-        ? json(res, 200, items[0])
-        : json(res, 404, { kind: "Status", code: 404, reason: "NotFound" });
-    return json(res, 200, {
-      kind: "PodMetricsList",
-      apiVersion: "metrics.k8s.io/v1beta1",
-      metadata: {},
-      items,
-    });
+    return answer(res, "PodMetricsList", name, items);
   };
   const tls = {
     cert: await readFile(`${o.pkiDir}/node-${firstNode}-serving.crt`),
