@@ -64,7 +64,8 @@ function decodeSecret(secret: V1Secret): Record<string, string> {
   return { ...out, ...(secret.stringData ?? {}) };
 }
 
-function lookupObject<T>(
+/** The ConfigMap or Secret a pod refers to; undefined when it is missing and the reference optional. */
+export function lookupObject<T>(
   kind: "configmap" | "secret",
   map: ReadonlyMap<string, T | null>,
   name: string,

@@ -14,7 +14,7 @@ import {
   resolveFieldRef,
   resolveResourceFieldRef,
 } from "./downward.ts";
-import { ContainerConfigError, type ObjectSources } from "./env.ts";
+import { ContainerConfigError, lookupObject, type ObjectSources } from "./env.ts";
 
 export type VolumeFile = { path: string; data: Buffer; mode: number };
 export type VolumePlan =
@@ -123,18 +123,6 @@ function secretData(s: V1Secret | undefined): Record<string, Buffer> {
   return out;
 }
 
-function fetched<T>(
-  map: ReadonlyMap<string, T | null>,
-  kind: string,
-  name: string,
-  optional: boolean,
-): T | undefined {
-  const obj = map.get(name);
-  if (obj) return obj;
-  if (optional) return undefined;
-  throw new ContainerConfigError(`${kind} "${name}" not found`);
-}
-
 export type VolumeInput = {
   pod: V1Pod;
   sources: ObjectSources;
@@ -176,7 +164,7 @@ function planVolume(volume: V1Volume, field: string, input: VolumeInput): Volume
   if (volume.emptyDir) return { name, kind: "emptyDir" };
   if (volume.configMap) {
     const c = volume.configMap;
-    const cm = fetched(sources.configMaps, "configmap", c.name ?? "", c.optional ?? false);
+    const cm = lookupObject("configmap", sources.configMaps, c.name ?? "", c.optional ?? false);
     const mode = c.defaultMode ?? DEFAULT_MODE;
     const what = `ConfigMap ${c.name}`;
     return {
@@ -187,7 +175,7 @@ function planVolume(volume: V1Volume, field: string, input: VolumeInput): Volume
   }
   if (volume.secret) {
     const s = volume.secret;
-    const secret = fetched(sources.secrets, "secret", s.secretName ?? "", s.optional ?? false);
+    const secret = lookupObject("secret", sources.secrets, s.secretName ?? "", s.optional ?? false);
     const mode = s.defaultMode ?? DEFAULT_MODE;
     const what = `Secret ${s.secretName}`;
     return {
@@ -224,9 +212,9 @@ function planVolume(volume: V1Volume, field: string, input: VolumeInput): Volume
           mode,
         });
       } else if (s.configMap) {
-        const cm = fetched(
-          sources.configMaps,
+        const cm = lookupObject(
           "configmap",
+          sources.configMaps,
           s.configMap.name ?? "",
           s.configMap.optional ?? false,
         );
@@ -242,7 +230,12 @@ function planVolume(volume: V1Volume, field: string, input: VolumeInput): Volume
           ),
         );
       } else if (s.secret) {
-        const secret = fetched(sources.secrets, "secret", s.secret.name ?? "", s.secret.optional ?? false);
+        const secret = lookupObject(
+          "secret",
+          sources.secrets,
+          s.secret.name ?? "",
+          s.secret.optional ?? false,
+        );
         const what = `Secret ${s.secret.name}`;
         files.push(
           ...keyedFiles(
