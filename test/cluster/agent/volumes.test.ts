@@ -86,6 +86,31 @@ describe("volume plans", () => {
     expect(() => planVolumes({ pod, sources, tokens: new Map(), facts, node: testNode })).toThrow(
       'configured key "x" not found in ConfigMap kube-root-ca.crt',
     );
+    const projectedSecret = testPod(
+      {},
+      {
+        volumes: [
+          {
+            name: "p",
+            projected: {
+              sources: [
+                { secret: { name: "creds", items: [{ key: "user", path: "u" }] } },
+                { secret: { name: "creds", items: [{ key: "password", path: "p" }] } },
+              ],
+            },
+          },
+        ],
+      },
+    );
+    expect(() =>
+      planVolumes({ pod: projectedSecret, sources, tokens: new Map(), facts, node: testNode }),
+    ).toThrow('configured key "password" not found in Secret creds');
+    const optional = projectedSecret.spec?.volumes?.[0]?.projected?.sources?.[1]?.secret;
+    if (optional) optional.optional = true;
+    const [plan] = planVolumes({ pod: projectedSecret, sources, tokens: new Map(), facts, node: testNode });
+    expect(plan?.kind === "files" && plan.files.map((f) => [f.path, f.data.toString()])).toEqual([
+      ["u", "alice"],
+    ]);
     const hostPath = testPod({}, { volumes: [{ name: "h", hostPath: { path: "/etc" } }] });
     expect(() => planVolumes({ pod: hostPath, sources, tokens: new Map(), facts, node: testNode })).toThrow(
       'spec.volumes[0]: volume type "hostPath" is not supported by the node agent',

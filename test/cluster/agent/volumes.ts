@@ -123,6 +123,26 @@ function secretData(s: V1Secret | undefined): Record<string, Buffer> {
   return out;
 }
 
+/** A reference to a ConfigMap or Secret whose keys become files. */
+type KeyedSource = { name?: string; items?: V1KeyToPath[]; optional?: boolean };
+
+function configMapFiles(sources: ObjectSources, ref: KeyedSource, mode: number, field: string): VolumeFile[] {
+  const cm = lookupObject("configmap", sources.configMaps, ref.name ?? "", ref.optional);
+  return keyedFiles(
+    configMapData(cm),
+    ref.items,
+    mode,
+    `ConfigMap ${ref.name}`,
+    ref.optional ?? false,
+    field,
+  );
+}
+
+function secretFiles(sources: ObjectSources, ref: KeyedSource, mode: number, field: string): VolumeFile[] {
+  const secret = lookupObject("secret", sources.secrets, ref.name ?? "", ref.optional);
+  return keyedFiles(secretData(secret), ref.items, mode, `Secret ${ref.name}`, ref.optional ?? false, field);
+}
+
 export type VolumeInput = {
   pod: V1Pod;
   sources: ObjectSources;
@@ -164,24 +184,23 @@ function planVolume(volume: V1Volume, field: string, input: VolumeInput): Volume
   if (volume.emptyDir) return { name, kind: "emptyDir" };
   if (volume.configMap) {
     const c = volume.configMap;
-    const cm = lookupObject("configmap", sources.configMaps, c.name ?? "", c.optional ?? false);
-    const mode = c.defaultMode ?? DEFAULT_MODE;
-    const what = `ConfigMap ${c.name}`;
     return {
       name,
       kind: "files",
-      files: keyedFiles(configMapData(cm), c.items, mode, what, c.optional ?? false, `${field}.configMap`),
+      files: configMapFiles(sources, c, c.defaultMode ?? DEFAULT_MODE, `${field}.configMap`),
     };
   }
   if (volume.secret) {
-    const s = volume.secret;
-    const secret = lookupObject("secret", sources.secrets, s.secretName ?? "", s.optional ?? false);
-    const mode = s.defaultMode ?? DEFAULT_MODE;
-    const what = `Secret ${s.secretName}`;
+    const { secretName, ...s } = volume.secret;
     return {
       name,
       kind: "files",
-      files: keyedFiles(secretData(secret), s.items, mode, what, s.optional ?? false, `${field}.secret`),
+      files: secretFiles(
+        sources,
+        { ...s, name: secretName },
+        s.defaultMode ?? DEFAULT_MODE,
+        `${field}.secret`,
+      ),
     };
   }
   if (volume.downwardAPI) {
@@ -212,41 +231,9 @@ function planVolume(volume: V1Volume, field: string, input: VolumeInput): Volume
           mode,
         });
       } else if (s.configMap) {
-        const cm = lookupObject(
-          "configmap",
-          sources.configMaps,
-          s.configMap.name ?? "",
-          s.configMap.optional ?? false,
-        );
-        const what = `ConfigMap ${s.configMap.name}`;
-        files.push(
-          ...keyedFiles(
-            configMapData(cm),
-            s.configMap.items,
-            mode,
-            what,
-            s.configMap.optional ?? false,
-            `${at}.configMap`,
-          ),
-        );
+        files.push(...configMapFiles(sources, s.configMap, mode, `${at}.configMap`));
       } else if (s.secret) {
-        const secret = lookupObject(
-          "secret",
-          sources.secrets,
-          s.secret.name ?? "",
-          s.secret.optional ?? false,
-        );
-        const what = `Secret ${s.secret.name}`;
-        files.push(
-          ...keyedFiles(
-            secretData(secret),
-            s.secret.items,
-            mode,
-            what,
-            s.secret.optional ?? false,
-            `${at}.secret`,
-          ),
-        );
+        files.push(...secretFiles(sources, s.secret, mode, `${at}.secret`));
       } else if (s.downwardAPI) {
         files.push(...downwardFiles(s.downwardAPI.items ?? [], mode, input, `${at}.downwardAPI`));
       } else {
