@@ -16,11 +16,21 @@ tools=/usr/sbin:/usr/bin:/sbin:/bin
 echo $$ >"$cgroup/cgroup.procs"
 PATH=$tools hostname "$host"
 tab=$(printf '\t')
+# Hold the working directory (the repository, for our images): a volume may cover one of its
+# ancestors, e.g. an emptyDir at /tmp when the repository was cloned under /tmp.
+exec 9<"$workdir"
 cd "$pod_dir"
 while IFS=$tab read -r mode source target; do
   PATH=$tools mount --bind "$source" "$target"
   if [ "$mode" = ro ]; then PATH=$tools mount -o remount,bind,ro "$target"; fi
 done <"$mounts"
+if ! [ "$workdir" -ef /proc/self/fd/9 ]; then
+  # Put it back at its own path; --no-canonicalize keeps mount from resolving the fd link to the
+  # covered path's name, which would now name the empty directory.
+  PATH=$tools mkdir -p "$workdir"
+  PATH=$tools mount --no-canonicalize --bind /proc/self/fd/9 "$workdir"
+fi
+exec 9<&-
 cd "$workdir"
 if [ "$uid" = 0 ] && [ "$gid" = 0 ]; then exec "$@"; fi
 exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
