@@ -1,4 +1,5 @@
 import { BAR_FIELDS, type BarColumns, barProblems, isSoundBar } from "../bars.ts";
+import { InputProblems } from "../problems.ts";
 import type { RawBars } from "./csv.ts";
 
 /**
@@ -24,13 +25,8 @@ export interface ValidateOptions {
   minRows?: number;
 }
 
-export class DataValidationError extends Error {
+export class DataValidationError extends InputProblems {
   override name = "DataValidationError";
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join("; "));
-    this.problems = problems;
-  }
 }
 
 /** At most this many problems are listed; the message says how many more there were. */

@@ -2,6 +2,7 @@ import type { Algorithm } from "../artifact.ts";
 import { type DataSourceSpec, validateSourceSpec } from "../data/source.ts";
 import { NON_FINITE_POLICIES, type NonFinitePolicy } from "../data/validate.ts";
 import { FeatureError, parseFeatureName } from "../features.ts";
+import { InputProblems } from "../problems.ts";
 
 /**
  * The training part of a TradingModel spec, as the training Job receives it. Unknown fields are
@@ -29,13 +30,8 @@ export const SPEC_DEFAULTS = {
   intervalLevel: 0.9,
 };
 
-export class SpecError extends Error {
+export class SpecError extends InputProblems {
   override name = "SpecError";
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join("; "));
-    this.problems = problems;
-  }
 }
 
 type Obj = Record<string, unknown>;
