@@ -43,10 +43,19 @@ async function endpointReady(ip: string): Promise<boolean | undefined> {
 
 describe("pod deletion under load", () => {
   it("fails no request while a pod is deleted, and the pod leaves the endpoints while it still runs", async () => {
-    const [victim] = await readyPods(ns.name, "app=drain");
+    const pods = await readyPods(ns.name, "app=drain");
+    // A Ready pod reaches the EndpointSlice a moment later (endpointslice controller sync).
+    await waitFor(
+      "both pods' endpoints to be ready",
+      async () => {
+        for (const p of pods) if ((await endpointReady(p.status?.podIP as string)) !== true) return false;
+        return true;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    const [victim] = pods;
     const name = victim?.metadata?.name as string;
     const ip = victim?.status?.podIP as string;
-    expect(await endpointReady(ip)).toBe(true);
 
     let deletion: Promise<unknown> | undefined;
     let notReadyWhileRunning: Promise<boolean> | undefined;
