@@ -3,6 +3,9 @@
  * only runs closed-loop as fast as it can, and wrk2 is not packaged. Requests go out on a fixed
  * schedule whatever the answers do; each one's latency runs from its send to its full response.
  * How late each send was against the schedule is reported too, so a client that fell behind shows.
+ * Before the schedule starts, every connection is opened and used (warm-up, not measured): the
+ * client's first requests compile its HTTP parser and open its sockets, a stall of 100-150 ms
+ * that requests due meanwhile would otherwise count as server latency.
  *
  * Usage: BENCH_BODY='<json>' node bench/fixed-rate.ts <url> <rate/s> <seconds> <connections>
  * Prints one JSON report on stdout.
@@ -19,6 +22,7 @@ const body = process.env.BENCH_BODY;
 if (!body) throw new Error("BENCH_BODY is not set");
 
 const total = Math.round(rate * durationS);
+const WARM_UP_ROUNDS = 200;
 // More than a second's worth of unanswered requests: the server is not sustaining the rate.
 const maxOutstanding = Math.max(100, Math.round(rate));
 const pool = new Pool(url.origin, { connections, headersTimeout: 5_000, bodyTimeout: 5_000 });
@@ -36,8 +40,8 @@ const request = {
   headers: { "content-type": "application/json" },
   body,
 };
-const start = performance.now();
-const cpuAtStart = process.cpuUsage();
+let start = 0;
+let cpuAtStart = process.cpuUsage();
 
 function finish(): void {
   const cpu = process.cpuUsage(cpuAtStart);
@@ -75,9 +79,7 @@ function fail(message: string): void {
 }
 
 /** One request through undici's dispatch API: no promise or body stream per request, so the client spends its core on sending. */
-function send(i: number): void {
-  const sentAt = performance.now();
-  lagMs[i] = sentAt - start - dueAtMs(i, rate);
+function dispatch(done: (error: string | undefined) => void): void {
   let status = 0;
   pool.dispatch(request, {
     onRequestStart() {},
@@ -86,15 +88,34 @@ function send(i: number): void {
     },
     onResponseData() {},
     onResponseEnd() {
-      if (status >= 300) return fail(`HTTP ${status}`);
-      lastResponseAt = performance.now();
-      latencyMs[completed++] = lastResponseAt - sentAt;
-      settled();
+      done(status >= 300 ? `HTTP ${status}` : undefined);
     },
     onResponseError(_controller, err) {
-      fail(err.message);
+      done(err.message);
     },
   });
+}
+
+function send(i: number): void {
+  const sentAt = performance.now();
+  lagMs[i] = sentAt - start - dueAtMs(i, rate);
+  dispatch((error) => {
+    if (error) return fail(error);
+    lastResponseAt = performance.now();
+    latencyMs[completed++] = lastResponseAt - sentAt;
+    settled();
+  });
+}
+
+/** `rounds` times, one request per connection at once, each round after the last has answered. */
+async function warmUp(rounds: number): Promise<void> {
+  for (let r = 0; r < rounds; r++) {
+    const errors = await Promise.all(
+      Array.from({ length: connections }, () => new Promise<string | undefined>((resolve) => dispatch(resolve))),
+    );
+    const error = errors.find((e) => e !== undefined);
+    if (error) throw new Error(`warm-up request failed: ${error}`);
+  }
 }
 
 function tick(): void {
@@ -109,4 +130,7 @@ function tick(): void {
   if (sent < total) setTimeout(tick, 1);
 }
 
+await warmUp(WARM_UP_ROUNDS);
+start = performance.now();
+cpuAtStart = process.cpuUsage();
 tick();

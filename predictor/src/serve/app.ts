@@ -1,3 +1,4 @@
+import { createServer, type RequestListener } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import Fastify, {
   type FastifyBaseLogger,
@@ -8,17 +9,25 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
-import { chaosFor } from "./chaos.ts";
 import type { ServeConfig } from "./config.ts";
 import { errorBody, RequestError, schemaError } from "./errors.ts";
 import { feedbackRoutes } from "./feedback-routes.ts";
 import { createMetrics } from "./metrics.ts";
 import { opsRoutes } from "./ops-routes.ts";
-import { predictRoutes } from "./predict-routes.ts";
+import {
+  admissionError,
+  bodyTooLarge,
+  chaosOutcome,
+  PredictEndpoint,
+  predictRouteOf,
+  unsupportedMediaType,
+} from "./predict-endpoint.ts";
 import { ShadowMirror } from "./shadow.ts";
 import { ServeState } from "./state.ts";
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Longer than the 60 s idle timeout of common load balancers, so they close idle connections first. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 export interface PredictorOptions {
   config: ServeConfig;
@@ -31,8 +40,11 @@ export interface PredictorOptions {
 }
 
 export interface Predictor {
+  /** Every route but the two of PredictEndpoint; `app.listen` serves them all. */
   app: FastifyInstance;
   state: ServeState;
+  /** What the server runs for each request: PredictEndpoint for its routes, fastify for the rest. */
+  listener: RequestListener;
 }
 
 function routeOf(request: FastifyRequest): string {
@@ -48,19 +60,9 @@ function asRequestError(err: FastifyError, config: ServeConfig, request: Fastify
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new RequestError(400, "invalid_json", "body is empty; send a JSON object", "body");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new RequestError(
-        413,
-        "body_too_large",
-        `body is larger than ${config.bodyLimitBytes} bytes (BODY_LIMIT_BYTES)`,
-        "body",
-      );
+      return bodyTooLarge(config.bodyLimitBytes);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new RequestError(
-        415,
-        "unsupported_media_type",
-        `content-type must be application/json, got ${JSON.stringify(request.headers["content-type"] ?? "")}`,
-        "content-type",
-      );
+      return unsupportedMediaType(request.headers["content-type"]);
   }
   if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
     return new RequestError(err.statusCode, "invalid_body", `body: ${err.message}`, "body");
@@ -94,8 +96,23 @@ export function buildPredictor(options: PredictorOptions): Predictor {
     : undefined;
   const state = new ServeState(config, metrics, log, shadow, options.now);
   const random = options.random ?? Math.random;
+  const predict = new PredictEndpoint(state, random);
+  let routing: RequestListener = () => {};
+  const listener: RequestListener = (req, res) => {
+    const route = predictRouteOf(req);
+    if (route) predict.handle(req, res, route);
+    else routing(req, res);
+  };
 
   const app = Fastify({
+    // Fastify sets the server's timeouts only on a server it creates itself.
+    serverFactory: (handler) => {
+      routing = handler;
+      return createServer(
+        { requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+        listener,
+      );
+    },
     loggerInstance: log as FastifyBaseLogger,
     // A log line per request would cost more than the prediction; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
@@ -140,30 +157,11 @@ export function buildPredictor(options: PredictorOptions): Predictor {
 
   app.addHook("onRequest", async (request, reply) => {
     if (!request.url.startsWith("/v1/") || request.routeOptions.url === undefined) return;
-    if (!state.model)
-      return sendError(request, reply, new RequestError(503, "not_ready", "not ready: model not loaded yet"));
-    const encoding = request.headers["content-encoding"];
-    if (encoding !== undefined && encoding !== "identity") {
-      const message = `content-encoding ${JSON.stringify(encoding)} is not supported: send the body uncompressed`;
-      return sendError(
-        request,
-        reply,
-        new RequestError(415, "unsupported_media_type", message, "content-encoding"),
-      );
-    }
-    const chaos = chaosFor(config, random);
-    if (chaos.delayMs > 0) {
-      metrics.chaosInjected.inc({ kind: "latency" });
-      await sleep(chaos.delayMs);
-    }
-    if (chaos.fail) {
-      metrics.chaosInjected.inc({ kind: "error" });
-      return sendError(
-        request,
-        reply,
-        new RequestError(503, "chaos", "chaos: injected error (CHAOS_ERROR_FRACTION)"),
-      );
-    }
+    const refused = admissionError(state, request.headers);
+    if (refused) return sendError(request, reply, refused);
+    const { delayMs, error } = chaosOutcome(state, random);
+    if (delayMs > 0) await sleep(delayMs);
+    if (error) return sendError(request, reply, error);
   });
 
   // Server time as the predictor sees it (parse, validate, predict, serialize), for clients and
@@ -175,13 +173,10 @@ export function buildPredictor(options: PredictorOptions): Predictor {
   });
 
   app.addHook("onResponse", async (request, reply) => {
-    const labels = { route: routeOf(request), status: String(reply.statusCode) };
-    metrics.requestDuration.observe(labels, reply.elapsedTime / 1000);
-    metrics.requests.inc(labels);
+    metrics.observeResponse(routeOf(request), reply.statusCode, reply.elapsedTime / 1000);
   });
 
   opsRoutes(app, state);
-  predictRoutes(app, state);
   feedbackRoutes(app, state);
-  return { app, state };
+  return { app, state, listener };
 }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { batchResponseJson } from "./predict-routes.ts";
+import { batchResponseJson } from "./predict-endpoint.ts";
 
 /** What JSON makes of a number: -0 is written as 0. */
 const asJson = (x: number) => (x === 0 ? 0 : x);

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Predictor } from "./app.ts";
+import type { TestPredictor } from "./test-support.ts";
 import { metricValue, scrape, testPredictor } from "./test-support.ts";
 
-let predictor: Predictor;
+let predictor: TestPredictor;
 afterEach(() => predictor?.app.close());
 
 function post(url: string, body: unknown) {
-  return predictor.app.inject({ method: "POST", url, payload: body as object });
+  return predictor.inject({ method: "POST", url, payload: body as object });
 }
 
 /** Predicts rows whose predictions are, in order, positive, negative, positive; returns their ids. */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Predictor } from "./app.ts";
+import type { TestPredictor } from "./test-support.ts";
 import { TEST_FEATURES, testPredictor } from "./test-support.ts";
 
 /*
@@ -10,7 +10,7 @@ import { TEST_FEATURES, testPredictor } from "./test-support.ts";
 
 const ROUTES = ["/v1/predict", "/v1/predict/batch", "/v1/feedback"];
 
-let predictor: Predictor;
+let predictor: TestPredictor;
 beforeAll(() => {
   predictor = testPredictor({ BATCH_LIMIT: "20", BODY_LIMIT_BYTES: "65536" });
 });
@@ -21,7 +21,7 @@ async function expectHandled(
   payload: string,
   contentType = "application/json",
 ): Promise<number> {
-  const res = await predictor.app.inject({
+  const res = await predictor.inject({
     method: "POST",
     url,
     headers: { "content-type": contentType },
@@ -134,7 +134,7 @@ describe("random bodies never get a 5xx", () => {
   });
 
   it("bodies over the limit", async () => {
-    const res = await predictor.app.inject({
+    const res = await predictor.inject({
       method: "POST",
       url: "/v1/predict/batch",
       headers: { "content-type": "application/json" },
@@ -145,7 +145,7 @@ describe("random bodies never get a 5xx", () => {
   });
 
   it("still serves after all that", async () => {
-    const res = await predictor.app.inject({
+    const res = await predictor.inject({
       method: "POST",
       url: "/v1/predict",
       payload: { features: [0, 0, 0] },

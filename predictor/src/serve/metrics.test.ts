@@ -1,18 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Predictor } from "./app.ts";
+import type { TestPredictor } from "./test-support.ts";
 import { metricValue, scrape, testArtifactFile, testPredictor } from "./test-support.ts";
 
-let predictor: Predictor;
+let predictor: TestPredictor;
 afterEach(() => predictor?.app.close());
 
 function predict(features: number[]) {
-  return predictor.app.inject({ method: "POST", url: "/v1/predict", payload: { features } });
+  return predictor.inject({ method: "POST", url: "/v1/predict", payload: { features } });
 }
 
 describe("GET /metrics", () => {
   it("labels every series with model, version and track, and names the artifact", async () => {
     predictor = testPredictor({ MODEL_NAME: "btc-1h", MODEL_VERSION: "v3", MODEL_TRACK: "canary" });
-    const res = await predictor.app.inject({ url: "/metrics" });
+    const res = await predictor.inject({ url: "/metrics" });
     expect(res.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
     const labels = { model: "btc-1h", version: "v3", track: "canary" };
     expect(
@@ -51,13 +51,13 @@ describe("GET /metrics", () => {
   it("counts errors by route and reason", async () => {
     predictor = testPredictor();
     await predict([0, 0]);
-    await predictor.app.inject({
+    await predictor.inject({
       method: "POST",
       url: "/v1/predict",
       headers: { "content-type": "text/csv" },
       payload: "1,2",
     });
-    await predictor.app.inject({ url: "/nowhere" });
+    await predictor.inject({ url: "/nowhere" });
     const text = await scrape(predictor);
     expect(
       metricValue(text, "predictor_http_errors_total", { route: "/v1/predict", reason: "invalid_body" }),
@@ -121,7 +121,7 @@ describe("chaos", () => {
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({ error: "chaos: injected error (CHAOS_ERROR_FRACTION)", reason: "chaos" });
     for (const url of ["/healthz", "/readyz", "/metrics"]) {
-      expect((await predictor.app.inject({ url })).statusCode).toBe(200);
+      expect((await predictor.inject({ url })).statusCode).toBe(200);
     }
   });
 
@@ -130,7 +130,7 @@ describe("chaos", () => {
     const res = await predict([0, 0, 0]);
     expect(res.statusCode).toBe(200);
     expect(Number(res.headers["server-timing"]?.toString().split("dur=")[1])).toBeGreaterThanOrEqual(249);
-    const probe = await predictor.app.inject({ url: "/readyz" });
+    const probe = await predictor.inject({ url: "/readyz" });
     expect(Number(probe.headers["server-timing"]?.toString().split("dur=")[1])).toBeLessThan(249);
   });
 });

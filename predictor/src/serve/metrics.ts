@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { DriftWindow } from "./drift-window.ts";
 import type { ServedModel } from "./model.ts";
+import { ResponseStats } from "./response-stats.ts";
 
 /**
  * Latency buckets in seconds, fine from 0.25 ms to 50 ms so that p95 read with
@@ -15,6 +16,15 @@ export const LATENCY_BUCKETS = [
 export const SHADOW_DIFF_BUCKETS = [
   1e-6, 1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,
 ];
+
+export const REQUEST_DURATION = {
+  name: "predictor_http_request_duration_seconds",
+  help: "Time from receiving a request to sending its response, by route and status code",
+};
+export const REQUESTS = {
+  name: "predictor_http_requests_total",
+  help: "Requests answered, by route and status code",
+};
 
 export interface ServeLabels {
   model: string;
@@ -32,22 +42,11 @@ export function createMetrics(labels: ServeLabels) {
   collectDefaultMetrics({ register: registry, prefix: "predictor_" });
   const registers = [registry];
   let drift: DriftWindow | undefined;
+  const responses = new ResponseStats(LATENCY_BUCKETS);
+  responses.register(registry, REQUEST_DURATION, REQUESTS);
 
   const metrics = {
     registry,
-    requestDuration: new Histogram({
-      name: "predictor_http_request_duration_seconds",
-      help: "Time from receiving a request to sending its response, by route and status code",
-      labelNames: ["route", "status"] as const,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    }),
-    requests: new Counter({
-      name: "predictor_http_requests_total",
-      help: "Requests answered, by route and status code",
-      labelNames: ["route", "status"] as const,
-      registers,
-    }),
     errors: new Counter({
       name: "predictor_http_errors_total",
       help: "Requests answered with an error, by route and reason",
@@ -147,6 +146,11 @@ export function createMetrics(labels: ServeLabels) {
       labelNames: ["kind"] as const,
       registers,
     }),
+
+    /** One answered request: its latency and count, by route and status code. */
+    observeResponse(route: string, status: number, seconds: number): void {
+      responses.record(route, status, seconds);
+    },
 
     /** Records the loaded model and the window PSI is read from. */
     modelLoaded(model: ServedModel, window: DriftWindow): void {

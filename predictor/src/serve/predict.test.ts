@@ -3,7 +3,7 @@ import { predictRow } from "../artifact.ts";
 import type { Bar } from "../bars.ts";
 import { generateBars } from "../data/synthetic.ts";
 import { computeFeatures, featureRowFromBars } from "../features.ts";
-import type { Predictor } from "./app.ts";
+import type { TestPredictor } from "./test-support.ts";
 import { TEST_FEATURES, testArtifact, testBars, testPredictor } from "./test-support.ts";
 
 /** The test model written out: 0.001 + 0.002 z(ret_1) - 0.001 z(ret_5) + 0.0005 z(hl_range). */
@@ -16,15 +16,15 @@ function withBar(bars: Bar[], index: number, change: Partial<Bar>): Bar[] {
   return bars.map((bar, i) => (i === index ? { ...bar, ...change } : bar));
 }
 
-let predictor: Predictor;
+let predictor: TestPredictor;
 afterEach(() => predictor?.app.close());
 
 function post(url: string, body: unknown) {
-  return predictor.app.inject({ method: "POST", url, payload: body as object });
+  return predictor.inject({ method: "POST", url, payload: body as object });
 }
 
 function postText(url: string, contentType: string, payload: string) {
-  return predictor.app.inject({ method: "POST", url, headers: { "content-type": contentType }, payload });
+  return predictor.inject({ method: "POST", url, headers: { "content-type": contentType }, payload });
 }
 
 describe("POST /v1/predict", () => {
@@ -141,7 +141,7 @@ describe("POST /v1/predict/batch", () => {
     const res = await post("/v1/predict/batch", { rows: Array(6).fill({ features: [0, 0, 0] }) });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({
-      error: "rows must NOT have more than 5 items",
+      error: "rows has 6 rows; at most 5 are taken (BATCH_LIMIT)",
       reason: "invalid_body",
       field: "rows",
     });
@@ -158,17 +158,25 @@ describe("POST /v1/predict/batch", () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ field: "rows[2].features.ret_5", reason: "invalid_body" });
     expect(res.json().error).toBe('rows[2].features.ret_5 must be a finite number, got "0.1"');
-    const metrics = (await predictor.app.inject({ url: "/metrics" })).body;
+    const metrics = (await predictor.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/^predictor_predictions_total\{[^}]*\} 0$/m);
   });
 
-  it("needs rows", async () => {
+  it.each([
+    [{}, "rows", "rows is required"],
+    [{ rows: [] }, "rows", "rows must have at least 1 row"],
+    [{ rows: {} }, "rows", "rows must be an array of rows, got an object"],
+    [
+      { rows: [{ features: [0, 0, 0] }], extra: 1 },
+      "extra",
+      "extra is not a known field (a batch has only rows)",
+    ],
+    [[{ features: [0, 0, 0] }], "body", 'body must be an object {"rows": [...]}, got an array of 1'],
+  ])("needs rows: %j", async (body, field, error) => {
     predictor = testPredictor();
-    for (const body of [{}, { rows: [] }, { rows: {} }, { rows: [], extra: 1 }]) {
-      const res = await post("/v1/predict/batch", body);
-      expect(res.statusCode).toBe(400);
-      expect(res.json().field).toMatch(/^(rows|extra)$/);
-    }
+    const res = await post("/v1/predict/batch", body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ field, error, reason: "invalid_body" });
   });
 });
 
@@ -336,7 +344,7 @@ describe("bad input gets a 4xx naming the field", () => {
     "content-type %s",
     async (type) => {
       predictor = testPredictor();
-      const res = await predictor.app.inject({
+      const res = await predictor.inject({
         method: "POST",
         url: "/v1/predict",
         headers: { "content-type": type },
@@ -353,7 +361,7 @@ describe("bad input gets a 4xx naming the field", () => {
 
   it("a compressed body", async () => {
     predictor = testPredictor();
-    const res = await predictor.app.inject({
+    const res = await predictor.inject({
       method: "POST",
       url: "/v1/predict",
       headers: { "content-type": "application/json", "content-encoding": "gzip" },
@@ -369,7 +377,7 @@ describe("bad input gets a 4xx naming the field", () => {
 
   it("an unknown route", async () => {
     predictor = testPredictor();
-    const res = await predictor.app.inject({ method: "GET", url: "/v1/predict" });
+    const res = await predictor.inject({ method: "GET", url: "/v1/predict" });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ reason: "not_found", error: "no route GET /v1/predict" });
   });
@@ -378,8 +386,8 @@ describe("bad input gets a 4xx naming the field", () => {
 describe("readiness", () => {
   it("is live but not ready, and serves no predictions, until the model is loaded", async () => {
     predictor = testPredictor({}, { load: false });
-    expect((await predictor.app.inject({ url: "/healthz" })).statusCode).toBe(200);
-    expect((await predictor.app.inject({ url: "/readyz" })).statusCode).toBe(503);
+    expect((await predictor.inject({ url: "/healthz" })).statusCode).toBe(200);
+    expect((await predictor.inject({ url: "/readyz" })).statusCode).toBe(503);
     const res = await post("/v1/predict", { features: [0, 0, 0] });
     expect(res.statusCode).toBe(503);
     expect(res.json().reason).toBe("not_ready");
@@ -387,9 +395,9 @@ describe("readiness", () => {
 
   it("turns ready on load and unready on draining", async () => {
     predictor = testPredictor();
-    expect((await predictor.app.inject({ url: "/readyz" })).statusCode).toBe(200);
+    expect((await predictor.inject({ url: "/readyz" })).statusCode).toBe(200);
     predictor.state.startDraining();
-    const res = await predictor.app.inject({ url: "/readyz" });
+    const res = await predictor.inject({ url: "/readyz" });
     expect(res.statusCode).toBe(503);
     expect(res.json().reason).toBe("shutting_down");
     expect((await post("/v1/predict", { features: [0, 0, 0] })).statusCode).toBe(200);
@@ -397,7 +405,7 @@ describe("readiness", () => {
 
   it("describes the model: feature order and the bars a window needs", async () => {
     predictor = testPredictor();
-    const body = (await predictor.app.inject({ url: "/v1/model" })).json();
+    const body = (await predictor.inject({ url: "/v1/model" })).json();
     expect(body).toMatchObject({ features: TEST_FEATURES, lookbackBars: 6, modelVersion: "v1" });
     expect(body.artifactSha256).toMatch(/^[0-9a-f]{64}$/);
   });

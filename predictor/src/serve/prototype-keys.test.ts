@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Predictor } from "./app.ts";
+import type { TestPredictor } from "./test-support.ts";
 import { testPredictor } from "./test-support.ts";
 
 /*
@@ -8,7 +8,7 @@ import { testPredictor } from "./test-support.ts";
  * reaches a prototype and is rejected, like any other unknown key, with a 400 naming it.
  */
 
-let predictor: Predictor;
+let predictor: TestPredictor;
 afterEach(() => predictor?.app.close());
 
 const POLLUTION = '{"polluted":true,"prototype":{"polluted":true}}';
@@ -40,7 +40,7 @@ const cases: [string, string, string][] = [
 describe('"__proto__" and "constructor" keys in a body', () => {
   it.each(cases)("%s %s: 400 naming %s, no prototype touched", async (url, payload, field) => {
     predictor = testPredictor();
-    const res = await predictor.app.inject({
+    const res = await predictor.inject({
       method: "POST",
       url,
       headers: { "content-type": "application/json" },
@@ -53,7 +53,7 @@ describe('"__proto__" and "constructor" keys in a body', () => {
     expect(Object.hasOwn(Object.prototype, "polluted")).toBe(false);
     expect(Object.hasOwn(Function.prototype, "polluted")).toBe(false);
 
-    const after = await predictor.app.inject({
+    const after = await predictor.inject({
       method: "POST",
       url: "/v1/predict",
       payload: { features: [0, 0, 0.02] },

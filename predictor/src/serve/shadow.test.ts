@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Predictor } from "./app.ts";
+import type { TestPredictor } from "./test-support.ts";
 import { metricValue, scrape, testArtifact, testArtifactFile, testPredictor } from "./test-support.ts";
 
 /*
@@ -7,7 +7,7 @@ import { metricValue, scrape, testArtifact, testArtifactFile, testPredictor } fr
  * model differs in its intercept only: -0.001 instead of +0.001.
  */
 
-const started: Predictor[] = [];
+const started: TestPredictor[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((p) => p.app.close()));
 });
@@ -20,14 +20,14 @@ async function startShadow(env: Record<string, string> = {}): Promise<string> {
   return shadow.app.listen({ port: 0, host: "127.0.0.1" });
 }
 
-function startPrimary(env: Record<string, string>): Predictor {
+function startPrimary(env: Record<string, string>): TestPredictor {
   const primary = testPredictor(env);
   started.push(primary);
   return primary;
 }
 
-function predict(p: Predictor, features: number[]) {
-  return p.app.inject({ method: "POST", url: "/v1/predict", payload: { features } });
+function predict(p: TestPredictor, features: number[]) {
+  return p.inject({ method: "POST", url: "/v1/predict", payload: { features } });
 }
 
 describe("shadow mirroring", () => {
@@ -36,7 +36,7 @@ describe("shadow mirroring", () => {
     // The primary predicts 0.001 + 0.2 * ret_1 here, the shadow 0.002 less.
     await predict(primary, [0.01, 0, 0.02]);
     await predict(primary, [0, 0, 0.02]);
-    const batch = await primary.app.inject({
+    const batch = await primary.inject({
       method: "POST",
       url: "/v1/predict/batch",
       payload: { rows: [{ features: [-0.01, 0, 0.02] }, { features: [0.001, 0, 0.02] }] },
@@ -108,7 +108,7 @@ describe("shadow mirroring", () => {
     );
     started.push(shadow);
     const primary = startPrimary({ SHADOW_URL: await shadow.app.listen({ port: 0, host: "127.0.0.1" }) });
-    const res = await primary.app.inject({
+    const res = await primary.inject({
       method: "POST",
       url: "/v1/predict",
       payload: { features: { ret_1: 0, ret_5: 0, hl_range: 0.02 } },

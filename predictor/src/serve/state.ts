@@ -20,6 +20,7 @@ export class ServeState {
   /** Reused by every request: handlers decode and predict synchronously, so one is never shared. */
   #values: Float64Array = new Float64Array(0);
   #predictions: Float64Array = new Float64Array(0);
+  #row: Float64Array = new Float64Array(0);
 
   constructor(
     config: ServeConfig,
@@ -76,6 +77,12 @@ export class ServeState {
   values(length: number): Float64Array {
     this.#values = atLeast(this.#values, length);
     return this.#values;
+  }
+
+  /** A scratch buffer for one row of `length` feature values. */
+  row(length: number): Float64Array {
+    if (this.#row.length !== length) this.#row = new Float64Array(length);
+    return this.#row;
   }
 
   /** A scratch buffer of at least `length` predictions. */

@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import inject, { type InjectOptions, type Response } from "light-my-request";
 import pino from "pino";
 import { type ArtifactFile, type ModelArtifact, parseArtifact, serializeArtifact } from "../artifact.ts";
 import type { Bar } from "../bars.ts";
@@ -68,14 +69,25 @@ export function testConfig(env: Record<string, string> = {}): ServeConfig {
   );
 }
 
+export interface TestPredictor extends Predictor {
+  /** A request through the server's listener, without a socket: every route, as a client sees it. */
+  inject(options: InjectOptions | string): Promise<Response>;
+}
+
 /** A predictor app with the test model loaded (unless `load` is false), logging nothing. */
 export function testPredictor(
   env: Record<string, string> = {},
   { load = true, ...options }: Partial<Omit<PredictorOptions, "config" | "log">> & { load?: boolean } = {},
-): Predictor {
+): TestPredictor {
   const predictor = buildPredictor({ config: testConfig(env), log: pino({ level: "silent" }), ...options });
   if (load) predictor.state.load(testArtifactFile());
-  return predictor;
+  return {
+    ...predictor,
+    inject: async (options) => {
+      await predictor.app.ready();
+      return inject(predictor.listener, options);
+    },
+  };
 }
 
 /** `count` bars with a gentle up-trend, one a minute. */
@@ -114,6 +126,6 @@ export function metricValue(
   return sum;
 }
 
-export async function scrape(predictor: Predictor): Promise<string> {
-  return (await predictor.app.inject({ url: "/metrics" })).body;
+export async function scrape(predictor: TestPredictor): Promise<string> {
+  return (await predictor.inject({ url: "/metrics" })).body;
 }

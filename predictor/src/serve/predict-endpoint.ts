@@ -1,0 +1,324 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { predictRow } from "../artifact.ts";
+import { chaosFor } from "./chaos.ts";
+import { describeValue, errorBody, fieldPath, invalidField, RequestError } from "./errors.ts";
+import type { ServedModel } from "./model.ts";
+import { decodeRow, rowPath } from "./rows.ts";
+import type { ServeState } from "./state.ts";
+
+/*
+ * POST /v1/predict and /v1/predict/batch on node:http directly, ahead of fastify, which serves
+ * every other route. These two routes are the predictor's traffic, and fastify's per-request
+ * machinery (hook promises, a child logger, reply decoration) cost more than the prediction
+ * itself: about half of what a request took. Here one function reads the body, decodes and
+ * predicts, writes the answer by hand and records the metrics, with the same rules as the other
+ * routes: a 4xx naming the field for bad input, 503 until the model is loaded, chaos when asked.
+ */
+
+export const PREDICT_ROUTE = "/v1/predict";
+export const BATCH_ROUTE = "/v1/predict/batch";
+
+/** Why a /v1 request is refused before its body is read; shared with fastify's /v1 routes. */
+export function admissionError(state: ServeState, headers: IncomingHttpHeaders): RequestError | undefined {
+  if (!state.model) return new RequestError(503, "not_ready", "not ready: model not loaded yet");
+  const encoding = headers["content-encoding"];
+  if (encoding !== undefined && encoding !== "identity") {
+    const message = `content-encoding ${JSON.stringify(encoding)} is not supported: send the body uncompressed`;
+    return new RequestError(415, "unsupported_media_type", message, "content-encoding");
+  }
+  return undefined;
+}
+
+/** The chaos a /v1 request gets: a delay in ms (0 for none), or an error to answer with. */
+export function chaosOutcome(
+  state: ServeState,
+  random: () => number,
+): { delayMs: number; error?: RequestError } {
+  const chaos = chaosFor(state.config, random);
+  if (chaos.delayMs > 0) state.metrics.chaosInjected.inc({ kind: "latency" });
+  if (!chaos.fail) return { delayMs: chaos.delayMs };
+  state.metrics.chaosInjected.inc({ kind: "error" });
+  return {
+    delayMs: chaos.delayMs,
+    error: new RequestError(503, "chaos", "chaos: injected error (CHAOS_ERROR_FRACTION)"),
+  };
+}
+
+export function bodyTooLarge(limit: number): RequestError {
+  return new RequestError(
+    413,
+    "body_too_large",
+    `body is larger than ${limit} bytes (BODY_LIMIT_BYTES)`,
+    "body",
+  );
+}
+
+export function unsupportedMediaType(contentType: string | undefined): RequestError {
+  return new RequestError(
+    415,
+    "unsupported_media_type",
+    `content-type must be application/json, got ${JSON.stringify(contentType ?? "")}`,
+    "content-type",
+  );
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (contentType === "application/json") return true;
+  if (contentType === undefined) return false;
+  const semicolon = contentType.indexOf(";");
+  const type = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  return type === "application/json";
+}
+
+/**
+ * Decodes and predicts every row before recording any, so that a bad row fails the request as a
+ * whole and leaves no trace in the feedback cache, the drift window or the counters.
+ */
+function decodeAndPredict(
+  state: ServeState,
+  model: ServedModel,
+  rows: readonly unknown[],
+  batch: boolean,
+): Float64Array {
+  const n = model.features.length;
+  const values = state.values(rows.length * n);
+  const predictions = state.predictions(rows.length);
+  const row = state.row(n);
+  for (let i = 0; i < rows.length; i++) {
+    decodeRow(rows[i], batch ? i : -1, model, row);
+    const y = predictRow(model.artifact, row);
+    if (!Number.isFinite(y)) {
+      throw invalidField(
+        rowPath(batch ? i : -1) || "body",
+        "gives a non-finite prediction: feature values far outside the model's range",
+      );
+    }
+    values.set(row, i * n);
+    predictions[i] = y;
+  }
+  return predictions;
+}
+
+/** Remembers each prediction for feedback and adds its row to the drift window; returns the ids. */
+function record(state: ServeState, model: ServedModel, count: number, predictions: Float64Array): string[] {
+  const values = state.values(0);
+  const drift = state.drift;
+  const ids = new Array<string>(count);
+  const now = state.cache.now();
+  for (let i = 0; i < count; i++) {
+    ids[i] = state.cache.remember(predictions[i] as number, now);
+    drift?.add(values, i * model.features.length);
+  }
+  state.metrics.predictions.inc(count);
+  return ids;
+}
+
+/**
+ * One result, `{prediction, interval, predictionId}`, as JSON. Predictions are finite (checked when
+ * predicted) and ids need no escaping (prefix in base64url, sequence in digits), so plain
+ * concatenation writes valid JSON.
+ */
+function resultJson(
+  y: number,
+  interval: { lower: number; upper: number; level: number },
+  id: string,
+): string {
+  return `{"prediction":${y},"interval":{"lower":${y + interval.lower},"upper":${y + interval.upper},"level":${interval.level}},"predictionId":"${id}"`;
+}
+
+/**
+ * The batch answer, `{model, modelVersion, track, results: [{prediction, interval, predictionId}]}`,
+ * written straight from the prediction buffer: building 2,000 objects for a serializer to walk took
+ * longer than everything else in a 1,000-row batch. `head` is the JSON of the identity fields
+ * without its closing brace.
+ */
+export function batchResponseJson(
+  head: string,
+  interval: { lower: number; upper: number; level: number },
+  predictions: ArrayLike<number>,
+  ids: readonly string[],
+): string {
+  let json = `${head},"results":[`;
+  for (let i = 0; i < ids.length; i++) {
+    if (i > 0) json += ",";
+    json += `${resultJson(predictions[i] as number, interval, ids[i] as string)}}`;
+  }
+  return `${json}]}`;
+}
+
+/** The rows of a batch body `{"rows": [...]}`, held to BATCH_LIMIT. */
+function batchRows(body: unknown, limit: number): unknown[] {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalidField("body", `must be an object {"rows": [...]}, got ${describeValue(body)}`);
+  }
+  for (const key in body) {
+    if (key !== "rows")
+      throw invalidField(fieldPath("", key), "is not a known field (a batch has only rows)");
+  }
+  const { rows } = body as { rows?: unknown };
+  if (rows === undefined) throw invalidField("rows", "is required");
+  if (!Array.isArray(rows))
+    throw invalidField("rows", `must be an array of rows, got ${describeValue(rows)}`);
+  if (rows.length === 0) throw invalidField("rows", "must have at least 1 row");
+  if (rows.length > limit) {
+    throw invalidField("rows", `has ${rows.length} rows; at most ${limit} are taken (BATCH_LIMIT)`);
+  }
+  return rows;
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === "")
+    throw new RequestError(400, "invalid_json", "body is empty; send a JSON object", "body");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new RequestError(400, "invalid_json", "body is not valid JSON", "body");
+  }
+}
+
+/** The route a request is for when this endpoint serves it; undefined leaves it to fastify. */
+export function predictRouteOf(req: IncomingMessage): string | undefined {
+  if (req.method !== "POST") return undefined;
+  const url = req.url ?? "";
+  const query = url.indexOf("?");
+  const path = query < 0 ? url : url.slice(0, query);
+  return path === PREDICT_ROUTE || path === BATCH_ROUTE ? path : undefined;
+}
+
+export class PredictEndpoint {
+  readonly #state: ServeState;
+  readonly #random: () => number;
+  /** The identity fields as JSON: `"model":...,"track":...}` closes a single answer, `{...` opens a batch. */
+  readonly #identityTail: string;
+  readonly #batchHead: string;
+
+  constructor(state: ServeState, random: () => number) {
+    this.#state = state;
+    this.#random = random;
+    const { modelName, modelVersion, modelTrack } = state.config;
+    const identity = JSON.stringify({ model: modelName, modelVersion, track: modelTrack });
+    this.#identityTail = identity.slice(1);
+    this.#batchHead = identity.slice(0, -1);
+  }
+
+  /** Answers a request for `route` (from predictRouteOf). */
+  handle(req: IncomingMessage, res: ServerResponse, route: string): void {
+    const startedAt = performance.now();
+    const state = this.#state;
+    const refused = admissionError(state, req.headers) ?? this.#mediaTypeError(req.headers);
+    if (refused) {
+      this.#fail(req, res, route, startedAt, refused);
+      return;
+    }
+    if (!state.config.chaosLatencyMs && !state.config.chaosErrorFraction) {
+      this.#readBody(req, res, route, startedAt);
+      return;
+    }
+    const { delayMs, error } = chaosOutcome(state, this.#random);
+    const proceed = () => {
+      if (error) this.#fail(req, res, route, startedAt, error);
+      else this.#readBody(req, res, route, startedAt);
+    };
+    if (delayMs > 0) setTimeout(proceed, delayMs);
+    else proceed();
+  }
+
+  #mediaTypeError(headers: IncomingHttpHeaders): RequestError | undefined {
+    const declared = Number(headers["content-length"]);
+    if (declared > this.#state.config.bodyLimitBytes) return bodyTooLarge(this.#state.config.bodyLimitBytes);
+    return isJson(headers["content-type"]) ? undefined : unsupportedMediaType(headers["content-type"]);
+  }
+
+  #readBody(req: IncomingMessage, res: ServerResponse, route: string, startedAt: number): void {
+    const limit = this.#state.config.bodyLimitBytes;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let done = false;
+    req.on("data", (chunk: Buffer) => {
+      if (done) return;
+      bytes += chunk.length;
+      if (bytes > limit) {
+        done = true;
+        this.#fail(req, res, route, startedAt, bodyTooLarge(limit));
+      } else chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (done) return;
+      done = true;
+      const text = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString();
+      this.#answer(req, res, route, startedAt, text, bytes);
+    });
+    // A client that goes away mid-body gets no answer; the error must not reach the process.
+    req.on("error", () => {
+      done = true;
+    });
+  }
+
+  #answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+    startedAt: number,
+    text: string,
+    bytes: number,
+  ) {
+    const state = this.#state;
+    let json: string;
+    try {
+      const body = parseJson(text);
+      const model = state.model as ServedModel;
+      const interval = model.artifact.interval;
+      if (route === BATCH_ROUTE) {
+        const rows = batchRows(body, state.config.batchLimit);
+        const predictions = decodeAndPredict(state, model, rows, true);
+        const ids = record(state, model, rows.length, predictions);
+        state.shadow?.mirror(route, body, bytes, predictions.slice(0, rows.length));
+        json = batchResponseJson(this.#batchHead, interval, predictions, ids);
+      } else {
+        const predictions = decodeAndPredict(state, model, [body], false);
+        const [id] = record(state, model, 1, predictions);
+        state.shadow?.mirror(route, body, bytes, predictions.slice(0, 1));
+        json = `${resultJson(predictions[0] as number, interval, id as string)},${this.#identityTail}`;
+      }
+    } catch (err) {
+      const requestError =
+        err instanceof RequestError ? err : new RequestError(500, "internal", "internal error");
+      if (requestError.statusCode >= 500) state.log.error({ err, route }, "request failed");
+      this.#fail(req, res, route, startedAt, requestError);
+      return;
+    }
+    this.#send(res, route, startedAt, 200, json, false);
+  }
+
+  #fail(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+    startedAt: number,
+    err: RequestError,
+  ): void {
+    this.#state.metrics.errors.inc({ route, reason: err.reason });
+    this.#state.log.debug({ err: err.message, route }, "request rejected");
+    // A body left unread (refused before reading, or cut off at the limit) leaves the connection
+    // mid-request: close it after the answer.
+    this.#send(res, route, startedAt, err.statusCode, JSON.stringify(errorBody(err)), !req.complete);
+  }
+
+  #send(res: ServerResponse, route: string, startedAt: number, status: number, json: string, close: boolean) {
+    const elapsedMs = performance.now() - startedAt;
+    // Headers as a flat list: node writes them without building a header map first.
+    const headers = [
+      "content-type",
+      "application/json; charset=utf-8",
+      "content-length",
+      String(Buffer.byteLength(json)),
+      "server-timing",
+      `app;dur=${elapsedMs.toFixed(3)}`,
+    ];
+    // While draining, each answer closes its connection: a kept-alive one would hold shutdown open.
+    if (close || this.#state.draining) headers.push("connection", "close");
+    res.writeHead(status, headers);
+    res.end(json);
+    this.#state.metrics.observeResponse(route, status, elapsedMs / 1000);
+  }
+}
