@@ -24,7 +24,9 @@ export const HTTP_SETTINGS = {
   warmupS: 3,
   rounds: 3,
   roundS: 5,
-  fixedRateConnections: 16,
+  // Enough that a request never waits in the client for a free connection (16 measured 28 ms p99
+  // against bare node:http at 18,000/s, 64 measured 5 ms).
+  fixedRateConnections: 64,
   fixedRateS: 10,
 };
 

@@ -113,17 +113,24 @@ function record(state: ServeState, model: ServedModel, count: number, prediction
   return ids;
 }
 
+interface Interval {
+  lower: number;
+  upper: number;
+  level: number;
+}
+
+/** What each result's JSON repeats, formatted once per answer rather than once per row. */
+function resultTail(interval: Interval): string {
+  return `,"level":${interval.level}},"predictionId":"`;
+}
+
 /**
- * One result, `{prediction, interval, predictionId}`, as JSON. Predictions are finite (checked when
- * predicted) and ids need no escaping (prefix in base64url, sequence in digits), so plain
- * concatenation writes valid JSON.
+ * One result, `{prediction, interval, predictionId}`, as JSON without its closing brace.
+ * Predictions are finite (checked when predicted) and ids need no escaping (prefix in base64url,
+ * sequence in digits), so plain concatenation writes valid JSON.
  */
-function resultJson(
-  y: number,
-  interval: { lower: number; upper: number; level: number },
-  id: string,
-): string {
-  return `{"prediction":${y},"interval":{"lower":${y + interval.lower},"upper":${y + interval.upper},"level":${interval.level}},"predictionId":"${id}"`;
+function resultJson(y: number, interval: Interval, tail: string, id: string): string {
+  return `{"prediction":${y},"interval":{"lower":${y + interval.lower},"upper":${y + interval.upper}${tail}${id}"`;
 }
 
 /**
@@ -134,14 +141,15 @@ function resultJson(
  */
 export function batchResponseJson(
   head: string,
-  interval: { lower: number; upper: number; level: number },
+  interval: Interval,
   predictions: ArrayLike<number>,
   ids: readonly string[],
 ): string {
+  const tail = resultTail(interval);
   let json = `${head},"results":[`;
   for (let i = 0; i < ids.length; i++) {
     if (i > 0) json += ",";
-    json += `${resultJson(predictions[i] as number, interval, ids[i] as string)}}`;
+    json += `${resultJson(predictions[i] as number, interval, tail, ids[i] as string)}}`;
   }
   return `${json}]}`;
 }
@@ -167,11 +175,11 @@ function batchRows(body: unknown, limit: number): unknown[] {
 }
 
 function parseJson(text: string): unknown {
-  if (text.trim() === "")
-    throw new RequestError(400, "invalid_json", "body is empty; send a JSON object", "body");
   try {
     return JSON.parse(text);
   } catch {
+    if (text.trim() === "")
+      throw new RequestError(400, "invalid_json", "body is empty; send a JSON object", "body");
     throw new RequestError(400, "invalid_json", "body is not valid JSON", "body");
   }
 }
@@ -278,7 +286,8 @@ export class PredictEndpoint {
         const predictions = decodeAndPredict(state, model, [body], false);
         const [id] = record(state, model, 1, predictions);
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, 1));
-        json = `${resultJson(predictions[0] as number, interval, id as string)},${this.#identityTail}`;
+        const result = resultJson(predictions[0] as number, interval, resultTail(interval), id as string);
+        json = `${result},${this.#identityTail}`;
       }
     } catch (err) {
       const requestError =
