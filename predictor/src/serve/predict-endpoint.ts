@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { predictRow } from "../artifact.ts";
 import { chaosFor } from "./chaos.ts";
@@ -184,6 +185,12 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The body as text: an ASCII body (the usual JSON) is copied byte for byte, skipping UTF-8 decoding. */
+function bodyText(chunks: Buffer[], bytes: number): string {
+  const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
+  return isAscii(body) ? body.toString("latin1") : body.toString();
+}
+
 /** The route a request is for when this endpoint serves it; undefined leaves it to fastify. */
 export function predictRouteOf(req: IncomingMessage): string | undefined {
   if (req.method !== "POST") return undefined;
@@ -253,8 +260,7 @@ export class PredictEndpoint {
     req.on("end", () => {
       if (done) return;
       done = true;
-      const text = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString();
-      this.#answer(req, res, route, startedAt, text, bytes);
+      this.#answer(req, res, route, startedAt, bodyText(chunks, bytes), bytes);
     });
     // A client that goes away mid-body gets no answer; the error must not reach the process.
     req.on("error", () => {

@@ -310,6 +310,14 @@ describe("bad input gets a 4xx naming the field", () => {
     expect(res.json().error.startsWith(field)).toBe(true);
   });
 
+  it("a field name outside ASCII, named back as sent (UTF-8)", async () => {
+    predictor = testPredictor();
+    const body = '{"features": {"ret_1": 0, "ret_5": 0, "hl_range": 0.02, "rendite_ü€": 1}}';
+    const res = await postText("/v1/predict", "application/json; charset=utf-8", body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().field).toBe('features["rendite_ü€"]');
+  });
+
   it("Infinity written as 1e400", async () => {
     predictor = testPredictor();
     const res = await postText("/v1/predict", "application/json", '{"features": [0, 1e400, 0]}');
