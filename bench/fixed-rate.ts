@@ -115,7 +115,10 @@ function send(i: number): void {
 async function warmUp(rounds: number): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     const errors = await Promise.all(
-      Array.from({ length: connections }, () => new Promise<string | undefined>((resolve) => dispatch(resolve))),
+      Array.from(
+        { length: connections },
+        () => new Promise<string | undefined>((resolve) => dispatch(resolve)),
+      ),
     );
     const error = errors.find((e) => e !== undefined);
     if (error) throw new Error(`warm-up request failed: ${error}`);
