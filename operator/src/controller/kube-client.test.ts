@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import { ApiException, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { KubeClient } from "./kube-client.ts";
+import { isRetryable, KubeClient } from "./kube-client.ts";
 import { LeaseConflictError } from "./leader-election.ts";
 
 interface Seen {
@@ -93,6 +93,21 @@ const job = {
   metadata: { name: "spy-momentum-train-v1", namespace: "trading" },
   spec: { template: { spec: { containers: [] } } },
 };
+
+describe("isRetryable", () => {
+  it("retries what got no answer (status 0, network errors), 429 and 5xx; other statuses are answers", () => {
+    const api = (code: number) => new ApiException(code, "m", {}, {});
+    expect([0, 429, 500, 503].map((code) => isRetryable(api(code)))).toEqual([true, true, true, true]);
+    expect([400, 403, 404, 409, 422].map((code) => isRetryable(api(code)))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(isRetryable(new Error("ECONNRESET"))).toBe(true);
+  });
+});
 
 describe("KubeClient on the wire", () => {
   it("applies server-side: PATCH with the apply content type, the field manager and force", async () => {

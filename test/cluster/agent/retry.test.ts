@@ -6,6 +6,7 @@ describe("retry", () => {
     expect(retryable(new Error("ECONNREFUSED"))).toBe(true);
     expect(retryable({ code: 503 })).toBe(true);
     expect(retryable({ code: 429 })).toBe(true);
+    expect(retryable({ code: 0 })).toBe(true);
     expect(retryable({ code: 404 })).toBe(false);
     expect(retryable({ statusCode: 403 })).toBe(false);
   });

@@ -14,10 +14,14 @@ export function statusCode(err: unknown): number | undefined {
   return undefined;
 }
 
-/** Network errors, timeouts, 429 and 5xx are worth another try; other 4xx are answers. */
+/**
+ * Network errors, timeouts, 429 and 5xx are worth another try; other 4xx are answers. Status 0 is
+ * client-node's code for a request that got no HTTP answer at all: a network error, as the
+ * operator's retry predicate counts it too.
+ */
 export function retryable(err: unknown): boolean {
   const code = statusCode(err);
-  return code === undefined || code === 429 || code >= 500;
+  return code === undefined || code === 0 || code === 429 || code >= 500;
 }
 
 export function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy = API_RETRY): Promise<T> {
