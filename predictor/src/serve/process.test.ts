@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
+import { Agent, type IncomingHttpHeaders, request } from "node:http";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -83,6 +85,68 @@ function predict(url: string) {
   });
 }
 
+interface Exchange {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  socket: Socket;
+}
+
+/**
+ * POSTs `payload` to `path` in `pieces` writes 5 ms apart, so that the body reaches the server in
+ * several TCP segments; without `contentLength` it goes chunked. Errors after the answer (the server
+ * closing the connection while the rest is being written) are the point of some tests: ignored.
+ */
+function postInPieces(
+  url: URL,
+  agent: Agent,
+  path: string,
+  payload: string,
+  pieces: number,
+  contentLength = true,
+): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const headers: Record<string, string | number> = { "content-type": "application/json" };
+    if (contentLength) headers["content-length"] = Buffer.byteLength(payload);
+    const req = request(
+      { host: url.hostname, port: url.port, path, method: "POST", agent, headers },
+      (res) => {
+        answered = true;
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, socket: req.socket as Socket }),
+        );
+      },
+    );
+    req.on("error", (err) => {
+      if (!answered) reject(err);
+    });
+    const size = Math.ceil(payload.length / pieces);
+    let offset = 0;
+    const next = () => {
+      if (req.destroyed) return;
+      if (offset >= payload.length) {
+        req.end();
+        return;
+      }
+      // Answered before the whole body was sent (the 413): stop sending.
+      if (answered) {
+        req.destroy();
+        return;
+      }
+      req.write(payload.slice(offset, offset + size));
+      offset += size;
+      setTimeout(next, 5);
+    };
+    next();
+  });
+}
+
 describe("predictor serve (process)", () => {
   it("serves, and on SIGTERM turns unready, finishes the request in flight and exits 0", async () => {
     const served = serve({
@@ -124,6 +188,35 @@ describe("predictor serve (process)", () => {
       msg: "chaos is on: /v1 requests are delayed or failed on purpose",
       chaosLatencyMs: 2000,
     });
+  });
+
+  it("reads bodies that arrive in pieces on a kept-alive connection, and closes it after a 413", async () => {
+    const served = serve({ ARTIFACT_PATH: artifact.path, BODY_LIMIT_BYTES: "100000" });
+    const url = new URL(await readyAddress(served));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const batch = JSON.stringify({ rows: Array(1000).fill({ features: [0.01, 0, 0.02] }) });
+      const first = await postInPieces(url, agent, "/v1/predict/batch", batch, 10);
+      expect(first.status).toBe(200);
+      const results = (JSON.parse(first.text) as { results: { prediction: number }[] }).results;
+      expect(results).toHaveLength(1000);
+      expect(results.every((r) => r.prediction === 0.003)).toBe(true);
+      expect(first.headers["content-length"]).toBe(String(Buffer.byteLength(first.text)));
+
+      const second = await postInPieces(url, agent, "/v1/predict", '{"features": [0.01, 0, 0.02]}', 3);
+      expect(second.status).toBe(200);
+      expect(second.socket).toBe(first.socket);
+
+      // Chunked, so the limit is found while reading, not from content-length.
+      const tooBig = JSON.stringify({ rows: Array(5000).fill({ features: [0.01, 0, 0.02] }) });
+      const refused = await postInPieces(url, agent, "/v1/predict/batch", tooBig, 20, false);
+      expect(refused.status).toBe(413);
+      expect(JSON.parse(refused.text)).toMatchObject({ reason: "body_too_large", field: "body" });
+      expect(refused.headers.connection).toBe("close");
+      expect((await predict(url.origin)).status).toBe(200);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("exits 1, without waiting for them, when requests in flight outlast SHUTDOWN_DEADLINE_MS", async () => {
