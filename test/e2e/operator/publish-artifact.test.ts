@@ -35,14 +35,18 @@ async function train(seed: number): Promise<string> {
     algorithm: { type: "ridge", alpha: 1 },
     training: { data: { synthetic: { seed, bars: 3000 } } },
   };
-  const { code, stderr } = await node([
-    resolve(repoRoot, "predictor/src/cli.ts"),
-    "train",
-    "--out",
-    out,
-    "--spec",
-    JSON.stringify(spec),
-  ]);
+  const { code, stderr } = await node(
+    [
+      resolve(repoRoot, "predictor/src/cli.ts"),
+      "train",
+      "--out",
+      out,
+      "--spec",
+      JSON.stringify(spec),
+    ],
+    // Not the host's /dev/termination-log, which is the node agent's mount point.
+    { TERMINATION_LOG: join(dir, `train-${seed}.termination-log`) },
+  );
   if (code !== 0) throw new Error(stderr);
   return out;
 }

@@ -30,10 +30,14 @@ let artifact: Promise<string> | undefined;
 /** The artifact JSON, trained on first use. */
 export function trainedArtifact(): Promise<string> {
   artifact ??= (async () => {
-    const out = join(await mkdtemp(join(tmpdir(), "e2e-artifact-")), "artifact.json");
+    const dir = await mkdtemp(join(tmpdir(), "e2e-artifact-"));
+    const out = join(dir, "artifact.json");
     const cli = join(repoRoot, "predictor/src/cli.ts");
     await run(process.execPath, [cli, "train", "--spec", JSON.stringify(TRAIN_SPEC), "--out", out], {
       timeout: 120_000,
+      // Not the host's /dev/termination-log: while a cluster runs, that path is the node agent's
+      // mount point, and the trainer would write there as it does in a pod.
+      env: { ...process.env, TERMINATION_LOG: join(dir, "termination-log") },
     });
     return await readFile(out, "utf8");
   })();
