@@ -36,14 +36,7 @@ async function train(seed: number): Promise<string> {
     training: { data: { synthetic: { seed, bars: 3000 } } },
   };
   const { code, stderr } = await node(
-    [
-      resolve(repoRoot, "predictor/src/cli.ts"),
-      "train",
-      "--out",
-      out,
-      "--spec",
-      JSON.stringify(spec),
-    ],
+    [resolve(repoRoot, "predictor/src/cli.ts"), "train", "--out", out, "--spec", JSON.stringify(spec)],
     // Not the host's /dev/termination-log, which is the node agent's mount point.
     { TERMINATION_LOG: join(dir, `train-${seed}.termination-log`) },
   );
