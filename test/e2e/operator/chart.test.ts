@@ -178,9 +178,19 @@ describe("the chart's RBAC on the real apiserver", () => {
         ...extra,
       ])
     ).stdout.trim();
+  type Check = [verb: string, resource: string, extra?: string[]];
+  /** Each check with the ServiceAccount's answer and with the answer expected of it, to compare whole lists. */
+  const answers = async (checks: Check[], expected: "yes" | "no") => ({
+    got: await Promise.all(
+      checks.map(
+        async ([verb, resource, extra]) => `${verb} ${resource}: ${await can(verb, resource, extra)}`,
+      ),
+    ),
+    want: checks.map(([verb, resource]) => `${verb} ${resource}: ${expected}`),
+  });
 
   it("allows the operator's ServiceAccount what the code uses", async () => {
-    const allowed: [string, string, string[]?][] = [
+    const allowed: Check[] = [
       ["watch", "tradingmodels.trading.mlops.dev"],
       ["patch", "tradingmodels.trading.mlops.dev", ["--subresource=status"]],
       ["create", "modelversions.trading.mlops.dev"],
@@ -201,16 +211,12 @@ describe("the chart's RBAC on the real apiserver", () => {
       ["create", "leases.coordination.k8s.io"],
       ["update", "leases.coordination.k8s.io/tradingmodel-operator"],
     ];
-    const answers = await Promise.all(
-      allowed.map(
-        async ([verb, resource, extra]) => `${verb} ${resource}: ${await can(verb, resource, extra)}`,
-      ),
-    );
-    expect(answers).toEqual(allowed.map(([verb, resource]) => `${verb} ${resource}: yes`));
+    const { got, want } = await answers(allowed, "yes");
+    expect(got).toEqual(want);
   });
 
   it("forbids Secrets, spec writes to TradingModels, pod exec and other Leases", async () => {
-    const forbidden: [string, string, string[]?][] = [
+    const forbidden: Check[] = [
       ["get", "secrets"],
       ["list", "secrets"],
       ["watch", "secrets"],
@@ -223,12 +229,8 @@ describe("the chart's RBAC on the real apiserver", () => {
       ["escalate", "roles.rbac.authorization.k8s.io"],
       ["bind", "roles.rbac.authorization.k8s.io"],
     ];
-    const answers = await Promise.all(
-      forbidden.map(
-        async ([verb, resource, extra]) => `${verb} ${resource}: ${await can(verb, resource, extra)}`,
-      ),
-    );
-    expect(answers).toEqual(forbidden.map(([verb, resource]) => `${verb} ${resource}: no`));
+    const { got, want } = await answers(forbidden, "no");
+    expect(got).toEqual(want);
   });
 
   it("is enough for the operator itself: run under the ServiceAccount's token, it trains the example and writes status", async () => {
