@@ -67,11 +67,16 @@ export async function withStack<T>(
 }
 
 /** POSTs JSON with a timeout; throws with the answer's text on a non-2xx status. */
-export async function postJson(url: string, body: unknown): Promise<{ json: unknown; headers: Headers }> {
+export function postJson(url: string, body: unknown): Promise<{ json: unknown; headers: Headers }> {
+  return postJsonText(url, JSON.stringify(body));
+}
+
+/** POSTs a body that is JSON text already; as postJson. */
+export async function postJsonText(url: string, body: string): Promise<{ json: unknown; headers: Headers }> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
+    body,
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();

@@ -100,18 +100,16 @@ function decodeAndPredict(
   return predictions;
 }
 
-/** Remembers each prediction for feedback and adds its row to the drift window; returns the ids. */
-function record(state: ServeState, model: ServedModel, count: number, predictions: Float64Array): string[] {
+/**
+ * Remembers the predictions for feedback and adds their rows to the drift window; returns the
+ * first prediction's sequence number in the cache (ids: state.cache.idOf).
+ */
+function record(state: ServeState, model: ServedModel, count: number, predictions: Float64Array): number {
   const values = state.values(0);
   const drift = state.drift;
-  const ids = new Array<string>(count);
-  const now = state.cache.now();
-  for (let i = 0; i < count; i++) {
-    ids[i] = state.cache.remember(predictions[i] as number, now);
-    drift?.add(values, i * model.features.length);
-  }
+  if (drift) for (let i = 0; i < count; i++) drift.add(values, i * model.features.length);
   state.metrics.predictions.inc(count);
-  return ids;
+  return state.cache.remember(predictions, count);
 }
 
 interface Interval {
@@ -135,24 +133,47 @@ function resultJson(y: number, interval: Interval, tail: string, id: string): st
 }
 
 /**
- * The batch answer, `{model, modelVersion, track, results: [{prediction, interval, predictionId}]}`,
- * written straight from the prediction buffer: building 2,000 objects for a serializer to walk took
- * longer than everything else in a 1,000-row batch. `head` is the JSON of the identity fields
- * without its closing brace.
+ * Results per piece of a batch answer. A 1,000-row answer is 150 KB of JSON; built as one string
+ * it lands in V8's large-object space and is copied again to be flattened and encoded, which took
+ * longer than building it. Pieces of 256 results (~40 KB) stay in the young generation and are
+ * each written into the answer's buffer once.
  */
-export function batchResponseJson(
+const RESULTS_PER_PIECE = 256;
+
+/**
+ * The batch answer, `{model, modelVersion, track, results: [{prediction, interval, predictionId}]}`,
+ * as the bytes to send, written straight from the prediction buffer: building 2,000 objects for a
+ * serializer to walk took longer than everything else in a 1,000-row batch. `head` is the JSON of
+ * the identity fields without its closing brace; `idOf(i)` is result i's prediction id. Everything
+ * after `head` is ASCII, so a piece's length is its size in bytes.
+ */
+export function batchResponseBody(
   head: string,
   interval: Interval,
   predictions: ArrayLike<number>,
-  ids: readonly string[],
-): string {
+  count: number,
+  idOf: (index: number) => string,
+): Buffer {
   const tail = resultTail(interval);
-  let json = `${head},"results":[`;
-  for (let i = 0; i < ids.length; i++) {
-    if (i > 0) json += ",";
-    json += `${resultJson(predictions[i] as number, interval, tail, ids[i] as string)}}`;
+  const open = `,"results":[`;
+  const close = "]}";
+  const pieces = [open];
+  let bytes = Buffer.byteLength(head) + open.length + close.length;
+  for (let start = 0; start < count; start += RESULTS_PER_PIECE) {
+    const end = Math.min(count, start + RESULTS_PER_PIECE);
+    let piece = start > 0 ? "," : "";
+    for (let i = start; i < end; i++) {
+      if (i > start) piece += ",";
+      piece += `${resultJson(predictions[i] as number, interval, tail, idOf(i))}}`;
+    }
+    pieces.push(piece);
+    bytes += piece.length;
   }
-  return `${json}]}`;
+  const body = Buffer.allocUnsafe(bytes);
+  let offset = body.write(head);
+  for (const piece of pieces) offset += body.write(piece, offset, "latin1");
+  body.write(close, offset, "latin1");
+  return body;
 }
 
 /** The rows of a batch body `{"rows": [...]}`, held to BATCH_LIMIT. */
@@ -277,7 +298,7 @@ export class PredictEndpoint {
     bytes: number,
   ) {
     const state = this.#state;
-    let json: string;
+    let answer: string | Buffer;
     try {
       const body = parseJson(text);
       const model = state.model as ServedModel;
@@ -285,15 +306,16 @@ export class PredictEndpoint {
       if (route === BATCH_ROUTE) {
         const rows = batchRows(body, state.config.batchLimit);
         const predictions = decodeAndPredict(state, model, rows, true);
-        const ids = record(state, model, rows.length, predictions);
+        const first = record(state, model, rows.length, predictions);
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, rows.length));
-        json = batchResponseJson(this.#batchHead, interval, predictions, ids);
+        const idOf = (i: number) => state.cache.idOf(first + i);
+        answer = batchResponseBody(this.#batchHead, interval, predictions, rows.length, idOf);
       } else {
         const predictions = decodeAndPredict(state, model, [body], false);
-        const [id] = record(state, model, 1, predictions);
+        const id = state.cache.idOf(record(state, model, 1, predictions));
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, 1));
-        const result = resultJson(predictions[0] as number, interval, resultTail(interval), id as string);
-        json = `${result},${this.#identityTail}`;
+        const result = resultJson(predictions[0] as number, interval, resultTail(interval), id);
+        answer = `${result},${this.#identityTail}`;
       }
     } catch (err) {
       const requestError =
@@ -302,7 +324,7 @@ export class PredictEndpoint {
       this.#fail(req, res, route, startedAt, requestError);
       return;
     }
-    this.#send(res, route, startedAt, 200, json, false);
+    this.#send(res, route, startedAt, 200, answer, false);
   }
 
   #fail(
@@ -319,14 +341,21 @@ export class PredictEndpoint {
     this.#send(res, route, startedAt, err.statusCode, JSON.stringify(errorBody(err)), !req.complete);
   }
 
-  #send(res: ServerResponse, route: string, startedAt: number, status: number, json: string, close: boolean) {
+  #send(
+    res: ServerResponse,
+    route: string,
+    startedAt: number,
+    status: number,
+    json: string | Buffer,
+    close: boolean,
+  ) {
     const elapsedMs = performance.now() - startedAt;
     // Headers as a flat list: node writes them without building a header map first.
     const headers = [
       "content-type",
       "application/json; charset=utf-8",
       "content-length",
-      String(Buffer.byteLength(json)),
+      String(typeof json === "string" ? Buffer.byteLength(json) : json.length),
       "server-timing",
       `app;dur=${elapsedMs.toFixed(3)}`,
     ];

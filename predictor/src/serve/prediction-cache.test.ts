@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { directionalHit, PredictionCache } from "./prediction-cache.ts";
 
+/** Remembers one prediction and returns its id. */
+function rememberOne(cache: PredictionCache, prediction: number): string {
+  return cache.idOf(cache.remember([prediction], 1));
+}
+
 describe("PredictionCache", () => {
   it("finds a remembered prediction by its id, once", () => {
     const cache = new PredictionCache(10, 1000, () => 0);
-    const id = cache.remember(0.5);
+    const id = rememberOne(cache, 0.5);
     expect(cache.take(id)).toEqual({ status: "scored", prediction: 0.5 });
     expect(cache.take(id)).toEqual({ status: "unknown" });
   });
@@ -12,14 +17,16 @@ describe("PredictionCache", () => {
   it("gives ids that never repeat, within a cache or across two (two pods)", () => {
     const a = new PredictionCache(10, 1000);
     const b = new PredictionCache(10, 1000);
-    const ids = new Set(Array.from({ length: 1000 }, (_, i) => [a.remember(i), b.remember(i)]).flat());
+    const ids = new Set(
+      Array.from({ length: 1000 }, (_, i) => [rememberOne(a, i), rememberOne(b, i)]).flat(),
+    );
     expect(ids.size).toBe(2000);
   });
 
   it("does not know another cache's ids, or made-up ones", () => {
     const a = new PredictionCache(10, 1000);
     const b = new PredictionCache(10, 1000);
-    const id = a.remember(1);
+    const id = rememberOne(a, 1);
     expect(b.take(id)).toEqual({ status: "unknown" });
     const prefix = id.slice(0, id.lastIndexOf("-") + 1);
     for (const fake of [
@@ -39,19 +46,31 @@ describe("PredictionCache", () => {
 
   it("keeps only the most recent `capacity` predictions", () => {
     const cache = new PredictionCache(3, 1000, () => 0);
-    const ids = [0, 1, 2, 3, 4].map((p) => cache.remember(p));
+    const ids = [0, 1, 2, 3, 4].map((p) => rememberOne(cache, p));
     expect(cache.take(ids[0] as string).status).toBe("unknown");
     expect(cache.take(ids[1] as string).status).toBe("unknown");
     expect(cache.take(ids[2] as string)).toEqual({ status: "scored", prediction: 2 });
     expect(cache.take(ids[4] as string)).toEqual({ status: "scored", prediction: 4 });
   });
 
+  it("gives a batch consecutive ids, each finding its own prediction", () => {
+    const cache = new PredictionCache(10, 1000, () => 0);
+    rememberOne(cache, 9);
+    const first = cache.remember(Float64Array.of(0.1, 0.2, 0.3, 0.4), 3);
+    const ids = [0, 1, 2].map((i) => cache.idOf(first + i));
+    expect(new Set(ids).size).toBe(3);
+    expect(ids.map((id) => cache.take(id))).toEqual(
+      [0.1, 0.2, 0.3].map((prediction) => ({ status: "scored", prediction })),
+    );
+    expect(cache.take(cache.idOf(first + 3))).toEqual({ status: "unknown" });
+  });
+
   it("reports a prediction older than the TTL as expired", () => {
     let now = 1000;
     const cache = new PredictionCache(10, 500, () => now);
-    const old = cache.remember(1);
+    const old = rememberOne(cache, 1);
     now = 1400;
-    const young = cache.remember(2);
+    const young = rememberOne(cache, 2);
     now = 1501;
     expect(cache.take(old)).toEqual({ status: "expired" });
     expect(cache.take(young)).toEqual({ status: "scored", prediction: 2 });

@@ -12,7 +12,7 @@ const SEQUENCE = /^\d{1,15}$/;
  *
  * A prediction's id is a random per-process prefix and a sequence number, and the sequence number
  * picks its slot in ring buffers (sequence mod capacity). Remembering a prediction therefore
- * writes three numbers and builds one string, and finding it parses the id: no hash map, which at
+ * writes three numbers, and finding it parses the id: no hash map, which at
  * a 1,000-row batch would cost more than the predictions. A slot reused by a later prediction no
  * longer holds the id's sequence number, so the id reads as unknown (evicted). Feedback consumes
  * its prediction, so a repeated report is not counted twice.
@@ -42,13 +42,25 @@ export class PredictionCache {
     return this.#now();
   }
 
-  /** Keeps a prediction made at `now` and returns its new id. */
-  remember(prediction: number, now = this.#now()): string {
-    const sequence = this.#next++;
-    const slot = sequence % this.#capacity;
-    this.#sequences[slot] = sequence;
-    this.#predictions[slot] = prediction;
-    this.#times[slot] = now;
+  /**
+   * Keeps the first `count` predictions, made at `now`, under consecutive sequence numbers and
+   * returns the first: prediction i's id is idOf(first + i). A batch is remembered without
+   * building its ids, which its answer writes straight into the response.
+   */
+  remember(predictions: ArrayLike<number>, count: number, now = this.#now()): number {
+    const first = this.#next;
+    for (let i = 0; i < count; i++) {
+      const slot = (first + i) % this.#capacity;
+      this.#sequences[slot] = first + i;
+      this.#predictions[slot] = predictions[i] as number;
+      this.#times[slot] = now;
+    }
+    this.#next = first + count;
+    return first;
+  }
+
+  /** The id of the prediction remembered under `sequence`. */
+  idOf(sequence: number): string {
     return this.#prefix + sequence;
   }
 
