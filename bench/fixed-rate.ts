@@ -11,9 +11,11 @@
  * waits for the first 17 in the server's queue, which is the client's doing, not the server's.
  * The client therefore keeps its own core busy; clientCpuShare says so.
  *
- * Usage: BENCH_BODY='<json>' node bench/fixed-rate.ts <url> <rate/s> <seconds> <connections>
+ * Usage: BENCH_BODIES=<file> node bench/fixed-rate.ts <url> <rate/s> <seconds> <connections>
+ * (the file: JSON request bodies, one a line, sent in turn)
  * Prints one JSON report on stdout.
  */
+import { readFileSync } from "node:fs";
 import { Pool } from "undici";
 import { positiveIntegerArg, positiveNumberArg } from "./args.ts";
 import { dueAtMs, dueCount, summarizeLatencies } from "./latency.ts";
@@ -22,8 +24,12 @@ const url = new URL(process.argv[2] ?? "");
 const rate = positiveNumberArg(process.argv, 3, "rate");
 const durationS = positiveNumberArg(process.argv, 4, "seconds");
 const connections = positiveIntegerArg(process.argv, 5, "connections");
-const body = process.env.BENCH_BODY;
-if (!body) throw new Error("BENCH_BODY is not set");
+const bodiesPath = process.env.BENCH_BODIES;
+if (!bodiesPath) throw new Error("BENCH_BODIES is not set");
+const bodies = readFileSync(bodiesPath, "utf8")
+  .split("\n")
+  .filter((line) => line !== "");
+if (bodies.length === 0) throw new Error(`BENCH_BODIES: no bodies in ${bodiesPath}`);
 
 const total = Math.round(rate * durationS);
 const WARM_UP_ROUNDS = 200;
@@ -38,12 +44,13 @@ let failed = 0;
 let firstError = "";
 let overloaded = false;
 let lastResponseAt = 0;
-const request = {
+const requests = bodies.map((body) => ({
   path: url.pathname,
   method: "POST" as const,
   headers: { "content-type": "application/json" },
   body,
-};
+}));
+let nextRequest = 0;
 let start = 0;
 let cpuAtStart = process.cpuUsage();
 
@@ -85,6 +92,8 @@ function fail(message: string): void {
 /** One request through undici's dispatch API: no promise or body stream per request, so the client spends its core on sending. */
 function dispatch(done: (error: string | undefined) => void): void {
   let status = 0;
+  const request = requests[nextRequest] as (typeof requests)[number];
+  nextRequest = (nextRequest + 1) % requests.length;
   pool.dispatch(request, {
     onRequestStart() {},
     onResponseStart(_controller, statusCode) {

@@ -1,8 +1,22 @@
--- POSTs the JSON body in BENCH_BODY to every request and, when the run is over, prints one line
--- "BENCH_WRK_JSON {...}" that bench/wrk.ts parses (wrk's own text report rounds the figures).
-wrk.method = "POST"
-wrk.body = assert(os.getenv("BENCH_BODY"), "BENCH_BODY is not set")
-wrk.headers["Content-Type"] = "application/json"
+-- POSTs the JSON bodies of the file named by BENCH_BODIES (one a line) in turn, and, when the run is
+-- over, prints one line "BENCH_WRK_JSON {...}" that bench/wrk.ts parses (wrk's own text report
+-- rounds the figures). The requests are formatted once, before the run.
+local path = assert(os.getenv("BENCH_BODIES"), "BENCH_BODIES is not set")
+local requests = {}
+local next = 0
+
+function init(args)
+  local headers = { ["Content-Type"] = "application/json" }
+  for body in assert(io.open(path)):lines() do
+    if body ~= "" then requests[#requests + 1] = wrk.format("POST", nil, headers, body) end
+  end
+  assert(#requests > 0, "BENCH_BODIES: no bodies in " .. path)
+end
+
+function request()
+  next = next % #requests + 1
+  return requests[next]
+end
 
 function done(summary, latency, requests)
   local e = summary.errors
