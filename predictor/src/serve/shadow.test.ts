@@ -66,6 +66,69 @@ describe("shadow mirroring", () => {
     expect(metricValue(text, "predictor_shadow_compared_total")).toBe(0);
   });
 
+  it("answers before it serializes or sends the copy", async () => {
+    // A shadow client that holds the thread for 300 ms: were the copy sent before the answer, the
+    // primary's own server time would include it.
+    let calls = 0;
+    const blockingFetch: typeof fetch = async () => {
+      calls++;
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+      return Response.json({ prediction: 0.001 });
+    };
+    const primary = testPredictor({ SHADOW_URL: "http://127.0.0.1:9" }, { fetch: blockingFetch });
+    started.push(primary);
+    for (const url of ["/v1/predict", "/v1/predict/batch"]) {
+      const payload =
+        url === "/v1/predict" ? { features: [0, 0, 0.02] } : { rows: [{ features: [0, 0, 0.02] }] };
+      const res = await primary.inject({ method: "POST", url, payload });
+      expect(res.statusCode).toBe(200);
+      expect(Number(String(res.headers["server-timing"]).split("dur=")[1])).toBeLessThan(150);
+      await primary.state.shadow?.idle();
+    }
+    expect(calls).toBe(2);
+  });
+
+  it("retries a copy that failed to reach the shadow, then compares", async () => {
+    const attempts: number[] = [];
+    const flakyFetch: typeof fetch = async () => {
+      attempts.push(performance.now());
+      if (attempts.length < 3) throw new TypeError("fetch failed: connection refused");
+      return Response.json({ prediction: 0.001 });
+    };
+    const primary = testPredictor(
+      { SHADOW_URL: "http://127.0.0.1:9", SHADOW_RETRIES: "2" },
+      { fetch: flakyFetch },
+    );
+    started.push(primary);
+    expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
+    await primary.state.shadow?.idle();
+    expect(attempts).toHaveLength(3);
+    const text = await scrape(primary);
+    expect(metricValue(text, "predictor_shadow_sent_total")).toBe(1);
+    expect(metricValue(text, "predictor_shadow_compared_total")).toBe(1);
+    expect(metricValue(text, "predictor_shadow_errors_total")).toBeUndefined();
+  });
+
+  it("gives up after SHADOW_RETRIES more attempts and counts one error", async () => {
+    let attempts = 0;
+    const downFetch: typeof fetch = async () => {
+      attempts++;
+      throw new TypeError("fetch failed: connection refused");
+    };
+    const primary = testPredictor(
+      { SHADOW_URL: "http://127.0.0.1:9", SHADOW_RETRIES: "1" },
+      { fetch: downFetch },
+    );
+    started.push(primary);
+    expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
+    await primary.state.shadow?.idle();
+    expect(attempts).toBe(2);
+    expect(metricValue(await scrape(primary), "predictor_shadow_errors_total", { reason: "network" })).toBe(
+      1,
+    );
+  });
+
   it("drops what does not fit the queue, and counts it", async () => {
     // The first copy is in flight for a second, the second waits, the other three find the queue full.
     const shadowUrl = await startShadow({ CHAOS_LATENCY_MS: "1000" });

@@ -60,6 +60,7 @@ export class ShadowMirror {
   readonly #queue: MirrorJob[] = [];
   #queuedBytes = 0;
   #inFlight = 0;
+  #pumpScheduled = false;
   #idle: (() => void)[] = [];
 
   constructor(options: ShadowOptions) {
@@ -68,17 +69,28 @@ export class ShadowMirror {
     this.#policy = { timeoutMs: options.timeoutMs, attempts: options.retries + 1, baseMs: 25, maxMs: 500 };
   }
 
-  /** Queues a copy of a served request; never throws and never waits. */
+  /**
+   * Queues a copy of a served request; never throws and never waits. The copy is serialized and
+   * sent on a later turn of the event loop, after the primary's answer has been written.
+   */
   mirror(path: string, body: unknown, bytes: number, predictions: ArrayLike<number>): void {
-    const { metrics, queue, queueBytes } = this.#options;
-    if (this.#queue.length >= queue || this.#queuedBytes + bytes > queueBytes) {
+    const { metrics, queue, queueBytes, concurrency } = this.#options;
+    // Copies the next pump starts at once are not waiting: `queue` bounds the ones that will.
+    const startable = Math.max(0, concurrency - this.#inFlight);
+    if (this.#queue.length >= queue + startable || this.#queuedBytes + bytes > queueBytes) {
       metrics.shadowDropped.inc();
       return;
     }
     this.#queue.push({ path, body, bytes, predictions });
     this.#queuedBytes += bytes;
     metrics.shadowQueueDepth.set(this.#queue.length);
-    this.#pump();
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      setImmediate(() => {
+        this.#pumpScheduled = false;
+        this.#pump();
+      });
+    }
   }
 
   /** Resolves when nothing is queued or in flight. */
