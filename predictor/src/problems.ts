@@ -6,3 +6,14 @@ export class InputProblems extends Error {
     this.problems = problems;
   }
 }
+
+/** An error for each field of `value` not in `known`: a typo must not fall back to a default. */
+export function unknownFields(
+  value: Record<string, unknown>,
+  known: readonly string[],
+  field: string,
+): string[] {
+  return Object.keys(value)
+    .filter((k) => !known.includes(k))
+    .map((k) => `${field}.${k}: unknown field (known: ${known.join(", ")})`);
+}

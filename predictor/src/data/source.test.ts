@@ -6,11 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  DataPathError,
   type DataRetryPolicy,
   DataSourceError,
   loadRawBars,
   validateSourceSpec,
+  WrongDataSourceError,
 } from "./source.ts";
 
 const CSV = "ts,open,high,low,close,volume\n1704067200000,1,2,0.5,1.5,10\n1704067260000,1.5,2,1,1.75,12\n";
@@ -76,16 +76,33 @@ describe("url source", () => {
     );
   });
 
-  it("does not retry a 404, and the spec can set retries and timeout", async () => {
+  it("calls a URL its server refuses a wrong source, without retrying; the spec can set retries and timeout", async () => {
+    for (const status of [404, 403]) {
+      let calls = 0;
+      const url = await serve((_req, res) => {
+        calls++;
+        res.writeHead(status).end();
+      });
+      const loading = loadRawBars({ url, retries: 5, timeoutMs: 1000 }, FAST);
+      await expect(loading).rejects.toThrow(WrongDataSourceError);
+      await expect(loading).rejects.toThrow(`data source url ${url} answered HTTP ${status} `);
+      expect(calls).toBe(1);
+      server?.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+      server = undefined;
+    }
+  });
+
+  it("retries a 429 and a 503 as an outage", async () => {
     let calls = 0;
     const url = await serve((_req, res) => {
       calls++;
-      res.writeHead(404).end();
+      res.writeHead(calls === 1 ? 429 : 503).end();
     });
-    await expect(loadRawBars({ url, retries: 5, timeoutMs: 1000 }, FAST)).rejects.toThrow(
-      `data source url ${url} unavailable after 1 attempt: HTTP 404 Not Found`,
+    await expect(loadRawBars({ url, retries: 2 }, FAST)).rejects.toThrow(
+      `data source url ${url} unavailable after 3 attempts: HTTP 429 Too Many Requests; HTTP 503 Service Unavailable; HTTP 503 Service Unavailable`,
     );
-    expect(calls).toBe(1);
+    expect(calls).toBe(3);
   });
 
   it("names a refused connection", async () => {
@@ -118,7 +135,7 @@ describe("path source", () => {
     ];
     for (const [path, why] of cases) {
       const err = await loadRawBars({ path }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(DataPathError);
+      expect(err).toBeInstanceOf(WrongDataSourceError);
       expect((err as Error).message).toBe(
         `data source path ${path}: ${why} (for a configMapRef source, the path ends in the ConfigMap key)`,
       );
@@ -149,8 +166,32 @@ describe("validateSourceSpec", () => {
       "d.retries: must be an integer >= 0",
     ]);
     expect(validateSourceSpec({ synthetic: { seed: 1, bars: 0 } }, "d")).toEqual([
-      "d.synthetic.bars: must be an integer >= 1",
+      "d.synthetic.bars: must be an integer from 1 to 5000000",
+    ]);
+    expect(validateSourceSpec({ synthetic: { seed: 1, bars: 1e12 } }, "d")).toEqual([
+      "d.synthetic.bars: must be an integer from 1 to 5000000",
     ]);
     expect(validateSourceSpec({ path: "" }, "d")).toEqual(["d.path: must be a non-empty string"]);
+  });
+
+  it("refuses a field it does not know rather than ignore it, at every level", () => {
+    expect(validateSourceSpec({ synthetic: { seed: 1, bars: 600, regim: "mixed" } }, "d")).toEqual([
+      "d.synthetic.regim: unknown field (known: seed, bars, regime, startTs, barMs, drift)",
+    ]);
+    expect(
+      validateSourceSpec({ synthetic: { seed: 1, bars: 600, drift: { fromBar: 10, volScale: 2 } } }, "d"),
+    ).toEqual([
+      "d.synthetic.drift.volScale: unknown field (known: fromBar, volatilityScale, signalScale, volumeScale)",
+    ]);
+    expect(validateSourceSpec({ url: "http://x", timeout: 5 }, "d")).toEqual([
+      "d.timeout: unknown field (known: url, timeoutMs, retries)",
+    ]);
+    expect(validateSourceSpec({ path: "/y", retries: 2 }, "d")).toEqual([
+      "d.retries: unknown field (known: path)",
+    ]);
+    expect(validateSourceSpec({ synthetic: { seed: 1 }, sha256: "x" }, "d")).toEqual([
+      "d.sha256: unknown field (known: synthetic)",
+      "d.synthetic.bars: must be an integer from 1 to 5000000",
+    ]);
   });
 });

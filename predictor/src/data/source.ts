@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { type RetryPolicy, retrying } from "../backoff.ts";
+import { unknownFields } from "../problems.ts";
 import { CsvBarParser, type RawBars } from "./csv.ts";
 import { generateBars, type SyntheticOptions, validateSyntheticOptions } from "./synthetic.ts";
 import { rawFromColumns } from "./validate.ts";
@@ -27,11 +28,13 @@ export class DataSourceError extends Error {
 }
 
 /**
- * The data path names no readable file. That is a mistake in the spec (a wrong path, or a ConfigMap
- * key that is not there), not an outage: it fails the same way on every retry.
+ * The data source names nothing the trainer may read: a path that is no readable file (a wrong
+ * path, or a ConfigMap key that is not there), or a URL its server refuses for good (4xx but 408
+ * and 429: not found, forbidden, ...). A mistake in the spec, not an outage: it fails the same way
+ * on every retry, so it exits as bad input rather than as an unavailable source.
  */
-export class DataPathError extends Error {
-  override name = "DataPathError";
+export class WrongDataSourceError extends Error {
+  override name = "WrongDataSourceError";
 }
 
 /** Errors that say the path is wrong rather than that reading it failed for now. */
@@ -75,15 +78,20 @@ export function validateSourceSpec(value: unknown, field: string): string[] {
   const kinds = ["synthetic", "url", "path"].filter((k) => k in value);
   if (kinds.length !== 1) return [`${field}: must have exactly one of synthetic, url, path`];
   if ("synthetic" in value) {
-    if (!isObject(value.synthetic)) return [`${field}.synthetic: must be an object`];
-    return validateSyntheticOptions(value.synthetic as unknown as SyntheticOptions, `${field}.synthetic`);
+    const unknown = unknownFields(value, ["synthetic"], field);
+    if (!isObject(value.synthetic)) return [...unknown, `${field}.synthetic: must be an object`];
+    return [
+      ...unknown,
+      ...validateSyntheticOptions(value.synthetic as unknown as SyntheticOptions, `${field}.synthetic`),
+    ];
   }
   if ("path" in value) {
+    const unknown = unknownFields(value, ["path"], field);
     return typeof value.path === "string" && value.path !== ""
-      ? []
-      : [`${field}.path: must be a non-empty string`];
+      ? unknown
+      : [...unknown, `${field}.path: must be a non-empty string`];
   }
-  const errors: string[] = [];
+  const errors = unknownFields(value, ["url", "timeoutMs", "retries"], field);
   if (typeof value.url !== "string" || !/^https?:\/\/./i.test(value.url) || !URL.canParse(value.url)) {
     errors.push(`${field}.url: must be an http:// or https:// URL`);
   }
@@ -102,15 +110,18 @@ export function validateSourceSpec(value: unknown, field: string): string[] {
   return errors;
 }
 
-class NotRetryable extends Error {}
-
 async function fetchCsvOnce(url: string, signal: AbortSignal | undefined): Promise<LoadedData> {
   const response = await fetch(url, { signal });
   if (!response.ok) {
     const message = `HTTP ${response.status} ${response.statusText}`.trim();
     await response.body?.cancel();
     const transient = response.status >= 500 || response.status === 408 || response.status === 429;
-    throw transient ? new Error(message) : new NotRetryable(message);
+    if (!transient) {
+      throw new WrongDataSourceError(
+        `data source url ${url} answered ${message}: check the URL and its access`,
+      );
+    }
+    throw new Error(message);
   }
   const parser = new CsvBarParser();
   const hash = createHash("sha256");
@@ -139,7 +150,7 @@ async function fetchCsv(
     return await retrying(
       (signal) =>
         fetchCsvOnce(spec.url, signal).catch((err: unknown) => {
-          errors.push(err instanceof NotRetryable ? err.message : errorText(err));
+          errors.push(errorText(err));
           throw err;
         }),
       {
@@ -148,11 +159,12 @@ async function fetchCsv(
           attempts: spec.retries === undefined ? policy.attempts : spec.retries + 1,
           timeoutMs: spec.timeoutMs ?? policy.timeoutMs,
         },
-        retryable: (err) => !(err instanceof NotRetryable),
+        retryable: (err) => !(err instanceof WrongDataSourceError),
         onRetry: (_err, attempt, delayMs) => onRetry(attempt, delayMs, errors.at(-1) ?? ""),
       },
     );
   } catch (err) {
+    if (err instanceof WrongDataSourceError) throw err;
     const tries = `${errors.length} attempt${errors.length === 1 ? "" : "s"}`;
     throw new DataSourceError(
       `data source url ${spec.url} unavailable after ${tries}: ${errors.join("; ")}`,
@@ -176,7 +188,7 @@ async function readCsvFile(path: string): Promise<LoadedData> {
     if (e.code === undefined) throw err;
     const wrong = WRONG_PATH[e.code];
     if (wrong) {
-      throw new DataPathError(
+      throw new WrongDataSourceError(
         `data source path ${path}: ${wrong} (for a configMapRef source, the path ends in the ConfigMap key)`,
       );
     }
@@ -195,7 +207,7 @@ function syntheticData(opts: SyntheticOptions): LoadedData {
 }
 
 /**
- * Reads the source into raw (not yet validated) bars. Throws DataPathError when the path names no
+ * Reads the source into raw (not yet validated) bars. Throws WrongDataSourceError when the path names no
  * readable file, DataSourceError when the source is unavailable.
  */
 export async function loadRawBars(

@@ -44,9 +44,9 @@ describe("generateBars", () => {
     expect(validateSyntheticOptions({ seed: 1.5, bars: 0, drift: { fromBar: -1, signalScale: -2 } })).toEqual(
       [
         "synthetic.seed: must be an integer",
-        "synthetic.bars: must be an integer >= 1",
+        "synthetic.bars: must be an integer from 1 to 5000000",
         "synthetic.drift.fromBar: must be an integer >= 0",
-        "synthetic.drift.signalScale: must be a finite number >= 0",
+        "synthetic.drift.signalScale: must be a number from 0 to 100",
       ],
     );
     expect(() => generateBars({ seed: 1, bars: 10, regime: "sideways" as "mixed" })).toThrow(

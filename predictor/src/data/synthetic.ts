@@ -1,4 +1,5 @@
 import { type BarColumns, emptyColumns } from "../bars.ts";
+import { unknownFields } from "../problems.ts";
 
 /**
  * Seeded synthetic market: OHLCV bars whose one-bar log returns carry a known, weak predictable
@@ -94,10 +95,22 @@ const MOMENTUM_PERSISTENCE = 0.97;
 const REVERSION_PERSISTENCE = 0.8;
 const GARCH = { alpha: 0.08, beta: 0.9 };
 
+/** The most bars a synthetic market has: as the TradingModel CRD allows, ~1 GB of columns and features. */
+export const MAX_SYNTHETIC_BARS = 5_000_000;
+/** The largest drift scale, as the CRD allows. */
+const MAX_DRIFT_SCALE = 100;
+const DRIFT_SCALES = ["volatilityScale", "signalScale", "volumeScale"] as const;
+
 export function validateSyntheticOptions(o: SyntheticOptions, field = "synthetic"): string[] {
-  const errors: string[] = [];
+  const errors = unknownFields(
+    o as unknown as Record<string, unknown>,
+    ["seed", "bars", "regime", "startTs", "barMs", "drift"],
+    field,
+  );
   if (!Number.isSafeInteger(o.seed)) errors.push(`${field}.seed: must be an integer`);
-  if (!Number.isSafeInteger(o.bars) || o.bars < 1) errors.push(`${field}.bars: must be an integer >= 1`);
+  if (!Number.isSafeInteger(o.bars) || o.bars < 1 || o.bars > MAX_SYNTHETIC_BARS) {
+    errors.push(`${field}.bars: must be an integer from 1 to ${MAX_SYNTHETIC_BARS}`);
+  }
   if (o.regime !== undefined && !REGIMES.includes(o.regime)) {
     errors.push(`${field}.regime: must be one of ${REGIMES.join(", ")}`);
   }
@@ -109,15 +122,26 @@ export function validateSyntheticOptions(o: SyntheticOptions, field = "synthetic
   }
   const d = o.drift;
   if (d !== undefined) {
-    if (typeof d !== "object" || d === null) errors.push(`${field}.drift: must be an object`);
+    if (typeof d !== "object" || d === null || Array.isArray(d))
+      errors.push(`${field}.drift: must be an object`);
     else {
+      errors.push(
+        ...unknownFields(
+          d as unknown as Record<string, unknown>,
+          ["fromBar", ...DRIFT_SCALES],
+          `${field}.drift`,
+        ),
+      );
       if (!Number.isSafeInteger(d.fromBar) || d.fromBar < 0) {
         errors.push(`${field}.drift.fromBar: must be an integer >= 0`);
       }
-      for (const k of ["volatilityScale", "signalScale", "volumeScale"] as const) {
+      for (const k of DRIFT_SCALES) {
         const v = d[k];
-        if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) {
-          errors.push(`${field}.drift.${k}: must be a finite number >= 0`);
+        if (
+          v !== undefined &&
+          (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > MAX_DRIFT_SCALE)
+        ) {
+          errors.push(`${field}.drift.${k}: must be a number from 0 to ${MAX_DRIFT_SCALE}`);
         }
       }
     }

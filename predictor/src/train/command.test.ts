@@ -227,6 +227,40 @@ describe("predictor train", () => {
     }
   });
 
+  it("exits 2, not retried, when the data URL's server refuses it (a wrong URL is not an outage)", async () => {
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bars.csv`;
+    try {
+      const run = await cli(["train", "--spec", spec({ url, retries: 3 }), "--out", join(dir, "u.json")]);
+      expect(run.code).toBe(2);
+      expect(run.terminationLog).toBe(
+        `data source url ${url} answered HTTP 404 Not Found: check the URL and its access`,
+      );
+      expect(run.stderr).not.toContain("retrying");
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it("exits 2 naming a data source field it does not know, and a synthetic market too large", async () => {
+    const run = await cli([
+      "train",
+      "--spec",
+      spec({ synthetic: { seed: 1, bars: 1e12, regim: "mixed" } }),
+      "--out",
+      join(dir, "s.json"),
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.terminationLog).toContain(
+      "spec.training.data.synthetic.regim: unknown field (known: seed, bars, regime, startTs, barMs, drift)",
+    );
+    expect(run.terminationLog).toContain(
+      "spec.training.data.synthetic.bars: must be an integer from 1 to 5000000",
+    );
+  });
+
   it("exits 1 when the artifact cannot be written", async () => {
     const out = join(dir, "not-a-dir.json", "model.json");
     writeFileSync(join(dir, "not-a-dir.json"), "");

@@ -11,7 +11,7 @@ import {
   parseArtifact,
   serializeArtifact,
 } from "../artifact.ts";
-import { DataPathError, DataSourceError, DEFAULT_RETRY, loadRawBars } from "../data/source.ts";
+import { DataSourceError, DEFAULT_RETRY, loadRawBars, WrongDataSourceError } from "../data/source.ts";
 import { DataValidationError, validateBars } from "../data/validate.ts";
 import { FeatureError } from "../features.ts";
 import { evaluateChampion } from "./champion.ts";
@@ -111,7 +111,7 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 function classify(err: unknown, source: string): CommandError {
   if (err instanceof CommandError) return err;
   if (err instanceof DataSourceError) return new CommandError(EXIT.unavailable, err.message);
-  if (err instanceof DataPathError) return new CommandError(EXIT.invalid, err.message);
+  if (err instanceof WrongDataSourceError) return new CommandError(EXIT.invalid, err.message);
   if (err instanceof DataValidationError) {
     return new CommandError(EXIT.invalid, `data (${source}): ${err.message}`);
   }

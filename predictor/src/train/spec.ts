@@ -2,7 +2,7 @@ import type { Algorithm } from "../artifact.ts";
 import { type DataSourceSpec, validateSourceSpec } from "../data/source.ts";
 import { NON_FINITE_POLICIES, type NonFinitePolicy } from "../data/validate.ts";
 import { FeatureError, parseFeatureName } from "../features.ts";
-import { InputProblems } from "../problems.ts";
+import { InputProblems, unknownFields } from "../problems.ts";
 
 /**
  * The training part of a TradingModel spec, as the training Job receives it. Unknown fields are
@@ -40,12 +40,6 @@ function isObject(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function unknownKeys(value: Obj, known: readonly string[], field: string): string[] {
-  return Object.keys(value)
-    .filter((k) => !known.includes(k))
-    .map((k) => `${field}.${k}: unknown field (known: ${known.join(", ")})`);
-}
-
 function isInt(v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number {
   return Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 }
@@ -75,7 +69,7 @@ function checkAlgorithm(value: unknown, errors: string[]): Algorithm {
     errors.push("spec.algorithm: must be an object like {type: 'linear'} or {type: 'ridge', alpha: 1}");
     return { type: "linear" };
   }
-  errors.push(...unknownKeys(value, ["type", "alpha"], "spec.algorithm"));
+  errors.push(...unknownFields(value, ["type", "alpha"], "spec.algorithm"));
   if (value.type === "linear") {
     if (value.alpha !== undefined) errors.push("spec.algorithm.alpha: only applies to type 'ridge'");
     return { type: "linear" };
@@ -96,7 +90,7 @@ function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] 
   const t: Obj = isObject(value) ? value : {};
   if (!isObject(value)) errors.push("spec.training: must be an object with at least 'data'");
   const known = ["data", "holdoutFraction", "walkForward", "nonFinite", "minRows", "intervalLevel"];
-  errors.push(...unknownKeys(t, known, "spec.training"));
+  errors.push(...unknownFields(t, known, "spec.training"));
   errors.push(...validateSourceSpec(t.data, "spec.training.data"));
   const holdoutFraction = t.holdoutFraction ?? SPEC_DEFAULTS.holdoutFraction;
   if (typeof holdoutFraction !== "number" || !(holdoutFraction > 0 && holdoutFraction <= 0.9)) {
@@ -105,7 +99,7 @@ function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] 
   let walkForward: { folds: number } | undefined;
   if (t.walkForward !== undefined) {
     const wf: Obj = isObject(t.walkForward) ? t.walkForward : {};
-    errors.push(...unknownKeys(wf, ["folds"], "spec.training.walkForward"));
+    errors.push(...unknownFields(wf, ["folds"], "spec.training.walkForward"));
     if (!isInt(wf.folds, 2, 20))
       errors.push("spec.training.walkForward.folds: must be an integer from 2 to 20");
     walkForward = { folds: wf.folds as number };
@@ -133,11 +127,11 @@ function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] 
 /** Checks a parsed spec and fills defaults; throws SpecError listing every bad field. */
 export function parseTrainSpec(value: unknown): TrainSpec {
   if (!isObject(value)) throw new SpecError(["spec: must be a JSON object"]);
-  const errors: string[] = unknownKeys(value, ["features", "target", "algorithm", "training"], "spec");
+  const errors: string[] = unknownFields(value, ["features", "target", "algorithm", "training"], "spec");
   const features = checkFeatures(value.features, errors);
   const target: Obj = isObject(value.target) ? value.target : {};
   if (!isObject(value.target)) errors.push("spec.target: must be an object like {horizon: 1}");
-  else errors.push(...unknownKeys(target, ["horizon"], "spec.target"));
+  else errors.push(...unknownFields(target, ["horizon"], "spec.target"));
   if (!isInt(target.horizon, 1, 100_000)) errors.push("spec.target.horizon: must be an integer >= 1");
   const algorithm = checkAlgorithm(value.algorithm, errors);
   const training = checkTraining(value.training, errors);
