@@ -133,3 +133,18 @@ describe("evaluateChampion", () => {
     );
   });
 });
+
+describe("buildDesign", () => {
+  it("names the feature and bar where bars that passed validation overflow", async () => {
+    const data = await dataFor({ seed: 5, bars: 600 });
+    const { columns } = data;
+    // Two valid bars near the largest double: the 5-bar sum of closes overflows at the second.
+    for (const t of [400, 401]) {
+      for (const field of ["open", "high", "low", "close"] as const) columns[field][t] = 1e308;
+    }
+    const ts = new Date(columns.ts[401] as number).toISOString();
+    expect(() => buildDesign(columns, ["ret_1", "sma_ratio_5_20"], 1)).toThrow(
+      `feature "sma_ratio_5_20" is not finite at bar 401 (ts ${ts}): the bars' values are beyond what double arithmetic holds`,
+    );
+  });
+});

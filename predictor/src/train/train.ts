@@ -2,7 +2,7 @@ import { ARTIFACT_SCHEMA_VERSION, type HoldoutMetrics, type ModelArtifact } from
 import type { BarColumns } from "../bars.ts";
 import type { ValidationReport } from "../data/validate.ts";
 import { referenceDistribution } from "../drift.ts";
-import { computeFeatures, forwardReturn } from "../features.ts";
+import { computeFeatures, FeatureError, forwardReturn } from "../features.ts";
 import { fitLinear, fitScaler, predictRange, type RowRange } from "./linear.ts";
 import { holdoutMetrics, residualInterval, splitHalfCoverage } from "./metrics.ts";
 import type { TrainSpec } from "./spec.ts";
@@ -22,13 +22,38 @@ export interface Design {
   usable: RowRange;
 }
 
+/**
+ * Throws FeatureError at the first usable bar where a feature or the target is not finite: bars
+ * that pass validation can still overflow (prices near 1e308 summed in a window), and one such
+ * value would poison every sum of the fit and surface as a misleading "constant feature".
+ */
+function checkFinite(design: Design, bars: BarColumns, features: readonly string[]): void {
+  const { start, end } = design.usable;
+  const named: [string, Float64Array][] = features.map((f, i) => [
+    `feature "${f}"`,
+    design.columns[i] as Float64Array,
+  ]);
+  named.push([`the target (forward return)`, design.target]);
+  for (const [what, column] of named) {
+    for (let t = start; t < end; t++) {
+      if (Number.isFinite(column[t])) continue;
+      const ts = new Date(bars.ts[t] as number).toISOString();
+      throw new FeatureError(
+        `${what} is not finite at bar ${t} (ts ${ts}): the bars' values are beyond what double arithmetic holds`,
+      );
+    }
+  }
+}
+
 export function buildDesign(bars: BarColumns, features: readonly string[], horizon: number): Design {
   const { columns, firstValidRow } = computeFeatures(bars, features);
-  return {
+  const design = {
     columns,
     target: forwardReturn(bars, horizon),
     usable: usableRows(bars.length, firstValidRow, horizon),
   };
+  checkFinite(design, bars, features);
+  return design;
 }
 
 function fitOn(
