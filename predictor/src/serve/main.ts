@@ -6,7 +6,7 @@ import { buildPredictor } from "./app.ts";
 import { ConfigError, flagName, parseServeConfig, SETTINGS, type ServeConfig } from "./config.ts";
 
 export const EXIT_OK = 0;
-/** Shutdown ran past SHUTDOWN_DEADLINE_MS and cut requests off, or the server failed. */
+/** The server could not listen, or shutdown ran past SHUTDOWN_DEADLINE_MS and cut requests off. */
 export const EXIT_FAILED = 1;
 /** Bad configuration or an artifact that cannot be served. */
 export const EXIT_BAD_INPUT = 2;
@@ -40,7 +40,18 @@ function shutdownSignal(): Promise<string> {
 export async function runServe(config: ServeConfig, log: Logger): Promise<number> {
   const signal = shutdownSignal();
   const { app, state } = buildPredictor({ config, log });
-  const address = await app.listen({ port: config.port, host: config.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    const { code } = err as NodeJS.ErrnoException;
+    log.error(
+      { err, host: config.host, port: config.port },
+      `cannot listen on HOST=${config.host} PORT=${config.port}: ${code ?? (err as Error).message}`,
+    );
+    await app.close();
+    return EXIT_FAILED;
+  }
   log.info({ address, config }, "listening; loading the artifact");
   if (config.chaosLatencyMs > 0 || config.chaosErrorFraction > 0) {
     log.warn(

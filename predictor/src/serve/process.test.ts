@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
-import { Agent, type IncomingHttpHeaders, request } from "node:http";
-import type { Socket } from "node:net";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { Agent, createServer, type IncomingHttpHeaders, request } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { metricValue, writeTestArtifact } from "./test-support.ts";
+import { type ArtifactFile, type ModelArtifact, serializeArtifact } from "../artifact.ts";
+import { metricValue, testArtifact, writeTestArtifact } from "./test-support.ts";
 
 /* The real `predictor serve` process, as a pod runs it, on a free port on 127.0.0.1. */
 
@@ -240,6 +241,44 @@ describe("predictor serve (process)", () => {
     expect((failure?.err as { message?: string } | undefined)?.message).toBe(
       `artifact sha256 ${artifact.sha256} is not the expected ${"0".repeat(64)}`,
     );
+  });
+
+  it("refuses an artifact edited after training, and one of another schema version: exit 2", async () => {
+    const edited = join(dir, "edited.json");
+    const file = JSON.parse(await readFile(artifact.path, "utf8")) as ArtifactFile;
+    file.artifact.coefficients.intercept += 1;
+    await writeFile(edited, JSON.stringify(file));
+    const future = join(dir, "future.json");
+    await writeFile(
+      future,
+      serializeArtifact({ ...testArtifact(), schemaVersion: 2 } as unknown as ModelArtifact),
+    );
+    const messages = [];
+    for (const path of [edited, future]) {
+      const served = serve({ ARTIFACT_PATH: path });
+      expect(await served.exited).toBe(2);
+      const failure = served.logs.find((l) => l.msg === "cannot serve the artifact");
+      messages.push((failure?.err as { message?: string } | undefined)?.message);
+    }
+    expect(messages[0]).toMatch(
+      /^artifact sha256 mismatch: file says [0-9a-f]{64}, content hashes to [0-9a-f]{64}$/,
+    );
+    expect(messages[1]).toBe("artifact schemaVersion 2 is not supported (want 1)");
+  });
+
+  it("exits 1 naming HOST and PORT when it cannot listen", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const served = serve({ ARTIFACT_PATH: artifact.path, PORT: String(port) });
+      expect(await served.exited).toBe(1);
+      expect(served.logs.map((l) => l.msg)).toContain(
+        `cannot listen on HOST=127.0.0.1 PORT=${port}: EADDRINUSE`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 
   it("refuses bad settings: exit 2, naming the variable", async () => {
