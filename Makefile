@@ -4,7 +4,10 @@ SHELL := /bin/bash
 
 # Node.js 24 comes first on PATH: installed into .tools/node from the npm package node@24 when the
 # machine's node is older (about 5 s, once).
-NODE_BIN := $(shell scripts/ensure-node.sh)
+NODE_BIN := $(shell scripts/ensure-node.sh || echo FAILED)
+ifneq ($(filter FAILED,$(NODE_BIN)),)
+$(error scripts/ensure-node.sh could not install Node.js 24 into .tools/node: see its message above)
+endif
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 
 REPORTS := .reports
