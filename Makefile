@@ -100,7 +100,8 @@ deploy: ## Install or upgrade the operator's Helm chart (CRDs included) into the
 
 docker-build: ## With Docker: build tradingmodel/operator and tradingmodel/predictor images
 	docker build -t tradingmodel/operator:$(IMAGE_TAG) -f operator/Dockerfile .
-	docker build -t tradingmodel/predictor:$(IMAGE_TAG) -f predictor/Dockerfile .
+	docker build -t tradingmodel/predictor:$(IMAGE_TAG) -f predictor/Dockerfile \
+	  --build-arg CODE_VERSION=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) .
 
 kind-up: ## With Docker and kind: create the kind cluster "tradingmodel" (then: make docker-build kind-load deploy)
 	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --name $(KIND_CLUSTER) --wait 120s
