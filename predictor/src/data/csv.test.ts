@@ -107,9 +107,36 @@ describe("parseCsvBars", () => {
     expect(raw.missingColumns).toEqual(["volume"]);
     expect(raw.issues).toEqual([
       { row: 1, column: "close", text: "oops" },
-      { row: 2, column: "low", text: "(missing field)" },
-      { row: 2, column: "close", text: "(missing field)" },
+      { row: 2, column: "low", text: "", problem: "is missing: the row has 3 fields" },
+      { row: 2, column: "close", text: "", problem: "is missing: the row has 3 fields" },
     ]);
+  });
+
+  it("reports a row with more fields than the header instead of dropping the extra cells", () => {
+    const raw = parseCsvBars("ts,open,high,low,close,volume\n1,1,1,1,1,5,7,8\n2,1,1,1,1,5\n");
+    expect(raw.issues).toEqual([
+      { row: 1, column: "(field 7)", text: "7", problem: "is beyond the header's 6 columns" },
+    ]);
+    expect(raw.issueCount).toBe(1);
+  });
+
+  it("reads quoted fields with commas and doubled quotes (RFC 4180), in the header too", () => {
+    const csv = [
+      'ts,"note, free text",open,high,low,close,volume,"say ""hi"""',
+      '1,"say ""hi"", ok",1,2,0.5,1.5,10,x',
+      '2,"plain",1,2,0.5,"1.75",10,"a,b"',
+    ].join("\n");
+    const raw = parseCsvBars(csv);
+    expect(raw.issues).toEqual([]);
+    expect(raw.ignoredColumns).toEqual(["note, free text", 'say "hi"']);
+    expect(Array.from(raw.columns.open)).toEqual([1, 1]);
+    expect(Array.from(raw.columns.close)).toEqual([1.5, 1.75]);
+    expect(Array.from(raw.columns.volume)).toEqual([10, 10]);
+  });
+
+  it("names the column of a quoted cell that is not a number, quotes undone", () => {
+    const raw = parseCsvBars('ts,open,high,low,close,volume\n1,1,1,1,"1 ""x""",5\n');
+    expect(raw.issues).toEqual([{ row: 1, column: "close", text: '1 "x"' }]);
   });
 
   it("parses 200k rows exactly like Number(), short decimals and doubles printed in full alike", () => {

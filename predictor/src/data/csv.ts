@@ -12,7 +12,9 @@ import { decimalToDouble, POW10 } from "./decimal.ts";
  * (`scanDecimal`); anything else falls back to Number() on the text, so results equal Number().
  *
  * Format: comma separated, first non-blank line is the header (case-insensitive, quotes and a BOM
- * allowed), blank lines skipped, extra columns ignored and reported. Time column `ts`, `timestamp`,
+ * allowed), blank lines skipped, extra columns ignored and reported. A quoted field may hold commas
+ * and doubled quotes (RFC 4180), not line breaks. A row with more fields than the header is an
+ * issue, as is one with fewer. Time column `ts`, `timestamp`,
  * `time` or `date`: epoch milliseconds, epoch seconds (values below 1e11; 1e11 s is the year 5138),
  * or ISO 8601 (a time without a zone is UTC). Empty cells and NaN/Infinity texts become NaN/±Inf
  * for the validator's non-finite policy; any other unparseable text is recorded as a cell issue.
@@ -20,11 +22,15 @@ import { decimalToDouble, POW10 } from "./decimal.ts";
 
 export const TIME_COLUMN_ALIASES = ["ts", "timestamp", "time", "date"] as const;
 
-/** A cell that is not a number (or timestamp). `row` is the 1-based data row, header excluded. */
+/**
+ * A cell that is not a number (or timestamp), is missing, or has no column. `row` is the 1-based
+ * data row, header excluded; `problem` says what is wrong when it is not "is not a number".
+ */
 export interface CellIssue {
   row: number;
   column: string;
   text: string;
+  problem?: string;
 }
 
 export interface RawBars {
@@ -272,8 +278,7 @@ export class CsvBarParser {
       const column = field < fieldColumn.length ? (fieldColumn[field] as number) : -1;
       let fieldEnd: number;
       if (pos < end && bytes[pos] === QUOTE) {
-        const closing = bytes.indexOf(QUOTE, pos + 1);
-        fieldEnd = nextComma(bytes, closing < 0 || closing >= end ? end : closing + 1, end);
+        fieldEnd = nextComma(bytes, closingQuote(bytes, pos + 1, end) + 1, end);
         if (column >= 0) this.slowCell(bytes, pos, fieldEnd, column, row);
       } else if (column < 0) {
         fieldEnd = nextComma(bytes, pos, end);
@@ -290,6 +295,10 @@ export class CsvBarParser {
           this.slowCell(bytes, pos, fieldEnd, column, row);
         }
       }
+      if (field === fieldColumn.length) {
+        const text = this.text(bytes, pos, fieldEnd);
+        this.issue(row, `(field ${field + 1})`, text, `is beyond the header's ${fieldColumn.length} columns`);
+      }
       field++;
       if (fieldEnd >= end) break;
       pos = fieldEnd + 1;
@@ -304,7 +313,7 @@ export class CsvBarParser {
       const column = fieldColumn[f] as number;
       if (column < 0) continue;
       (this.arrays[column] as Float64Array)[row] = Number.NaN;
-      this.issue(row, BAR_FIELDS[column] as string, "(missing field)");
+      this.issue(row, BAR_FIELDS[column] as string, "", `is missing: the row has ${fields} fields`);
     }
   }
 
@@ -320,11 +329,13 @@ export class CsvBarParser {
   private slowCell(bytes: Uint8Array, startRaw: number, endRaw: number, column: number, row: number): void {
     let start = startRaw;
     let end = endRaw;
+    let quoted = false;
     if (end - start >= 2 && bytes[start] === QUOTE && bytes[end - 1] === QUOTE) {
       start++;
       end--;
+      quoted = true;
     }
-    const text = this.text(bytes, start, end);
+    const text = quoted ? this.text(bytes, start, end).replaceAll('""', '"') : this.text(bytes, start, end);
     const v = column === TS ? parseTimestampText(text) : parseNumberText(text);
     if (v === UNPARSEABLE) {
       (this.arrays[column] as Float64Array)[row] = Number.NaN;
@@ -346,21 +357,16 @@ export class CsvBarParser {
     return this.decodedText.slice(start, end);
   }
 
-  private issue(row: number, column: string, text: string): void {
+  private issue(row: number, column: string, text: string, problem?: string): void {
     this.issueCount++;
     if (this.issues.length < MAX_RECORDED_ISSUES) {
-      this.issues.push({ row: row + 1, column, text: text.length > 40 ? `${text.slice(0, 40)}...` : text });
+      const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
+      this.issues.push({ row: row + 1, column, text: shown, ...(problem ? { problem } : {}) });
     }
   }
 
   private header(text: string): void {
-    const names = text.split(",").map((h) =>
-      h
-        .trim()
-        .replace(/^"(.*)"$/, "$1")
-        .trim()
-        .toLowerCase(),
-    );
+    const names = headerFields(text).map((h) => h.trim().toLowerCase());
     const fieldColumn = new Int8Array(names.length).fill(-1);
     names.forEach((name, i) => {
       const field = (TIME_COLUMN_ALIASES as readonly string[]).includes(name) ? "ts" : name;
@@ -372,6 +378,60 @@ export class CsvBarParser {
     this.missingColumns = BAR_FIELDS.filter((_, column) => !fieldColumn.includes(column));
     this.neededFields = fieldColumn.findLastIndex((c) => c >= 0) + 1;
     this.fieldColumn = fieldColumn;
+  }
+}
+
+/**
+ * The quote that closes a quoted field whose text starts at `from`, doubled quotes ("") being part
+ * of the text; `end - 1` when the line ends first (the field then runs to the end of the line).
+ */
+function closingQuote(bytes: Uint8Array, from: number, end: number): number {
+  let pos = from;
+  for (;;) {
+    const quote = bytes.indexOf(QUOTE, pos);
+    if (quote < 0 || quote >= end) return end - 1;
+    if (bytes[quote + 1] !== QUOTE || quote + 1 >= end) return quote;
+    pos = quote + 2;
+  }
+}
+
+/** The header's field names, quotes removed: a quoted name may hold commas and doubled quotes. */
+function headerFields(line: string): string[] {
+  const fields: string[] = [];
+  let pos = 0;
+  for (;;) {
+    while (line[pos] === " " || line[pos] === "\t") pos++;
+    let field: string;
+    if (line[pos] === '"') {
+      let text = "";
+      let from = pos + 1;
+      for (;;) {
+        const quote = line.indexOf('"', from);
+        if (quote < 0) {
+          text += line.slice(from);
+          pos = line.length;
+          break;
+        }
+        text += line.slice(from, quote);
+        if (line[quote + 1] === '"') {
+          text += '"';
+          from = quote + 2;
+        } else {
+          pos = quote + 1;
+          break;
+        }
+      }
+      const comma = line.indexOf(",", pos);
+      field = text;
+      pos = comma < 0 ? line.length : comma;
+    } else {
+      const comma = line.indexOf(",", pos);
+      field = line.slice(pos, comma < 0 ? line.length : comma);
+      pos = comma < 0 ? line.length : comma;
+    }
+    fields.push(field);
+    if (pos >= line.length) return fields;
+    pos++;
   }
 }
 

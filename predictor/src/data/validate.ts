@@ -145,7 +145,10 @@ export function validateBars(
     problems.throwIfAny();
   }
   for (const issue of raw.issues) {
-    problems.add(`row ${issue.row}, column "${issue.column}": "${issue.text}" is not a number`);
+    const problem = issue.problem ?? "is not a number";
+    problems.add(
+      `row ${issue.row}, column "${issue.column}": ${issue.text ? `"${issue.text}" ` : ""}${problem}`,
+    );
   }
   problems.count += raw.issueCount - raw.issues.length;
   problems.throwIfAny();
