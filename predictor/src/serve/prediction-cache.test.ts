@@ -18,9 +18,23 @@ describe("PredictionCache", () => {
     const a = new PredictionCache(10, 1000);
     const b = new PredictionCache(10, 1000);
     const ids = new Set(
-      Array.from({ length: 1000 }, (_, i) => [rememberOne(a, i), rememberOne(b, i)]).flat(),
+      Array.from({ length: 2500 }, (_, i) => [rememberOne(a, i), rememberOne(b, i)]).flat(),
     );
-    expect(ids.size).toBe(2000);
+    expect(ids.size).toBe(5000);
+  });
+
+  it("finds each prediction by its id across thousands of sequence numbers", () => {
+    const cache = new PredictionCache(3000, 1000, () => 0);
+    const first = cache.remember(
+      Float64Array.from({ length: 2500 }, (_, i) => i),
+      2500,
+    );
+    const ids = Array.from({ length: 2500 }, (_, i) => cache.idOf(first + i));
+    expect(ids[7]?.endsWith("-007")).toBe(true);
+    expect(ids[1007]?.endsWith("-1007")).toBe(true);
+    for (const i of [0, 7, 999, 1000, 1007, 2499]) {
+      expect(cache.take(ids[i] as string)).toEqual({ status: "scored", prediction: i });
+    }
   });
 
   it("does not know another cache's ids, or made-up ones", () => {
@@ -38,6 +52,8 @@ describe("PredictionCache", () => {
       `${prefix}0x0`,
       `${prefix}9`,
       `${prefix}${"9".repeat(30)}`,
+      `${prefix}0`,
+      `${prefix}0000`,
     ]) {
       expect(a.take(fake)).toEqual({ status: "unknown" });
     }

@@ -6,6 +6,7 @@ export type FeedbackMatch =
   | { status: "expired" };
 
 const SEQUENCE = /^\d{1,15}$/;
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
 
 /**
  * The most recent predictions, kept for feedback: at most `capacity`, each for `ttlMs`.
@@ -16,6 +17,11 @@ const SEQUENCE = /^\d{1,15}$/;
  * a 1,000-row batch would cost more than the predictions. A slot reused by a later prediction no
  * longer holds the id's sequence number, so the id reads as unknown (evicted). Feedback consumes
  * its prediction, so a repeated report is not counted twice.
+ *
+ * The sequence is written as its thousands (formatted once per thousand ids) and its last three
+ * digits from a table: "…-007", "…-1007". Formatting a new number for every id filled V8's cache of
+ * formatted numbers with strings that outlive a young-generation collection, which made those
+ * collections three times longer at 17,000 predictions a second.
  */
 export class PredictionCache {
   readonly #prefix = `${randomBytes(9).toString("base64url")}-`;
@@ -27,6 +33,9 @@ export class PredictionCache {
   readonly #ttlMs: number;
   readonly #now: () => number;
   #next = 0;
+  /** The thousands of the last sequence number written, and their digits. */
+  #block = 0;
+  #blockDigits = "";
 
   constructor(capacity: number, ttlMs: number, now: () => number = Date.now) {
     this.#capacity = capacity;
@@ -61,7 +70,16 @@ export class PredictionCache {
 
   /** The id of the prediction remembered under `sequence`. */
   idOf(sequence: number): string {
-    return this.#prefix + sequence;
+    return this.#prefix + this.#digits(sequence);
+  }
+
+  #digits(sequence: number): string {
+    const block = Math.floor(sequence / 1000);
+    if (block !== this.#block) {
+      this.#block = block;
+      this.#blockDigits = block === 0 ? "" : String(block);
+    }
+    return this.#blockDigits + (THREE_DIGITS[sequence - block * 1000] as string);
   }
 
   /** Looks a prediction up by id and forgets it. */
@@ -70,6 +88,8 @@ export class PredictionCache {
     const digits = id.slice(this.#prefix.length);
     if (!SEQUENCE.test(digits)) return { status: "unknown" };
     const sequence = Number(digits);
+    // One sequence, one id: "…-7" is not "…-007".
+    if (digits !== this.#digits(sequence)) return { status: "unknown" };
     const slot = sequence % this.#capacity;
     if (this.#sequences[slot] !== sequence) return { status: "unknown" };
     this.#sequences[slot] = -1;
