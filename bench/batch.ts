@@ -8,14 +8,10 @@ import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { summarizeLatencies } from "./latency.ts";
-import { namedRow, postJsonText, withStack } from "./stacks.ts";
+import { namedRow, postJsonText, rowOfPass, withStack } from "./stacks.ts";
 import type { Figure } from "./summary.ts";
 
-/**
- * `bodies` distinct bodies are sent in turn (the same rows, each value scaled by a hair more per
- * body): with one body sent 350 times, V8's cache of recently formatted numbers would hand the
- * server most of its answer's 3,000 numbers ready-made, which no real client's batches allow.
- */
+/** `bodies` different bodies are sent in turn, the rows of pass 0, 1, ... (rowOfPass). */
 export const BATCH_SETTINGS = { rows: 1000, bodies: 8, warmup: 50, measured: 300 };
 
 /** The duration in ms of `metric` in a Server-Timing header, e.g. `app;dur=0.412, db;dur=3`. */
@@ -42,10 +38,11 @@ type RowForm = "by name" | "in order";
 
 /** The request bodies, as JSON text, of every row form and turn (see BATCH_SETTINGS.bodies). */
 function batchBodies(form: RowForm, features: readonly string[], rows: number[][]): string[] {
-  return Array.from({ length: BATCH_SETTINGS.bodies }, (_, k) => {
-    const scale = 1 + k * 2 ** -30;
-    const scaled = rows.map((row) => row.map((x) => x * scale));
-    const body = scaled.map((row) => (form === "by name" ? namedRow(features, row) : { features: row }));
+  return Array.from({ length: BATCH_SETTINGS.bodies }, (_, pass) => {
+    const body = rows.map((row) => {
+      const values = rowOfPass(row, pass);
+      return form === "by name" ? namedRow(features, values) : { features: values };
+    });
     return JSON.stringify({ rows: body });
   });
 }

@@ -14,7 +14,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { median, relativeDifference } from "./coefficients.ts";
 import { runClient, type Service } from "./processes.ts";
-import { namedRow, postJson, ROOT, type StackName, startStack } from "./stacks.ts";
+import { namedRow, postJson, ROOT, rowOfPass, type StackName, startStack } from "./stacks.ts";
 import type { Figure } from "./summary.ts";
 import { assertCleanRun, parseWrkOutput, type WrkReport, wrkArgs } from "./wrk.ts";
 
@@ -141,22 +141,11 @@ async function measurePeaks(
   return runs;
 }
 
-/**
- * The request bodies the load generators send in turn, one JSON a line: the rows by name, cycled
- * with each pass's values scaled by a hair more, so that no two bodies are alike. One body sent
- * every time would let V8 answer the formatting of the prediction and interval from its cache of
- * recently formatted numbers (16,384 entries), which real traffic never does.
- */
+/** The request bodies the load generators send in turn, one JSON a line: the rows by name, pass after pass (rowOfPass). */
 export function requestBodies(features: readonly string[], rows: readonly number[][], count: number): string {
   return Array.from({ length: count }, (_, i) => {
-    const scale = 1 + Math.floor(i / rows.length) * 2 ** -30;
-    const row = rows[i % rows.length] as number[];
-    return JSON.stringify(
-      namedRow(
-        features,
-        row.map((x) => x * scale),
-      ),
-    );
+    const row = rowOfPass(rows[i % rows.length] as number[], Math.floor(i / rows.length));
+    return JSON.stringify(namedRow(features, row));
   }).join("\n");
 }
 

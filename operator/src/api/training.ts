@@ -1,4 +1,4 @@
-import { REGIMES } from "../../../predictor/src/data/synthetic.ts";
+import { MAX_DRIFT_SCALE, MAX_SYNTHETIC_BARS, REGIMES } from "../../../predictor/src/data/synthetic.ts";
 import { NON_FINITE_POLICIES } from "../../../predictor/src/data/validate.ts";
 import { SPEC_DEFAULTS } from "../../../predictor/src/train/spec.ts";
 import { FEATURE_FORMS, FEATURE_NAME_PATTERN } from "./features.ts";
@@ -87,7 +87,7 @@ const syntheticSchema = {
       type: "integer",
       description: "Number of bars. Omitted: 50000.",
       minimum: 500,
-      maximum: 5000000,
+      maximum: MAX_SYNTHETIC_BARS,
       default: 50000,
     },
     regime: {
@@ -106,19 +106,19 @@ const syntheticSchema = {
           type: "number",
           description: "Multiplies return noise and bar ranges. Omitted: 2.5.",
           minimum: 0,
-          maximum: 100,
+          maximum: MAX_DRIFT_SCALE,
         },
         signalScale: {
           type: "number",
           description: "Multiplies the predictable component. Omitted: 0.",
           minimum: 0,
-          maximum: 100,
+          maximum: MAX_DRIFT_SCALE,
         },
         volumeScale: {
           type: "number",
           description: "Multiplies volume. Omitted: 3.",
           minimum: 0,
-          maximum: 100,
+          maximum: MAX_DRIFT_SCALE,
         },
       },
     },

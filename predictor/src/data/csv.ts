@@ -266,7 +266,7 @@ export class CsvBarParser {
     if (end === start) return;
     const fieldColumn = this.fieldColumn;
     if (fieldColumn === undefined) {
-      this.header(UTF8.decode(bytes.subarray(start, end)));
+      this.header(bytes, start, end);
       return;
     }
     const row = this.rows;
@@ -278,7 +278,7 @@ export class CsvBarParser {
       const column = field < fieldColumn.length ? (fieldColumn[field] as number) : -1;
       let fieldEnd: number;
       if (pos < end && bytes[pos] === QUOTE) {
-        fieldEnd = nextComma(bytes, closingQuote(bytes, pos + 1, end) + 1, end);
+        fieldEnd = quotedFieldEnd(bytes, pos, end);
         if (column >= 0) this.slowCell(bytes, pos, fieldEnd, column, row);
       } else if (column < 0) {
         fieldEnd = nextComma(bytes, pos, end);
@@ -326,16 +326,8 @@ export class CsvBarParser {
   }
 
   /** A cell off the fast path: quoted, exponent, timestamp text, NaN/Infinity, empty or invalid. */
-  private slowCell(bytes: Uint8Array, startRaw: number, endRaw: number, column: number, row: number): void {
-    let start = startRaw;
-    let end = endRaw;
-    let quoted = false;
-    if (end - start >= 2 && bytes[start] === QUOTE && bytes[end - 1] === QUOTE) {
-      start++;
-      end--;
-      quoted = true;
-    }
-    const text = quoted ? this.text(bytes, start, end).replaceAll('""', '"') : this.text(bytes, start, end);
+  private slowCell(bytes: Uint8Array, start: number, end: number, column: number, row: number): void {
+    const text = unquote(this.text(bytes, start, end));
     const v = column === TS ? parseTimestampText(text) : parseNumberText(text);
     if (v === UNPARSEABLE) {
       (this.arrays[column] as Float64Array)[row] = Number.NaN;
@@ -365,8 +357,21 @@ export class CsvBarParser {
     }
   }
 
-  private header(text: string): void {
-    const names = headerFields(text).map((h) => h.trim().toLowerCase());
+  /** The header's column names: fields split by the same quote rule as data rows, then decoded. */
+  private header(bytes: Uint8Array, start: number, end: number): void {
+    const names: string[] = [];
+    let pos = start;
+    if (bytes[pos] === 0xef && bytes[pos + 1] === 0xbb && bytes[pos + 2] === 0xbf) pos += 3; // BOM
+    for (;;) {
+      const fieldEnd = bytes[pos] === QUOTE ? quotedFieldEnd(bytes, pos, end) : nextComma(bytes, pos, end);
+      names.push(
+        unquote(UTF8.decode(bytes.subarray(pos, fieldEnd)).trim())
+          .trim()
+          .toLowerCase(),
+      );
+      if (fieldEnd >= end) break;
+      pos = fieldEnd + 1;
+    }
     const fieldColumn = new Int8Array(names.length).fill(-1);
     names.forEach((name, i) => {
       const field = (TIME_COLUMN_ALIASES as readonly string[]).includes(name) ? "ts" : name;
@@ -382,57 +387,24 @@ export class CsvBarParser {
 }
 
 /**
- * The quote that closes a quoted field whose text starts at `from`, doubled quotes ("") being part
- * of the text; `end - 1` when the line ends first (the field then runs to the end of the line).
+ * End of the quoted field that starts at `start` (its opening quote): the comma after its closing
+ * quote, doubled quotes ("") being part of the text, or the end of the line.
  */
-function closingQuote(bytes: Uint8Array, from: number, end: number): number {
-  let pos = from;
+function quotedFieldEnd(bytes: Uint8Array, start: number, end: number): number {
+  let pos = start + 1;
   for (;;) {
     const quote = bytes.indexOf(QUOTE, pos);
-    if (quote < 0 || quote >= end) return end - 1;
-    if (bytes[quote + 1] !== QUOTE || quote + 1 >= end) return quote;
+    if (quote < 0 || quote >= end) return end;
+    if (quote + 1 >= end || bytes[quote + 1] !== QUOTE) return nextComma(bytes, quote + 1, end);
     pos = quote + 2;
   }
 }
 
-/** The header's field names, quotes removed: a quoted name may hold commas and doubled quotes. */
-function headerFields(line: string): string[] {
-  const fields: string[] = [];
-  let pos = 0;
-  for (;;) {
-    while (line[pos] === " " || line[pos] === "\t") pos++;
-    let field: string;
-    if (line[pos] === '"') {
-      let text = "";
-      let from = pos + 1;
-      for (;;) {
-        const quote = line.indexOf('"', from);
-        if (quote < 0) {
-          text += line.slice(from);
-          pos = line.length;
-          break;
-        }
-        text += line.slice(from, quote);
-        if (line[quote + 1] === '"') {
-          text += '"';
-          from = quote + 2;
-        } else {
-          pos = quote + 1;
-          break;
-        }
-      }
-      const comma = line.indexOf(",", pos);
-      field = text;
-      pos = comma < 0 ? line.length : comma;
-    } else {
-      const comma = line.indexOf(",", pos);
-      field = line.slice(pos, comma < 0 ? line.length : comma);
-      pos = comma < 0 ? line.length : comma;
-    }
-    fields.push(field);
-    if (pos >= line.length) return fields;
-    pos++;
-  }
+/** A field's text without its enclosing quotes, doubled quotes made single. */
+function unquote(text: string): string {
+  return text.length >= 2 && text.startsWith('"') && text.endsWith('"')
+    ? text.slice(1, -1).replaceAll('""', '"')
+    : text;
 }
 
 /** End of the field starting at `from`: the next comma, or the end of the line. */

@@ -207,8 +207,8 @@ function syntheticData(opts: SyntheticOptions): LoadedData {
 }
 
 /**
- * Reads the source into raw (not yet validated) bars. Throws WrongDataSourceError when the path names no
- * readable file, DataSourceError when the source is unavailable.
+ * Reads the source into raw (not yet validated) bars. Throws WrongDataSourceError when the path names
+ * no readable file or the URL's server refuses it, DataSourceError when the source is unavailable.
  */
 export async function loadRawBars(
   spec: DataSourceSpec,

@@ -95,10 +95,10 @@ const MOMENTUM_PERSISTENCE = 0.97;
 const REVERSION_PERSISTENCE = 0.8;
 const GARCH = { alpha: 0.08, beta: 0.9 };
 
-/** The most bars a synthetic market has: as the TradingModel CRD allows, ~1 GB of columns and features. */
+/** The most bars a synthetic market has (the TradingModel CRD's bound too): ~1 GB of columns and features. */
 export const MAX_SYNTHETIC_BARS = 5_000_000;
 /** The largest drift scale, as the CRD allows. */
-const MAX_DRIFT_SCALE = 100;
+export const MAX_DRIFT_SCALE = 100;
 const DRIFT_SCALES = ["volatilityScale", "signalScale", "volumeScale"] as const;
 
 export function validateSyntheticOptions(o: SyntheticOptions, field = "synthetic"): string[] {

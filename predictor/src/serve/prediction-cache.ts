@@ -46,17 +46,12 @@ export class PredictionCache {
     this.#now = now;
   }
 
-  /** The cache's clock, read once per batch rather than once per row. */
-  now(): number {
-    return this.#now();
-  }
-
   /**
-   * Keeps the first `count` predictions, made at `now`, under consecutive sequence numbers and
-   * returns the first: prediction i's id is idOf(first + i). A batch is remembered without
-   * building its ids, which its answer writes straight into the response.
+   * Keeps the first `count` predictions, made now, under consecutive sequence numbers and returns
+   * the first: prediction i's id is idOf(first + i).
    */
-  remember(predictions: ArrayLike<number>, count: number, now = this.#now()): number {
+  remember(predictions: ArrayLike<number>, count: number): number {
+    const now = this.#now();
     const first = this.#next;
     for (let i = 0; i < count; i++) {
       const slot = (first + i) % this.#capacity;

@@ -26,6 +26,13 @@ function startPrimary(env: Record<string, string>): TestPredictor {
   return primary;
 }
 
+/** A primary whose mirror calls go to `shadowFetch` instead of the network. */
+function primaryWithShadowClient(shadowFetch: typeof fetch, env: Record<string, string> = {}): TestPredictor {
+  const primary = testPredictor({ SHADOW_URL: "http://127.0.0.1:9", ...env }, { fetch: shadowFetch });
+  started.push(primary);
+  return primary;
+}
+
 function predict(p: TestPredictor, features: number[]) {
   return p.inject({ method: "POST", url: "/v1/predict", payload: { features } });
 }
@@ -76,8 +83,7 @@ describe("shadow mirroring", () => {
       while (performance.now() < until);
       return Response.json({ prediction: 0.001 });
     };
-    const primary = testPredictor({ SHADOW_URL: "http://127.0.0.1:9" }, { fetch: blockingFetch });
-    started.push(primary);
+    const primary = primaryWithShadowClient(blockingFetch);
     for (const url of ["/v1/predict", "/v1/predict/batch"]) {
       const payload =
         url === "/v1/predict" ? { features: [0, 0, 0.02] } : { rows: [{ features: [0, 0, 0.02] }] };
@@ -96,11 +102,7 @@ describe("shadow mirroring", () => {
       if (attempts.length < 3) throw new TypeError("fetch failed: connection refused");
       return Response.json({ prediction: 0.001 });
     };
-    const primary = testPredictor(
-      { SHADOW_URL: "http://127.0.0.1:9", SHADOW_RETRIES: "2" },
-      { fetch: flakyFetch },
-    );
-    started.push(primary);
+    const primary = primaryWithShadowClient(flakyFetch, { SHADOW_RETRIES: "2" });
     expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
     await primary.state.shadow?.idle();
     expect(attempts).toHaveLength(3);
@@ -116,11 +118,7 @@ describe("shadow mirroring", () => {
       attempts++;
       throw new TypeError("fetch failed: connection refused");
     };
-    const primary = testPredictor(
-      { SHADOW_URL: "http://127.0.0.1:9", SHADOW_RETRIES: "1" },
-      { fetch: downFetch },
-    );
-    started.push(primary);
+    const primary = primaryWithShadowClient(downFetch, { SHADOW_RETRIES: "1" });
     expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
     await primary.state.shadow?.idle();
     expect(attempts).toBe(2);
