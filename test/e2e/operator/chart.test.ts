@@ -291,7 +291,14 @@ describe("the chart installed, with the node agent running its pods", () => {
       ],
       5 * 60_000,
     );
-    expect(code, stderr).toBe(0);
+    // When helm gives up, what the pods were doing says why (a replica never ready, restarts, events).
+    const state =
+      code === 0
+        ? ""
+        : await kubectl(["-n", ns.name, "describe", "pods", "-l", "app.kubernetes.io/instance=tmo"]).catch(
+            (err: Error) => err.message,
+          );
+    expect(code, `${stderr}\n${state}`).toBe(0);
     const pods = JSON.parse(
       await kubectl(["-n", ns.name, "get", "pods", "-l", "app.kubernetes.io/instance=tmo", "-o", "json"]),
     ) as { items: V1Pod[] };
