@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { canonicalJson } from "../../../predictor/src/artifact.ts";
+import { type MetricsProvider, unconfiguredMetrics } from "../analysis/prometheus.ts";
 import { API_VERSION } from "../api/crd.ts";
 import type { TradingModel } from "../api/types.ts";
 import { Reason, setCondition } from "../conditions.ts";
 import { phaseOf } from "../phase.ts";
 import type { ObjectRef, Plan, PlannedEvent, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
+import { measurementDue } from "../rollout/canary.ts";
 import type { EventRecorder } from "./events.ts";
 import { type ClusterWriter, describeError } from "./kube-client.ts";
 import { type NamespaceCache, observe } from "./observe.ts";
@@ -80,6 +82,7 @@ export class Reconciler {
   private readonly recorder: EventRecorder;
   private readonly settings: Settings;
   private readonly log: Logger;
+  private readonly metrics: MetricsProvider;
   private readonly expectations = new Map<string, { checks: Expectation[]; deadline: number }>();
 
   constructor(
@@ -88,7 +91,9 @@ export class Reconciler {
     recorder: EventRecorder,
     settings: Settings,
     log: Logger,
+    metrics: MetricsProvider = unconfiguredMetrics,
   ) {
+    this.metrics = metrics;
     this.cache = cache;
     this.writer = writer;
     this.recorder = recorder;
@@ -120,7 +125,12 @@ export class Reconciler {
       reconcileId: randomUUID().slice(0, 8),
       generation: model.metadata.generation,
     });
-    const plan = decide(observe(model, this.cache.namespace(namespace), now), this.settings);
+    // The measurement is taken before the decision, which never calls out (it judges what it gets).
+    const due = measurementDue(model, now);
+    const measurement = due ? await this.metrics.measure(due, now) : undefined;
+    if (due) log.debug({ version: due.version, window: due.window }, "measured");
+    const observed = observe(model, this.cache.namespace(namespace), now);
+    const plan = decide(measurement ? { ...observed, measurement } : observed, this.settings);
     const checks: Expectation[] = [];
     try {
       await this.execute(model, plan, checks, log);

@@ -1,11 +1,12 @@
 import type { TradingModelStatus } from "../api/types.ts";
 import { type ConditionType, findCondition, Reason, setCondition, worstProblem } from "../conditions.ts";
 import { phaseOf } from "../phase.ts";
+import { isActive } from "../rollout/canary.ts";
 import { type Context, condition, highestIn, newContext, type Plan, type Settings } from "./context.ts";
 import type { Observed } from "./observed.ts";
 import { registryStep, rejectionStep } from "./registry.ts";
 import { retentionStep } from "./retention.ts";
-import { directServingStep } from "./serving.ts";
+import { servingStep } from "./serving.ts";
 import { trainingStep, validateStep } from "./training.ts";
 
 /** What a condition says when no step had anything to report about it this time. */
@@ -30,7 +31,12 @@ function buildStatus(ctx: Context): TradingModelStatus {
     ctx.now,
   );
   const stable = highestIn(ctx, "Production")?.version;
-  const candidate = highestIn(ctx, "Staging")?.version;
+  const rollout = ctx.status.rollout;
+  const active = isActive(rollout) ? rollout : undefined;
+  const staged = highestIn(ctx, "Staging")?.version;
+  const candidate =
+    active?.version ??
+    (staged !== undefined && (stable === undefined || staged > stable) ? staged : undefined);
   const headline = (["Degraded", "Progressing", "Training", "Ready"] as const)
     .map((type) => findCondition(ctx.conditions, type))
     .find((c) => c?.status === "True");
@@ -40,9 +46,8 @@ function buildStatus(ctx: Context): TradingModelStatus {
     observedGeneration: ctx.generation,
     conditions: ctx.conditions,
     ...(stable === undefined ? {} : { stableVersion: stable }),
-    ...(candidate === undefined || (stable !== undefined && candidate < stable)
-      ? {}
-      : { candidateVersion: candidate }),
+    ...(candidate === undefined ? {} : { candidateVersion: candidate }),
+    ...(active ? { canaryWeight: active.weight ?? 0, currentStep: active.stepIndex } : {}),
     message: (headline ?? findCondition(ctx.conditions, "Ready"))?.message ?? "",
   };
 }
@@ -58,8 +63,8 @@ export function decide(observed: Observed, settings: Settings): Plan {
   validateStep(ctx);
   trainingStep(ctx);
   registryStep(ctx);
+  servingStep(ctx);
   rejectionStep(ctx);
-  directServingStep(ctx);
   retentionStep(ctx);
   ctx.plan.status = buildStatus(ctx);
   return ctx.plan;

@@ -1,5 +1,6 @@
 import type { V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
 import { EXIT } from "../../../predictor/src/train/command.ts";
+import type { Measurement } from "../analysis/measurement.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
 import { Reason, type TrainingFailureReason } from "../conditions.ts";
 import {
@@ -33,6 +34,8 @@ export interface Observed {
   deployments: V1Deployment[];
   /** Whether the model's HorizontalPodAutoscaler exists. */
   autoscalerExists: boolean;
+  /** The rollout's live measurement, taken by the shell when `measurementDue` asked for one. */
+  measurement?: Measurement;
   now: Date;
 }
 

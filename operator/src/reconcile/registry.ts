@@ -101,8 +101,16 @@ export function rejectionStep(ctx: Context): void {
   const view = latest === undefined ? undefined : ctx.versions.get(latest);
   if (view?.status.stage !== "Rejected") return;
   const last = view.status.stageHistory?.at(-1);
-  const reason = last?.reason === Reason.RolloutFailed ? Reason.RolloutFailed : Reason.CandidateRejected;
   const message = `v${view.version} rejected: ${last?.message ?? "see its ModelVersion"}`;
+  if (last?.reason === Reason.Aborted) {
+    // The user's own decision: reported, but nothing is wrong.
+    condition(ctx, "Training", "False", Reason.RolloutAborted, message);
+    return;
+  }
+  const reason =
+    last?.reason === Reason.RolloutFailed || last?.reason === Reason.RolledBack
+      ? last.reason
+      : Reason.CandidateRejected;
   condition(ctx, "Training", "False", reason, message);
   problem(ctx, reason, message);
 }
