@@ -1,3 +1,5 @@
+import type { SeriesSelector } from "../../../predictor/src/serve/analysis-queries.ts";
+
 /**
  * What the Prometheus provider observed for one rollout measurement, before any judgement. A value
  * the provider could not get carries the reason instead (Prometheus down, slow, or answering
@@ -28,6 +30,6 @@ export interface Measurement {
 export interface MeasurementRequest {
   version: number;
   window: string;
-  candidate: { model: string; version: string; track: string };
-  stable?: { model: string; version: string; track: string };
+  candidate: SeriesSelector;
+  stable?: SeriesSelector;
 }

@@ -33,7 +33,7 @@ const vector = (value: string) =>
 const request = {
   version: 2,
   window: "30s",
-  candidate: { model: "demo", version: "v2", track: "canary" },
+  candidate: { namespace: "trading", model: "demo", version: "v2", track: "canary" },
 };
 
 describe("Prometheus provider", () => {
@@ -43,7 +43,7 @@ describe("Prometheus provider", () => {
     expect(m.candidate.feedback).toEqual({ value: 42 });
     expect(m.window).toBe("30s");
     expect(p.queries).toContain(
-      'sum(increase(predictor_feedback_total{model="demo",version="v2",track="canary"}[30s]))',
+      'sum(increase(predictor_feedback_total{namespace="trading",model="demo",version="v2",track="canary"}[30s]))',
     );
     expect(m.stable).toBeUndefined();
   });

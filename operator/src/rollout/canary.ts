@@ -81,14 +81,15 @@ export function measurementDue(model: TradingModel, now: Date): MeasurementReque
   const since = Math.min(secondsSince(state.stepStartedAt, now), secondsSince(state.lastAnalysisAt, now));
   if (since + DUE_SLACK_SECONDS < intervalOf(spec)) return undefined;
   const name = model.metadata.name;
+  const namespace = model.metadata.namespace;
   const stable = model.status?.stableVersion ?? state.fromVersion;
   return {
     version: state.version,
     window: spec.analysis.window,
-    candidate: { model: name, version: versionLabel(state.version), track: "canary" },
+    candidate: { namespace, model: name, version: versionLabel(state.version), track: "canary" },
     ...(stable === undefined || !spec.analysis.accuracyVsStable
       ? {}
-      : { stable: { model: name, version: versionLabel(stable), track: "stable" } }),
+      : { stable: { namespace, model: name, version: versionLabel(stable), track: "stable" } }),
   };
 }
 

@@ -13,8 +13,12 @@ export const ANALYSIS_METRICS = {
   featurePsi: "predictor_feature_psi",
 } as const;
 
-/** One series set: a model's pods of one version on one track. */
+/**
+ * One series set: a model's pods of one version on one track, in its namespace (the label
+ * Prometheus' Kubernetes service discovery and PodMonitors add to every scraped series).
+ */
 export interface SeriesSelector {
+  namespace: string;
   model: string;
   version: string;
   track: string;
@@ -24,7 +28,7 @@ export interface SeriesSelector {
 const quoted = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 
 function matchers(s: SeriesSelector, extra = ""): string {
-  return `{model=${quoted(s.model)},version=${quoted(s.version)},track=${quoted(s.track)}${extra}}`;
+  return `{namespace=${quoted(s.namespace)},model=${quoted(s.model)},version=${quoted(s.version)},track=${quoted(s.track)}${extra}}`;
 }
 
 /** Prediction routes only: health probes and /metrics scrapes would dilute latency and errors. */
