@@ -9,7 +9,7 @@ import { Reason, setCondition } from "../conditions.ts";
 import { phaseOf } from "../phase.ts";
 import type { ObjectRef, Plan, PlannedEvent, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
-import { measurementDue } from "../rollout/canary.ts";
+import { measurementDue } from "../rollout/machine.ts";
 import type { EventRecorder } from "./events.ts";
 import { type ClusterWriter, describeError } from "./kube-client.ts";
 import { type NamespaceCache, observe } from "./observe.ts";

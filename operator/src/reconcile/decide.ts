@@ -1,7 +1,7 @@
 import type { TradingModelStatus } from "../api/types.ts";
 import { type ConditionType, findCondition, Reason, setCondition, worstProblem } from "../conditions.ts";
 import { phaseOf } from "../phase.ts";
-import { isActive } from "../rollout/canary.ts";
+import { isActive } from "../rollout/machine.ts";
 import { type Context, condition, highestIn, newContext, type Plan, type Settings } from "./context.ts";
 import type { Observed } from "./observed.ts";
 import { registryStep, rejectionStep } from "./registry.ts";

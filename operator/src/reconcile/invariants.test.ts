@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sameJson } from "../controller/reconciler.ts";
-import { measurementDue } from "../rollout/canary.ts";
+import { measurementDue } from "../rollout/machine.ts";
 import { metrics, storedModel } from "../testing/fixtures.ts";
 import { World } from "../testing/world.ts";
 import { jobState, jobVersion } from "./observed.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Measurement, Reading, TrackReadings } from "../analysis/measurement.ts";
 import type { Condition } from "../api/types.ts";
-import { measurementDue } from "../rollout/canary.ts";
+import { measurementDue } from "../rollout/machine.ts";
 import { metrics, storedModel } from "../testing/fixtures.ts";
 import { World } from "../testing/world.ts";
 import type { Plan } from "./context.ts";

@@ -2,7 +2,8 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import type { TradingModelSpec } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
 import { versionLabel } from "../manifests/names.ts";
-import { canary, isActive, type RolloutDecision } from "../rollout/canary.ts";
+import { canary } from "../rollout/canary.ts";
+import { isActive, type RolloutDecision } from "../rollout/machine.ts";
 import { replicasRouter } from "../traffic/replicas.ts";
 import type { Split, TrafficRouter } from "../traffic/router.ts";
 import {
