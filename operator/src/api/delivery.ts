@@ -105,13 +105,13 @@ export const rolloutSchema = {
         autoPromote: {
           type: "boolean",
           description:
-            "Switch traffic as soon as analysis of the new version passes; false waits for `paused: false`. Omitted: true.",
+            "Switch traffic as soon as the preview analysis of the new version passes; false waits for `rollout.promoteVersion` naming it. Omitted: true.",
           default: true,
         },
         scaleDownDelaySeconds: {
           type: "integer",
           description:
-            "How long the old version stays up after the switch, for a fast way back. Omitted: 30.",
+            "How long the old version stays up at full size after the switch while the post-promotion analysis runs (at least one analysis interval), for an instant way back. Omitted: 30.",
           minimum: 0,
           maximum: 3600,
           default: 30,
@@ -137,13 +137,13 @@ export const rolloutSchema = {
     paused: {
       type: "boolean",
       description:
-        "Hold the rollout at its current step (traffic and replicas unchanged, no analysis) until set back to false; with BlueGreen and autoPromote false, setting it to false also approves the switch. Omitted: false.",
+        "Hold the rollout at its current step (traffic and replicas unchanged, no analysis) until set back to false. Omitted: false.",
       default: false,
     },
     promoteVersion: {
       type: "integer",
       description:
-        "Promote this candidate version now, skipping its remaining steps and analysis. Acts only while that version is the candidate; a stale value is reported in status and ignored.",
+        "Canary: promote this candidate version now, skipping its remaining steps and analysis. BlueGreen: switch the Service to it now (the post-promotion analysis still runs). Acts only while that version is the candidate; a value naming another version does nothing.",
       minimum: 1,
     },
     abortVersion: {

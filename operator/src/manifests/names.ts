@@ -20,8 +20,11 @@ export const ANNOTATION_RETRAIN_REQUEST = "trading.mlops.dev/retrain-request";
 
 export const FIELD_MANAGER = "tradingmodel-operator";
 
-/** Tracks a predictor Deployment serves: stable, the canary of a rollout, and (to come) a shadow. */
-export type Track = "stable" | "canary" | "shadow";
+/**
+ * Tracks a predictor Deployment serves: stable, a canary (live traffic by replica share), a
+ * blue-green candidate behind its preview Service, and (to come) a shadow.
+ */
+export type Track = "stable" | "canary" | "preview" | "shadow";
 
 export type Component = "trainer" | "artifact" | "predictor";
 
@@ -34,6 +37,8 @@ export const trainerServiceAccountName = (model: string) => `${model}-trainer`;
 export const predictorDeploymentName = (model: string, track: Track) =>
   track === "stable" ? `${model}-predictor` : `${model}-predictor-${track}`;
 export const predictorServiceName = (model: string) => model;
+/** A blue-green candidate's own Service, for clients that try it before the switch. */
+export const predictorPreviewServiceName = (model: string) => `${model}-preview`;
 
 export const ARTIFACT_KEY = "artifact.json";
 

@@ -7,6 +7,7 @@ import {
   LABEL_TRAFFIC,
   labels,
   predictorDeploymentName,
+  predictorPreviewServiceName,
   predictorServiceName,
   type Track,
   versionLabel,
@@ -49,7 +50,7 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
   const serving = model.spec.serving;
   const podLabels = {
     ...labels(name, "predictor", { version: number, track }),
-    ...(track === "shadow" ? {} : { [LABEL_TRAFFIC]: "live" }),
+    ...(track === "stable" || track === "canary" ? { [LABEL_TRAFFIC]: "live" } : {}),
   };
   const artifact = version.artifact;
   return {
@@ -134,21 +135,39 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
   };
 }
 
-/** The Service clients call: every pod that takes live traffic (stable, and a canary's during a rollout). */
-export function predictorService(model: TradingModel): V1Service {
+/**
+ * The Service clients call: every pod that takes live traffic (stable, and a canary's during a
+ * rollout), or, after a blue-green switch, the candidate's preview pods alone.
+ */
+export function predictorService(model: TradingModel, switchedTo?: "preview"): V1Service {
+  const name = model.metadata.name;
+  return service(
+    model,
+    predictorServiceName(name),
+    switchedTo ? predictorSelector(name, switchedTo) : { [LABEL_MODEL]: name, [LABEL_TRAFFIC]: "live" },
+  );
+}
+
+/** A blue-green candidate's Service: its pods before the switch, for clients that try it first. */
+export function predictorPreviewService(model: TradingModel): V1Service {
+  const name = model.metadata.name;
+  return service(model, predictorPreviewServiceName(name), predictorSelector(name, "preview"));
+}
+
+function service(model: TradingModel, serviceName: string, selector: Record<string, string>): V1Service {
   const name = model.metadata.name;
   return {
     apiVersion: "v1",
     kind: "Service",
     metadata: {
-      name: predictorServiceName(name),
+      name: serviceName,
       namespace: model.metadata.namespace,
       labels: labels(name, "predictor"),
       ownerReferences: ownedBy(model.metadata),
     },
     spec: {
       type: "ClusterIP",
-      selector: { [LABEL_MODEL]: name, [LABEL_TRAFFIC]: "live" },
+      selector,
       ports: [{ name: "http", port: PREDICTOR_PORT, targetPort: "http", protocol: "TCP" }],
     },
   };

@@ -160,7 +160,7 @@ function checkPromises(world: World, productionBefore: number[]): void {
     "Training",
   ]);
   // A canary runs only while a rollout is under way, and stable never has fewer pods than the spec.
-  const canary = world.deployments.find((d) => d.metadata?.name?.endsWith("-predictor-canary"));
+  const canary = world.deployments.find((d) => /-predictor-(canary|preview)$/.test(d.metadata?.name ?? ""));
   if (canary) expect(["Progressing", "Paused", "Promoting"]).toContain(plan.status.rollout?.phase);
   const stable = world.deployments.find((d) => d.metadata?.name?.endsWith("-predictor"));
   if (stable?.spec?.replicas !== undefined) {

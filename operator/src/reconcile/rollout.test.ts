@@ -312,3 +312,90 @@ describe("rollout controls in the spec", () => {
     );
   });
 });
+
+describe("blue-green rollout", () => {
+  const blueGreenModel = (autoPromote: boolean) =>
+    model((spec) => {
+      spec.rollout = { strategy: "BlueGreen", blueGreen: { autoPromote, scaleDownDelaySeconds: 20 } };
+      (spec.analysis as Record<string, unknown>).failureLimit = 0;
+    });
+  const serviceSelector = (plan: Plan, name = "spy-momentum") =>
+    plan.apply.find((o) => o.kind === "Service" && o.metadata?.name === name) as
+      | { spec?: { selector?: Record<string, string> } }
+      | undefined;
+
+  it("previews v2 at full size, switches the Service when the preview analysis passes, keeps v1 up, then promotes", () => {
+    const world = new World(blueGreenModel(true));
+    const started = candidateV2(world);
+    expect(deployment(world, "predictor-preview")?.spec?.replicas).toBe(2);
+    expect(deployment(world, "predictor")?.spec?.replicas).toBe(2);
+    expect(serviceSelector(started)?.spec?.selector).toEqual({
+      "trading.mlops.dev/model": "spy-momentum",
+      "trading.mlops.dev/traffic": "live",
+    });
+    expect(serviceSelector(started, "spy-momentum-preview")?.spec?.selector).toEqual({
+      "trading.mlops.dev/model": "spy-momentum",
+      "trading.mlops.dev/track": "preview",
+    });
+    // Preview pods are not behind the model's Service.
+    expect(
+      deployment(world, "predictor-preview")?.spec?.template.metadata?.labels?.["trading.mlops.dev/traffic"],
+    ).toBeUndefined();
+    let switched: Plan | undefined;
+    for (let i = 0; i < 10 && !switched; i++) {
+      const plan = tick(world);
+      if (plan.status.rollout?.stepIndex === 1) switched = plan;
+    }
+    expect(serviceSelector(switched as Plan)?.spec?.selector).toEqual({
+      "trading.mlops.dev/model": "spy-momentum",
+      "trading.mlops.dev/track": "preview",
+    });
+    expect(servedBy(world, "predictor")).toBe("v1"); // kept for an instant way back
+    expect(tick(world).status.canaryWeight).toBe(100);
+    for (let i = 0; i < 20 && stageOf(world, 2) !== "Production"; i++) tick(world);
+    expect(stageOf(world, 2)).toBe("Production");
+    expect(servedBy(world, "predictor")).toBe("v2");
+    expect(deployment(world, "predictor-preview")).toBeUndefined();
+    expect(serviceSelector(world.last as Plan)?.spec?.selector).toEqual({
+      "trading.mlops.dev/model": "spy-momentum",
+      "trading.mlops.dev/traffic": "live",
+    });
+  });
+
+  it("with autoPromote false waits after the preview analysis until promoteVersion names v2", () => {
+    const world = new World(blueGreenModel(false));
+    candidateV2(world);
+    for (let i = 0; i < 8; i++) tick(world);
+    expect(world.last?.status.rollout).toMatchObject({ phase: "Paused", stepIndex: 0 });
+    expect(world.last?.status.rollout?.message).toContain("waiting for spec.rollout.promoteVersion: 2");
+    world.editSpec((spec) => {
+      spec.rollout.promoteVersion = 2;
+    });
+    expect(tick(world).status.rollout).toMatchObject({ phase: "Progressing", stepIndex: 1 });
+  });
+
+  it("a breach after the switch puts the Service back on v1's pods at once and drops the preview", () => {
+    const world = new World(blueGreenModel(true));
+    candidateV2(world);
+    for (let i = 0; i < 10 && world.last?.status.rollout?.stepIndex !== 1; i++) tick(world);
+    let plan = world.last as Plan;
+    for (let i = 0; i < 5 && plan.status.rollout?.phase !== "RolledBack"; i++) {
+      plan = tick(world, readings({ latencyP95Seconds: value(0.5) }));
+    }
+    expect(plan.status.rollout?.phase).toBe("RolledBack");
+    expect(serviceSelector(plan)?.spec?.selector).toEqual({
+      "trading.mlops.dev/model": "spy-momentum",
+      "trading.mlops.dev/traffic": "live",
+    });
+    expect(plan.delete).toContainEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: "spy-momentum-predictor-preview",
+    });
+    expect(servedBy(world, "predictor")).toBe("v1");
+    expect(stageOf(world, 2)).toBe("Rejected");
+    expect(plan.events.find((e) => e.reason === "RolledBack")?.message).toMatch(
+      /rolled back v2 at 100% after the switch: p95 latency 500 ms > 25 ms/,
+    );
+  });
+});

@@ -2,8 +2,9 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import type { TradingModelSpec } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
 import { versionLabel } from "../manifests/names.ts";
+import { blueGreen } from "../rollout/bluegreen.ts";
 import { canary } from "../rollout/canary.ts";
-import { isActive, type RolloutDecision } from "../rollout/machine.ts";
+import { candidateTrack, isActive, type RolloutDecision } from "../rollout/machine.ts";
 import { replicasRouter } from "../traffic/replicas.ts";
 import type { Split, TrafficRouter } from "../traffic/router.ts";
 import {
@@ -28,8 +29,6 @@ const ROLLOUT_POLL_SECONDS = 5;
  */
 export function unimplementedDelivery({ rollout }: TradingModelSpec): string[] {
   const ignored: string[] = [];
-  if (rollout.strategy === "BlueGreen")
-    ignored.push("rollout.strategy BlueGreen (rolled out as a one-step canary)");
   if (rollout.shadow) ignored.push(`rollout.shadow (${rollout.shadow.duration})`);
   if (rollout.traffic === "GatewayAPI")
     ignored.push("rollout.traffic GatewayAPI (traffic split by Replicas)");
@@ -65,13 +64,15 @@ function route(ctx: Context, split: Split) {
 function split(
   ctx: Context,
   stable: VersionView,
-  candidate?: { version: VersionView; weight: number },
+  candidate?: { version: VersionView; weight: number; track: "canary" | "preview" },
 ): Split {
   return {
     model: ctx.model,
     image: ctx.settings.images.predictor,
     stable: stable.spec,
-    ...(candidate ? { candidate: { version: candidate.version.spec, weight: candidate.weight } } : {}),
+    ...(candidate
+      ? { candidate: { version: candidate.version.spec, weight: candidate.weight, track: candidate.track } }
+      : {}),
     deployments: ctx.observed.deployments,
     autoscalerExists: ctx.observed.autoscalerExists,
   };
@@ -216,38 +217,54 @@ function progressive(ctx: Context, stable: VersionView, candidate: VersionView):
   const { spec } = ctx.model;
   const router = routerFor(spec);
   const previous = ctx.status.rollout;
-  const sameRollout = isActive(previous) && previous?.version === candidate.version;
+  const strategy = spec.rollout.strategy;
+  const track = candidateTrack(strategy);
+  const sameRollout =
+    isActive(previous) && previous?.version === candidate.version && previous.strategy === strategy;
   // What is in effect is read against the split the previous reconcile asked for.
-  const askedWeight = sameRollout ? Math.min(previous?.desiredWeight ?? 0, 99) : 0;
-  const asked = split(ctx, stable, askedWeight > 0 ? { version: candidate, weight: askedWeight } : undefined);
+  const askedWeight = sameRollout ? (previous?.desiredWeight ?? 0) : 0;
+  const asked = split(
+    ctx,
+    stable,
+    sameRollout && (track === "preview" || askedWeight > 0)
+      ? { version: candidate, weight: track === "canary" ? Math.min(askedWeight, 99) : askedWeight, track }
+      : undefined,
+  );
   const traffic = router.inEffect(asked, router.route(asked));
   const stableRollout = stableDeployment(ctx);
   const stableState = stableRollout ? deploymentRollout(stableRollout) : undefined;
-  const canaryState = canaryDeployment(ctx.observed.deployments);
-  const decision: RolloutDecision = canary({
-    spec:
-      spec.rollout.strategy === "BlueGreen"
-        ? { ...spec, rollout: { ...spec.rollout, canary: { steps: [100] } } }
-        : spec,
+  const candidateState = ctx.observed.deployments.find((d) => trackOf(d) === track);
+  const input = {
+    spec,
     state: previous,
     stable: stable.version,
     candidate: candidate.version,
     traffic,
     stableOnCandidate: Boolean(stableState?.complete && stableState.version === candidate.version),
-    candidateStalled: Boolean(canaryState && deploymentRollout(canaryState).stalled),
+    candidateStalled: Boolean(candidateState && deploymentRollout(candidateState).stalled),
     ...(ctx.observed.measurement ? { measurement: ctx.observed.measurement } : {}),
     now: ctx.now,
-  });
+  };
+  const decision: RolloutDecision = strategy === "BlueGreen" ? blueGreen(input) : canary(input);
   const state = decision.state;
   ctx.status.rollout = state;
 
   const promoting = decision.stableVersion === candidate.version;
   const stableTarget = promoting ? candidate : stable;
-  const lastCanaryWeight = (state.steps ?? []).filter((w) => w < 100).at(-1) ?? 0;
-  const canaryWeight = promoting ? (state.phase === "Succeeded" ? 0 : lastCanaryWeight) : decision.weight;
+  const live = isActive(state);
+  let candidateWeight = 0;
+  if (live && track === "preview") candidateWeight = decision.weight;
+  else if (live)
+    candidateWeight = promoting ? ((state.steps ?? []).filter((w) => w < 100).at(-1) ?? 0) : decision.weight;
   const routing = route(
     ctx,
-    split(ctx, stableTarget, canaryWeight > 0 ? { version: candidate, weight: canaryWeight } : undefined),
+    split(
+      ctx,
+      stableTarget,
+      live && (track === "preview" || candidateWeight > 0)
+        ? { version: candidate, weight: candidateWeight, track }
+        : undefined,
+    ),
   );
   state.minWeight = routing.minWeight;
   state.stableReplicas = routing.stableReplicas;

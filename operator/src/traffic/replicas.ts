@@ -1,6 +1,11 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import { LABEL_VERSION, predictorDeploymentName, versionLabel } from "../manifests/names.ts";
-import { predictorAutoscaler, predictorDeployment, predictorService } from "../manifests/predictor.ts";
+import {
+  predictorAutoscaler,
+  predictorDeployment,
+  predictorPreviewService,
+  predictorService,
+} from "../manifests/predictor.ts";
 import { trackOf } from "../reconcile/observed.ts";
 import type { Routing, Split, TrafficInEffect, TrafficRouter } from "./router.ts";
 
@@ -28,7 +33,7 @@ export const weightOf = (candidate: number, stable: number) =>
   candidate + stable === 0 ? 0 : Math.round((100 * candidate) / (candidate + stable));
 
 /**
- * Traffic by replica ratio behind the model's one Service, which selects the pods of both tracks:
+ * Traffic by replica ratio behind the model's one Service, which selects the pods of both live tracks:
  * kube-proxy spreads connections evenly over ready endpoints, so the candidate's share is its share
  * of the ready pods. No mesh needed; weights are as fine as the pod count allows (1/(s+1) at least).
  */
@@ -45,12 +50,15 @@ export const replicasRouter: TrafficRouter = {
           stableDeployment?.status?.replicas ?? stableDeployment?.spec?.replicas ?? 0,
         )
       : model.spec.serving.replicas;
+    const candidate = split.candidate;
+    const preview = candidate?.track === "preview";
+    const switched = preview && candidate.weight >= 100;
     const apply: Routing["apply"] = [
       predictorDeployment({ model, version: split.stable, track: "stable", image }),
-      predictorService(model),
+      predictorService(model, switched ? "preview" : undefined),
     ];
-    const autoscaler = predictorAutoscaler(model);
     const del: Routing["delete"] = [];
+    const autoscaler = predictorAutoscaler(model);
     if (autoscaler) apply.push(autoscaler);
     else if (split.autoscalerExists) {
       del.push({
@@ -59,18 +67,27 @@ export const replicasRouter: TrafficRouter = {
         name: predictorDeploymentName(name, "stable"),
       });
     }
-    const canary = split.candidate;
-    const replicas = canary ? candidateReplicas(canary.weight, stableReplicas) : 0;
-    if (canary) {
-      apply.push(predictorDeployment({ model, version: canary.version, track: "canary", image, replicas }));
-    } else if (split.deployments.some((d) => trackOf(d) === "canary")) {
-      // Traffic leaves the canary as its pods go: each is removed from the endpoints before it stops.
-      del.push({ apiVersion: "apps/v1", kind: "Deployment", name: predictorDeploymentName(name, "canary") });
+    const replicas = !candidate
+      ? 0
+      : preview
+        ? stableReplicas
+        : candidateReplicas(candidate.weight, stableReplicas);
+    if (candidate) {
+      apply.push(
+        predictorDeployment({ model, version: candidate.version, track: candidate.track, image, replicas }),
+      );
+      if (preview) apply.push(predictorPreviewService(model));
+    }
+    // A candidate track no longer asked for goes: each pod leaves the endpoints before it stops.
+    for (const track of ["canary", "preview"] as const) {
+      if (candidate?.track !== track && split.deployments.some((d) => trackOf(d) === track)) {
+        del.push({ apiVersion: "apps/v1", kind: "Deployment", name: predictorDeploymentName(name, track) });
+      }
     }
     return {
       apply,
       delete: del,
-      achievableWeight: canary ? weightOf(replicas, stableReplicas) : 0,
+      achievableWeight: !candidate ? 0 : preview ? (switched ? 100 : 0) : weightOf(replicas, stableReplicas),
       minWeight: weightOf(1, stableReplicas),
       stableReplicas,
       candidateReplicas: replicas,
@@ -79,15 +96,24 @@ export const replicasRouter: TrafficRouter = {
 
   inEffect(split: Split, routing: Routing): TrafficInEffect {
     const stable = split.deployments.find((d) => trackOf(d) === "stable");
-    const canary = split.deployments.find((d) => trackOf(d) === "canary");
+    const candidate = split.candidate;
+    const deployment = candidate && split.deployments.find((d) => trackOf(d) === candidate.track);
     const stableReady = readyOn(stable, split.stable.version);
-    const candidateReady = split.candidate ? readyOn(canary, split.candidate.version.version) : 0;
-    const canaryGone = !split.candidate && !canary;
+    const candidateReady = candidate ? readyOn(deployment, candidate.version.version) : 0;
+    const canaryGone =
+      !candidate && !split.deployments.some((d) => ["canary", "preview"].includes(trackOf(d) ?? ""));
+    // A preview takes no live traffic until the switch, then all of it: the Service's selector.
+    const weight =
+      candidate?.track === "preview"
+        ? candidate.weight >= 100
+          ? 100
+          : 0
+        : weightOf(candidateReady, stableReady);
     return {
-      weight: weightOf(candidateReady, stableReady),
+      weight,
       settled:
         stableReady >= routing.stableReplicas &&
-        (split.candidate ? candidateReady >= routing.candidateReplicas : canaryGone),
+        (candidate ? candidateReady >= routing.candidateReplicas : canaryGone),
       stableReady,
       candidateReady,
     };

@@ -9,7 +9,11 @@ export interface Split {
   model: TradingModel;
   image: string;
   stable: Served;
-  candidate?: { version: Served; weight: number };
+  /**
+   * canary: live traffic by share. preview: full size behind its own Service, and all of the
+   * model's Service's traffic once weight is 100 (the blue-green switch).
+   */
+  candidate?: { version: Served; weight: number; track: "canary" | "preview" };
   /** The observed predictor Deployments: the router keeps stable's capacity from them. */
   deployments: readonly V1Deployment[];
   /** Whether the model's HorizontalPodAutoscaler exists (deleted when the spec drops autoscaling). */
