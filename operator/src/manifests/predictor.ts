@@ -173,8 +173,15 @@ function service(model: TradingModel, serviceName: string, selector: Record<stri
   };
 }
 
-/** Scales the stable Deployment on CPU when the spec asks for autoscaling. */
-export function predictorAutoscaler(model: TradingModel): V2HorizontalPodAutoscaler | undefined {
+/**
+ * Scales the stable Deployment on CPU when the spec asks for autoscaling. During a rollout the
+ * floor is raised to the pods stable had when it started (`holdAtLeast`), so the autoscaler cannot
+ * shrink the capacity traffic falls back to.
+ */
+export function predictorAutoscaler(
+  model: TradingModel,
+  holdAtLeast = 0,
+): V2HorizontalPodAutoscaler | undefined {
   const autoscaling = model.spec.serving.autoscaling;
   if (!autoscaling) return undefined;
   const name = model.metadata.name;
@@ -193,7 +200,7 @@ export function predictorAutoscaler(model: TradingModel): V2HorizontalPodAutosca
         kind: "Deployment",
         name: predictorDeploymentName(name, "stable"),
       },
-      minReplicas: autoscaling.minReplicas,
+      minReplicas: Math.min(autoscaling.maxReplicas, Math.max(autoscaling.minReplicas, holdAtLeast)),
       maxReplicas: autoscaling.maxReplicas,
       metrics: [
         {

@@ -399,3 +399,49 @@ describe("blue-green rollout", () => {
     );
   });
 });
+
+describe("autoscaled stable during a canary", () => {
+  it("holds the autoscaler's floor at stable's pods from the rollout's start, sizes the canary from them, and releases it after", () => {
+    const world = new World(
+      model((spec) => {
+        spec.serving = { replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 8 } };
+      }),
+    );
+    world.reconcile();
+    world.trainingSucceeds(1);
+    world.reconcile();
+    world.rolloutCompletes();
+    world.reconcile();
+    // The autoscaler grew stable to 4 pods under load.
+    const stable = deployment(world, "predictor");
+    if (stable)
+      stable.status = {
+        ...stable.status,
+        replicas: 4,
+        readyReplicas: 4,
+        updatedReplicas: 4,
+        availableReplicas: 4,
+      };
+    world.editSpec((spec) => {
+      spec.training.retrainRequest = "r2";
+    });
+    world.reconcile();
+    world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.56 }), metrics({ directionalAccuracy: 0.55 }));
+    const started = world.reconcile();
+    const hpa = (plan: Plan) =>
+      plan.apply.find((o) => o.kind === "HorizontalPodAutoscaler") as
+        | { spec?: { minReplicas?: number } }
+        | undefined;
+    expect(started.status.rollout?.stableReplicas).toBe(4);
+    // 5% beside 4 stable pods: one canary pod, 20%.
+    expect(deployment(world, "predictor-canary")?.spec?.replicas).toBe(1);
+    const during = world.reconcile();
+    expect(hpa(during)?.spec?.minReplicas).toBe(4);
+    world.editSpec((spec) => {
+      spec.rollout.abortVersion = 2;
+    });
+    world.reconcile();
+    expect(hpa(world.reconcile())?.spec?.minReplicas).toBe(2);
+    expect(deployment(world, "predictor-canary")).toBeUndefined();
+  });
+});

@@ -64,6 +64,7 @@ function route(ctx: Context, split: Split) {
 function split(
   ctx: Context,
   stable: VersionView,
+  stableFloor: number | undefined,
   candidate?: { version: VersionView; weight: number; track: "canary" | "preview" },
 ): Split {
   return {
@@ -75,6 +76,7 @@ function split(
       : {}),
     deployments: ctx.observed.deployments,
     autoscalerExists: ctx.observed.autoscalerExists,
+    ...(stableFloor === undefined ? {} : { stableFloor }),
   };
 }
 
@@ -152,7 +154,7 @@ function serveStable(ctx: Context, stable: VersionView | undefined, first: Versi
     condition(ctx, "Progressing", "False", Reason.NoCandidate, message);
     return;
   }
-  route(ctx, split(ctx, target));
+  route(ctx, split(ctx, target, undefined));
   const deployment = stableDeployment(ctx);
   const rollout = deployment ? deploymentRollout(deployment) : undefined;
   const pods = podsText(rollout);
@@ -226,6 +228,7 @@ function progressive(ctx: Context, stable: VersionView, candidate: VersionView):
   const asked = split(
     ctx,
     stable,
+    sameRollout ? previous?.stableReplicas : undefined,
     sameRollout && (track === "preview" || askedWeight > 0)
       ? { version: candidate, weight: track === "canary" ? Math.min(askedWeight, 99) : askedWeight, track }
       : undefined,
@@ -261,6 +264,7 @@ function progressive(ctx: Context, stable: VersionView, candidate: VersionView):
     split(
       ctx,
       stableTarget,
+      sameRollout ? previous?.stableReplicas : undefined,
       live && (track === "preview" || candidateWeight > 0)
         ? { version: candidate, weight: candidateWeight, track }
         : undefined,

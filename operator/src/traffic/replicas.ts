@@ -42,15 +42,21 @@ export const replicasRouter: TrafficRouter = {
     const { model, image } = split;
     const name = model.metadata.name;
     const stableDeployment = split.deployments.find((d) => trackOf(d) === "stable");
+    const candidate = split.candidate;
     const autoscaling = model.spec.serving.autoscaling;
-    // With an autoscaler the stable count is whatever it scaled to (never below its minimum).
+    // With an autoscaler the stable count is whatever it scaled to (never below its minimum, nor,
+    // during a rollout, below what it had when the rollout started).
+    const floor = candidate ? (split.stableFloor ?? 0) : 0;
     const stableReplicas = autoscaling
-      ? Math.max(
-          autoscaling.minReplicas,
-          stableDeployment?.status?.replicas ?? stableDeployment?.spec?.replicas ?? 0,
+      ? Math.min(
+          autoscaling.maxReplicas,
+          Math.max(
+            autoscaling.minReplicas,
+            floor,
+            stableDeployment?.status?.replicas ?? stableDeployment?.spec?.replicas ?? 0,
+          ),
         )
       : model.spec.serving.replicas;
-    const candidate = split.candidate;
     const preview = candidate?.track === "preview";
     const switched = preview && candidate.weight >= 100;
     const apply: Routing["apply"] = [
@@ -58,7 +64,7 @@ export const replicasRouter: TrafficRouter = {
       predictorService(model, switched ? "preview" : undefined),
     ];
     const del: Routing["delete"] = [];
-    const autoscaler = predictorAutoscaler(model);
+    const autoscaler = predictorAutoscaler(model, floor);
     if (autoscaler) apply.push(autoscaler);
     else if (split.autoscalerExists) {
       del.push({

@@ -16,6 +16,8 @@ export interface Split {
   candidate?: { version: Served; weight: number; track: "canary" | "preview" };
   /** The observed predictor Deployments: the router keeps stable's capacity from them. */
   deployments: readonly V1Deployment[];
+  /** Stable pods kept at least during a rollout: what stable had when it started. */
+  stableFloor?: number;
   /** Whether the model's HorizontalPodAutoscaler exists (deleted when the spec drops autoscaling). */
   autoscalerExists: boolean;
 }
