@@ -210,11 +210,7 @@ function readiness(ctx: Context, rollout: DeploymentRollout | undefined): void {
   }
 }
 
-function canaryDeployment(deployments: readonly V1Deployment[]) {
-  return deployments.find((d) => trackOf(d) === "canary");
-}
-
-/** Carries the canary machine's decision out: traffic, stages, events, conditions, live metrics. */
+/** Carries the strategy's decision out: traffic, stages, events, conditions, live metrics. */
 function progressive(ctx: Context, stable: VersionView, candidate: VersionView): void {
   const { spec } = ctx.model;
   const router = routerFor(spec);
