@@ -12,7 +12,7 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 
 REPORTS := .reports
 
-.PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds
+.PHONY: help deps apt-deps lint typecheck unit test bench bench-rollout demo demo-local fmt clean crds
 .PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test e2e
 .PHONY: deploy docker-build kind-up kind-load
 
@@ -47,6 +47,9 @@ test: deps apt-deps ## Everything CI runs: lint, type check, unit, end-to-end on
 
 bench: deps apt-deps ## Benchmarks vs Flask+sklearn, bare node:http, sklearn, pandas (bench/results/, a few minutes)
 	node bench/main.ts
+
+bench-rollout: deps apt-deps cluster-build ## Canary and rollback timings under load on the local cluster (bench/results/rollout.json, ~10 min)
+	vitest run --project rollout-bench
 
 CHART := helm/tradingmodel-operator
 

@@ -64,6 +64,17 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      {
+        test: {
+          // make bench-rollout: the progressive-delivery timings on the local cluster (not in make test).
+          name: "rollout-bench",
+          include: ["bench/rollout/*.bench.ts"],
+          globalSetup: ["test/e2e/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 1_800_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });
