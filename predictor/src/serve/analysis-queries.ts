@@ -32,7 +32,7 @@ function matchers(s: SeriesSelector, extra = ""): string {
 }
 
 /** Prediction routes only: health probes and /metrics scrapes would dilute latency and errors. */
-const PREDICT_ROUTES = ',route=~"/v1/predict.*|/v2/models/.*"';
+const PREDICT_ROUTES = ',route=~"/v1/predict.*|/v2/models/.*/infer"';
 
 /**
  * Counts over the window (increase, not rate), so the analysis can hold each check to a minimum
