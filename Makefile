@@ -12,7 +12,7 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 
 REPORTS := .reports
 
-.PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds
+.PHONY: help deps apt-deps python-deps lint typecheck unit test bench demo demo-local fmt clean crds
 .PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test e2e
 .PHONY: deploy docker-build kind-up kind-load
 
@@ -25,8 +25,11 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed ## Install Node.js 24 and the npm dependencies
 
-apt-deps: ## Install the Debian packages (prometheus, wrk, flask/sklearn baseline, iproute2)
+apt-deps: ## Install the Debian packages (prometheus, wrk, flask/sklearn baseline, python3-venv, iproute2)
 	scripts/apt-deps.sh
+
+python-deps: apt-deps ## Python packages the tests use, from PyPI into .tools/python (test/python/requirements.txt)
+	scripts/python-venv.sh .tools/python test/python/requirements.txt
 
 lint: deps ## Biome lint and format check
 	biome check .
@@ -34,12 +37,12 @@ lint: deps ## Biome lint and format check
 typecheck: deps ## TypeScript strict type check
 	tsc -p tsconfig.json --noEmit
 
-unit: deps apt-deps ## Unit tests (the scikit-learn agreement tests need the Debian packages)
+unit: deps apt-deps python-deps ## Unit tests (the scikit-learn agreement tests need the Debian packages, the OIP client test its PyPI client)
 	@mkdir -p $(REPORTS)
 	vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-unit.json
 
 # Every stage runs even when an earlier one failed, so one CI run shows everything that is wrong.
-test: deps apt-deps ## Everything CI runs: lint, type check, unit, end-to-end on the local cluster, the cluster's own tests
+test: deps apt-deps python-deps ## Everything CI runs: lint, type check, unit, end-to-end on the local cluster, the cluster's own tests
 	@failed=""; for stage in lint typecheck unit e2e cluster-test; do \
 	  $(MAKE) --no-print-directory $$stage || failed="$$failed $$stage"; \
 	done; \
