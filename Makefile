@@ -48,7 +48,7 @@ test: deps apt-deps python-deps ## Everything CI runs: lint, type check, unit, e
 	done; \
 	if [ -n "$$failed" ]; then echo "make test: failed:$$failed"; exit 1; fi
 
-bench: deps apt-deps ## Benchmarks vs Flask+sklearn, bare node:http, sklearn, pandas (bench/results/, a few minutes)
+bench: deps apt-deps ## Benchmarks vs Flask+sklearn, MLServer, bare node:http, sklearn, pandas (bench/results/, a few minutes; MLServer is installed into .tools/mlserver once)
 	node bench/main.ts
 
 CHART := helm/tradingmodel-operator

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { requestBodies, roundOrder } from "./http.ts";
+import { oipRequestBodies, requestBodies, roundOrder } from "./http.ts";
 
 describe("roundOrder", () => {
   it("measures every stack once per round and lets each stack go first in turn", () => {
@@ -28,5 +28,16 @@ describe("requestBodies", () => {
       expect(Object.keys(body.features)).toEqual(["a", "b"]);
       expect(body.features.a).toBeCloseTo((rows[i % 3] as number[])[0] as number, 8);
     }
+  });
+});
+
+describe("oipRequestBodies", () => {
+  it("gives the same rows as OIP requests of one [1, F] FP64 tensor each", () => {
+    const lines = oipRequestBodies([[0.1, -0.2]], 2).split("\n");
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      inputs: [{ name: "input-0", shape: [1, 2], datatype: "FP64", data: [0.1, -0.2] }],
+    });
+    expect(JSON.parse(lines[1] as string).inputs[0].data[0]).toBeCloseTo(0.1, 8);
+    expect(lines[1]).not.toBe(lines[0]);
   });
 });
