@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { oipRequestBodies, requestBodies, roundOrder } from "./http.ts";
+import { oipRequestBodies, pairedRatios, requestBodies, roundOrder, spread } from "./http.ts";
+import type { WrkReport } from "./wrk.ts";
 
 describe("roundOrder", () => {
   it("measures every stack once per round and lets each stack go first in turn", () => {
@@ -39,5 +40,15 @@ describe("oipRequestBodies", () => {
     });
     expect(JSON.parse(lines[1] as string).inputs[0].data[0]).toBeCloseTo(0.1, 8);
     expect(lines[1]).not.toBe(lines[0]);
+  });
+});
+
+describe("pairedRatios and spread", () => {
+  it("divides round by round, and gives max over min", () => {
+    const runs = (...rates: number[]) =>
+      rates.map((requestsPerSecond) => ({ requestsPerSecond }) as WrkReport);
+    const ratios = pairedRatios(runs(2000, 3000, 1000), runs(200, 200, 125));
+    expect(ratios).toEqual([10, 15, 8]);
+    expect(spread(ratios)).toBeCloseTo(15 / 8, 12);
   });
 });
