@@ -207,16 +207,22 @@ function elementPath(tensor: Tensor, k: number): string {
   return path;
 }
 
-/** Element `k` of a tensor as a finite number; `what` says what it is for the error. */
-function numberAt(tensor: Tensor, k: number, what: string): number {
+/**
+ * Element `k` of a tensor, of row `row`, as a finite number. `place` says where in the row it is
+ * for the error: a feature's name, a bar's index, or nothing. The message is built only on error:
+ * a request reads every element through here.
+ */
+function numberAt(tensor: Tensor, k: number, row: number, place?: string | number): number {
   const value = tensor.data[k];
   if (typeof value === "number" && Number.isFinite(value)) {
     if (tensor.datatype !== "INT64" || Number.isInteger(value)) return value;
   }
   const kind = tensor.datatype === "INT64" ? "an integer (INT64)" : "a finite number";
+  const where =
+    place === undefined ? "" : typeof place === "number" ? `, bar ${place}` : `, feature ${place}`;
   throw invalidField(
     elementPath(tensor, k),
-    `must be ${kind} (tensor "${tensor.name}", ${what}), got ${describeValue(value)}`,
+    `must be ${kind} (tensor "${tensor.name}", row ${row}${where}), got ${describeValue(value)}`,
   );
 }
 
@@ -262,7 +268,7 @@ function matrixRows(tensor: Tensor, model: ServedModel, limit: number): RowSourc
   return {
     count,
     decode(i, row) {
-      for (let j = 0; j < f; j++) row[j] = numberAt(tensor, i * f + j, `row ${i}, feature ${names[j]}`);
+      for (let j = 0; j < f; j++) row[j] = numberAt(tensor, i * f + j, i, names[j]);
     },
   };
 }
@@ -306,7 +312,7 @@ function featureRows(tensors: Tensor[], model: ServedModel, limit: number): RowS
   return {
     count,
     decode(i, row) {
-      for (let j = 0; j < names.length; j++) row[j] = numberAt(byFeature[j] as Tensor, i, `row ${i}`);
+      for (let j = 0; j < names.length; j++) row[j] = numberAt(byFeature[j] as Tensor, i, i);
     },
   };
 }
@@ -350,7 +356,7 @@ function barRows(tensors: Tensor[], model: ServedModel, limit: number): RowSourc
     decode(i, row) {
       const bars: Bar[] = new Array(size);
       for (let b = 0; b < size; b++) {
-        const at = (c: number) => numberAt(columns[c] as Tensor, i * size + b, `row ${i}, bar ${b}`);
+        const at = (c: number) => numberAt(columns[c] as Tensor, i * size + b, i, b);
         bars[b] = { ts: at(0), open: at(1), high: at(2), low: at(3), close: at(4), volume: at(5) };
       }
       const path: BarPath = (b, key) => {
