@@ -329,6 +329,11 @@ describe("POST /v2/models/{name}/infer: bad input", () => {
       /^inputs\[0\]\.shape of tensor "x" must be \[N, 3\] \(rows x the features ret_1, ret_5, hl_range\), got \[1, 2\]/,
     ],
     [
+      "a shape of three dimensions",
+      { inputs: [{ name: "x", shape: [1, 1, 3], datatype: "FP64", data: [[[0, 0, 0.02]]] }] },
+      /^inputs\[0\]\.shape of inputs\[0\] \("x"\) must have 1 or 2 dimensions/,
+    ],
+    [
       "no rows",
       { inputs: [{ name: "x", shape: [0, 3], datatype: "FP64", data: [] }] },
       /^inputs\[0\]\.shape of tensor "x" has 0 rows/,

@@ -169,6 +169,13 @@ function parseInput(input: unknown, index: number): Tensor {
       `of ${where} must be an array of non-negative integers, got ${describeValue(shape)}`,
     );
   }
+  // Every form is one or two dimensions; a deeper shape would also have nested data read deeper.
+  if (shape.length < 1 || shape.length > 2) {
+    throw invalidField(
+      fieldPath(path, "shape"),
+      `of ${where} must have 1 or 2 dimensions ([N, F], [N], [N, 1], [N, B] or [B]), got [${shape.join(", ")}]`,
+    );
+  }
   if (typeof datatype !== "string")
     throw invalidField(
       fieldPath(path, "datatype"),
