@@ -5,7 +5,7 @@ import { codeVersion } from "../train/command.ts";
 import { describeValue, fieldPath, invalidField, RequestError } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
 import { NON_FINITE_PREDICTION, predictRows, record } from "./predict-rows.ts";
-import { type BarPath, decodeBarWindow } from "./rows.ts";
+import { type BarPath, decodeBarWindow, isRecord } from "./rows.ts";
 import type { ServeState } from "./state.ts";
 
 /*
@@ -87,10 +87,6 @@ export function oipInferRefusal(state: ServeState, path: string, headers: Incomi
     );
   }
   return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function onlyKnownKeys(value: Record<string, unknown>, known: readonly string[], path: string, what: string) {

@@ -25,7 +25,7 @@ function featuresPath(index: number, key?: string | number): string {
   return key === undefined ? path : fieldPath(path, key);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
