@@ -12,7 +12,8 @@ import { TEST_FEATURES, writeTestArtifact } from "./test-support.ts";
 /*
  * Triton's HTTP client (tritonclient, from PyPI, installed into .tools/python by `make
  * python-deps`) against a real `predictor serve` process on loopback: the OIP routes as an
- * independent client reads them.
+ * independent client reads them. Two processes start (the predictor, Python with the client): on a
+ * busy machine that takes longer than the unit project's 30 s default.
  */
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -106,5 +107,5 @@ describe("the OIP routes under Triton's HTTP client", () => {
     expect(report.binaryOutputs?.message).toMatch(
       /^parameters\.binary_data_output asks for binary tensor data/,
     );
-  });
+  }, 90_000);
 });
