@@ -18,9 +18,10 @@ import type { ServeState } from "./state.ts";
  * POST /v1/predict, /v1/predict/batch and the Open Inference Protocol's /infer (oip.ts) on
  * node:http directly, ahead of fastify, which serves every other route. These routes are the
  * predictor's traffic, and fastify's per-request machinery (hook promises, a child logger, reply
- * decoration) cost more than the prediction itself: about half of what a request took. Here one function reads the body, decodes and
- * predicts, writes the answer by hand and records the metrics, with the same rules as the other
- * routes: a 4xx naming the field for bad input, 503 until the model is loaded, chaos when asked.
+ * decoration) cost more than the prediction itself: about half of what a request took. Here one
+ * function reads the body, decodes and predicts, writes the answer by hand and records the
+ * metrics, with the same rules as the other routes: a 4xx naming the field for bad input, 503
+ * until the model is loaded, chaos when asked.
  */
 
 export const PREDICT_ROUTE = "/v1/predict";
