@@ -12,7 +12,8 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 
 REPORTS := .reports
 
-.PHONY: help deps apt-deps python-deps lint typecheck unit test bench demo demo-local fmt clean crds
+.PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds
+.PHONY: python-deps
 .PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test e2e
 .PHONY: deploy docker-build kind-up kind-load
 
