@@ -13,7 +13,6 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 REPORTS := .reports
 
 .PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds
-.PHONY: python-deps
 .PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test e2e
 .PHONY: deploy docker-build kind-up kind-load
 
@@ -29,6 +28,7 @@ deps: node_modules/.installed ## Install Node.js 24 and the npm dependencies
 apt-deps: ## Install the Debian packages (prometheus, wrk, flask/sklearn baseline, python3-venv, iproute2)
 	scripts/apt-deps.sh
 
+.PHONY: python-deps
 python-deps: apt-deps ## Python packages the tests use, from PyPI into .tools/python (test/python/requirements.txt)
 	scripts/python-venv.sh .tools/python test/python/requirements.txt
 
