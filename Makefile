@@ -25,8 +25,12 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed ## Install Node.js 24 and the npm dependencies
 
-apt-deps: ## Install the Debian packages (prometheus, wrk, flask/sklearn baseline, iproute2)
+apt-deps: ## Install the Debian packages (prometheus, wrk, flask/sklearn baseline, python3-venv, iproute2)
 	scripts/apt-deps.sh
+
+.PHONY: python-deps
+python-deps: apt-deps ## Python packages the tests use, from PyPI into .tools/python (test/python/requirements.txt)
+	scripts/python-venv.sh .tools/python test/python/requirements.txt
 
 lint: deps ## Biome lint and format check
 	biome check .
@@ -34,18 +38,18 @@ lint: deps ## Biome lint and format check
 typecheck: deps ## TypeScript strict type check
 	tsc -p tsconfig.json --noEmit
 
-unit: deps apt-deps ## Unit tests (the scikit-learn agreement tests need the Debian packages)
+unit: deps apt-deps python-deps ## Unit tests (the scikit-learn agreement tests need the Debian packages, the OIP client test its PyPI client)
 	@mkdir -p $(REPORTS)
 	vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-unit.json
 
 # Every stage runs even when an earlier one failed, so one CI run shows everything that is wrong.
-test: deps apt-deps ## Everything CI runs: lint, type check, unit, end-to-end on the local cluster, the cluster's own tests
+test: deps apt-deps python-deps ## Everything CI runs: lint, type check, unit, end-to-end on the local cluster, the cluster's own tests
 	@failed=""; for stage in lint typecheck unit e2e cluster-test; do \
 	  $(MAKE) --no-print-directory $$stage || failed="$$failed $$stage"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make test: failed:$$failed"; exit 1; fi
 
-bench: deps apt-deps ## Benchmarks vs Flask+sklearn, bare node:http, sklearn, pandas (bench/results/, a few minutes)
+bench: deps apt-deps ## Benchmarks vs Flask+sklearn, MLServer, bare node:http, sklearn, pandas (bench/results/, a few minutes; MLServer is installed into .tools/mlserver once)
 	node bench/main.ts
 
 bench-rollout: deps apt-deps cluster-build ## Canary and rollback timings under load on the local cluster (bench/results/rollout.json, ~10 min)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { requestBodies, roundOrder } from "./http.ts";
+import { oipRequestBodies, pairedRatios, requestBodies, roundOrder, spread } from "./http.ts";
+import type { WrkReport } from "./wrk.ts";
 
 describe("roundOrder", () => {
   it("measures every stack once per round and lets each stack go first in turn", () => {
@@ -28,5 +29,26 @@ describe("requestBodies", () => {
       expect(Object.keys(body.features)).toEqual(["a", "b"]);
       expect(body.features.a).toBeCloseTo((rows[i % 3] as number[])[0] as number, 8);
     }
+  });
+});
+
+describe("oipRequestBodies", () => {
+  it("gives the same rows as OIP requests of one [1, F] FP64 tensor each", () => {
+    const lines = oipRequestBodies([[0.1, -0.2]], 2).split("\n");
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      inputs: [{ name: "input-0", shape: [1, 2], datatype: "FP64", data: [0.1, -0.2] }],
+    });
+    expect(JSON.parse(lines[1] as string).inputs[0].data[0]).toBeCloseTo(0.1, 8);
+    expect(lines[1]).not.toBe(lines[0]);
+  });
+});
+
+describe("pairedRatios and spread", () => {
+  it("divides round by round, and gives max over min", () => {
+    const runs = (...rates: number[]) =>
+      rates.map((requestsPerSecond) => ({ requestsPerSecond }) as WrkReport);
+    const ratios = pairedRatios(runs(2000, 3000, 1000), runs(200, 200, 125));
+    expect(ratios).toEqual([10, 15, 8]);
+    expect(spread(ratios)).toBeCloseTo(15 / 8, 12);
   });
 });

@@ -48,7 +48,7 @@ await stage("predictor train on a 1M-row CSV vs pandas + scikit-learn", async ()
 const artifact = served;
 if (artifact) {
   const inputs = { artifactPath: artifact.path, features: artifact.file.artifact.features, rows, resultsDir };
-  await stage("HTTP serving vs Flask + scikit-learn and bare node:http", () =>
+  await stage("HTTP serving vs Flask + scikit-learn, MLServer (OIP) and bare node:http", () =>
     benchHttp({ ...inputs, rows: rows.slice(0, 200) }),
   );
   await stage("1,000-row batch, server time", () => benchBatch(inputs));

@@ -46,14 +46,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-/** Polls `readyUrl` until it answers 2xx; fails if the process exits first or 30 s pass. */
+/** Polls `readyUrl` until it answers 2xx; fails if the process exits first or `timeoutMs` pass. */
 async function waitReady(
   child: ChildProcess,
   name: string,
   readyUrl: string,
   logPath: string,
+  timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 500)) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
@@ -69,7 +70,7 @@ async function waitReady(
     }
     await sleep(delay);
   }
-  throw new Error(`${name} was not ready at ${readyUrl} within 30 s; see ${logPath}`);
+  throw new Error(`${name} was not ready at ${readyUrl} within ${timeoutMs / 1000} s; see ${logPath}`);
 }
 
 export interface ServiceSpec {
@@ -79,6 +80,8 @@ export interface ServiceSpec {
   env?: Record<string, string>;
   port: number;
   readyPath: string;
+  /** How long it may take to answer readyPath; 30 s unless said. */
+  readyTimeoutMs?: number;
   /** Where the server's stdout and stderr go: a pipe nobody drains would stall a chatty server. */
   logDir: string;
 }
@@ -94,7 +97,7 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
   closeSync(log);
   const url = `http://127.0.0.1:${spec.port}`;
   try {
-    await waitReady(child, spec.name, `${url}${spec.readyPath}`, logPath);
+    await waitReady(child, spec.name, `${url}${spec.readyPath}`, logPath, spec.readyTimeoutMs ?? 30_000);
   } catch (err) {
     await stopChild(child);
     throw err;

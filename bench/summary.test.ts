@@ -42,6 +42,21 @@ describe("summaryRow", () => {
     ).toBe(false);
   });
 
+  it("checks a bound in times the baseline, and fails it without a baseline", () => {
+    const p99 = (value: number, baseline?: number) =>
+      summaryRow({
+        name: "p99",
+        value,
+        unit: "ms",
+        better: "lower",
+        ...(baseline === undefined ? {} : { baseline: { name: "bare", value: baseline } }),
+        goal: { atMostTimesBaseline: 1.25 },
+      });
+    expect(p99(2.5, 2)).toMatchObject({ goal: "<= 1.25x baseline", ratio: 0.8, met: true });
+    expect(p99(2.51, 2).met).toBe(false);
+    expect(p99(1).met).toBe(false);
+  });
+
   it("writes small bounds in exponent form and leaves out an empty unit", () => {
     const row = summaryRow({ name: "diff", value: 3e-13, unit: "", better: "lower", goal: { atMost: 1e-6 } });
     expect(row).toMatchObject({ goal: "<= 1e-6", met: true });

@@ -5,9 +5,11 @@
 
 /**
  * What a figure must reach. `ratioAtLeast`: ours must be at least that many times better than the
- * baseline (see `ratio`); `atMost`: the value itself, in its own unit, must not exceed the bound.
+ * baseline (see `ratio`); `atMost`: the value itself, in its own unit, must not exceed the bound;
+ * `atMostTimesBaseline`: the value must not exceed that many times the baseline's (a cost measured
+ * against the least it can be, such as a tail latency against bare node:http's at the same rate).
  */
-export type Goal = { ratioAtLeast: number } | { atMost: number };
+export type Goal = { ratioAtLeast: number } | { atMost: number } | { atMostTimesBaseline: number };
 
 export interface Figure {
   name: string;
@@ -49,18 +51,22 @@ function boundText(x: number): string {
 
 export function describeGoal(goal: Goal, unit: string): string {
   if ("ratioAtLeast" in goal) return `ratio >= ${boundText(goal.ratioAtLeast)}`;
+  if ("atMostTimesBaseline" in goal) return `<= ${boundText(goal.atMostTimesBaseline)}x baseline`;
   return `<= ${boundText(goal.atMost)}${unit ? ` ${unit}` : ""}`;
 }
 
 export function summaryRow(figure: Figure): SummaryRow {
   const ratio = ratioOf(figure);
   let met: boolean | null = null;
-  if (figure.goal) {
+  const { goal, baseline } = figure;
+  if (goal && "ratioAtLeast" in goal) met = ratio !== null && ratio >= goal.ratioAtLeast;
+  else if (goal && "atMostTimesBaseline" in goal) {
     met =
-      "ratioAtLeast" in figure.goal
-        ? ratio !== null && ratio >= figure.goal.ratioAtLeast
-        : Number.isFinite(figure.value) && figure.value <= figure.goal.atMost;
-  }
+      baseline !== undefined &&
+      Number.isFinite(figure.value) &&
+      Number.isFinite(baseline.value) &&
+      figure.value <= goal.atMostTimesBaseline * baseline.value;
+  } else if (goal) met = Number.isFinite(figure.value) && figure.value <= goal.atMost;
   return {
     name: figure.name,
     value: figure.value,

@@ -5,35 +5,13 @@ scikit-learn Pipeline(StandardScaler, LinearRegression), so both stacks predict 
 Run: BENCH_ARTIFACT=model.json gunicorn -w 2 -k sync -b 127.0.0.1:PORT flask_app:app
 """
 
-import json
 import math
 import os
 import uuid
 
 import numpy as np
+from artifact_pipeline import load_pipeline
 from flask import Flask, jsonify, request
-from sklearn.linear_model import LinearRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-
-
-def load_pipeline(path):
-    with open(path, encoding="utf-8") as f:
-        artifact_file = json.load(f)
-    artifact = artifact_file["artifact"]
-    n = len(artifact["features"])
-    scaler = StandardScaler()
-    scaler.mean_ = np.array(artifact["scaler"]["mean"], dtype=np.float64)
-    scaler.scale_ = np.array(artifact["scaler"]["std"], dtype=np.float64)
-    scaler.var_ = scaler.scale_**2
-    scaler.n_features_in_ = n
-    scaler.n_samples_seen_ = artifact["split"]["trainRows"]
-    model = LinearRegression()
-    model.coef_ = np.array(artifact["coefficients"]["weights"], dtype=np.float64)
-    model.intercept_ = float(artifact["coefficients"]["intercept"])
-    model.n_features_in_ = n
-    return artifact_file["sha256"], artifact, Pipeline([("scale", scaler), ("ols", model)])
-
 
 SHA256, ARTIFACT, PIPELINE = load_pipeline(os.environ["BENCH_ARTIFACT"])
 FEATURES = ARTIFACT["features"]

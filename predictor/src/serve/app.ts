@@ -13,6 +13,7 @@ import type { ServeConfig } from "./config.ts";
 import { errorBody, RequestError, schemaError } from "./errors.ts";
 import { feedbackRoutes } from "./feedback-routes.ts";
 import { createMetrics } from "./metrics.ts";
+import { oipRoutes } from "./oip.ts";
 import { opsRoutes } from "./ops-routes.ts";
 import {
   admissionError,
@@ -40,7 +41,7 @@ export interface PredictorOptions {
 }
 
 export interface Predictor {
-  /** Every route but the two of PredictEndpoint; `app.listen` serves them all. */
+  /** Every route but the prediction routes of PredictEndpoint; `app.listen` serves them all. */
   app: FastifyInstance;
   state: ServeState;
   /** What the server runs for each request: PredictEndpoint for its routes, fastify for the rest. */
@@ -178,5 +179,6 @@ export function buildPredictor(options: PredictorOptions): Predictor {
 
   opsRoutes(app, state);
   feedbackRoutes(app, state);
+  oipRoutes(app, state);
   return { app, state, listener };
 }

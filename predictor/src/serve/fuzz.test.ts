@@ -8,7 +8,8 @@ import { TEST_FEATURES, testPredictor } from "./test-support.ts";
  * it is an error, a JSON body with a message and a reason; a 400 also names the field.
  */
 
-const ROUTES = ["/v1/predict", "/v1/predict/batch", "/v1/feedback"];
+const OIP_INFER = "/v2/models/demo/infer";
+const ROUTES = ["/v1/predict", "/v1/predict/batch", "/v1/feedback", OIP_INFER];
 
 let predictor: TestPredictor;
 beforeAll(() => {
@@ -67,8 +68,51 @@ const row = fc.oneof(
   fc.record({ features: orderedFeatures, bars: fc.array(bar, { maxLength: 2 }) }, { requiredKeys: [] }),
   fc.jsonValue({ maxDepth: 2 }),
 );
+/** Open Inference Protocol requests: tensors of every form, with names, shapes, datatypes and data near and far from valid. */
+const tensorData = fc.oneof(
+  fc.array(value, { maxLength: 12 }),
+  fc.array(fc.array(value, { maxLength: 4 }), { maxLength: 4 }),
+  value,
+);
+const tensor = fc.record(
+  {
+    name: fc.oneof(
+      fc.constantFrom(...TEST_FEATURES, "ts", "open", "high", "low", "close", "volume", "input-0"),
+      value,
+    ),
+    shape: fc.oneof(fc.array(fc.integer({ min: -2, max: 6 }), { maxLength: 3 }), value),
+    datatype: fc.oneof(fc.constantFrom("FP64", "FP32", "INT64", "UINT32", "BYTES"), value),
+    data: tensorData,
+    parameters: fc.oneof(
+      fc.record(
+        { content_type: fc.oneof(fc.constantFrom("np", "pd", "str"), value), binary_data: value },
+        { requiredKeys: [] },
+      ),
+      value,
+    ),
+  },
+  { requiredKeys: ["name", "shape", "datatype", "data"] },
+);
+const inferenceRequest = fc.record(
+  {
+    id: fc.oneof(fc.string(), value),
+    parameters: fc.oneof(
+      fc.dictionary(fc.constantFrom("content_type", "binary_data_output", "priority"), value),
+      value,
+    ),
+    inputs: fc.oneof(fc.array(tensor, { maxLength: 7 }), value),
+    outputs: fc.oneof(
+      fc.array(fc.record({ name: fc.oneof(fc.constantFrom("prediction", "lower", "upper"), value) }), {
+        maxLength: 4,
+      }),
+      value,
+    ),
+  },
+  { requiredKeys: [] },
+);
 const body = fc.oneof(
   row,
+  inferenceRequest,
   fc.record({ rows: fc.oneof(fc.array(row, { maxLength: 25 }), value) }, { requiredKeys: [] }),
   fc.record(
     {
@@ -88,6 +132,15 @@ describe("random bodies never get a 5xx", () => {
     await fc.assert(
       fc.asyncProperty(route, body, async (url, b) => {
         await expectHandled(url, JSON.stringify(b) ?? "null");
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it("near-valid inference requests on the OIP route", async () => {
+    await fc.assert(
+      fc.asyncProperty(inferenceRequest, async (b) => {
+        await expectHandled(OIP_INFER, JSON.stringify(b));
       }),
       { numRuns: 600 },
     );

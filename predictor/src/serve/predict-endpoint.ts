@@ -1,19 +1,27 @@
 import { isAscii } from "node:buffer";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { predictRow } from "../artifact.ts";
 import { chaosFor } from "./chaos.ts";
 import { describeValue, errorBody, fieldPath, invalidField, RequestError } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
+import {
+  answerInfer,
+  OIP_INFER_ROUTE,
+  OIP_INFER_VERSION_ROUTE,
+  oipInferRefusal,
+  oipInferRouteOf,
+} from "./oip.ts";
+import { NON_FINITE_PREDICTION, predictRows, record } from "./predict-rows.ts";
 import { decodeRow, rowPath } from "./rows.ts";
 import type { ServeState } from "./state.ts";
 
 /*
- * POST /v1/predict and /v1/predict/batch on node:http directly, ahead of fastify, which serves
- * every other route. These two routes are the predictor's traffic, and fastify's per-request
- * machinery (hook promises, a child logger, reply decoration) cost more than the prediction
- * itself: about half of what a request took. Here one function reads the body, decodes and
- * predicts, writes the answer by hand and records the metrics, with the same rules as the other
- * routes: a 4xx naming the field for bad input, 503 until the model is loaded, chaos when asked.
+ * POST /v1/predict, /v1/predict/batch and the Open Inference Protocol's /infer (oip.ts) on
+ * node:http directly, ahead of fastify, which serves every other route. These routes are the
+ * predictor's traffic, and fastify's per-request machinery (hook promises, a child logger, reply
+ * decoration) cost more than the prediction itself: about half of what a request took. Here one
+ * function reads the body, decodes and predicts, writes the answer by hand and records the
+ * metrics, with the same rules as the other routes: a 4xx naming the field for bad input, 503
+ * until the model is loaded, chaos when asked.
  */
 
 export const PREDICT_ROUTE = "/v1/predict";
@@ -71,45 +79,15 @@ function isJson(contentType: string | undefined): boolean {
   return type === "application/json";
 }
 
-/**
- * Decodes and predicts every row before recording any, so that a bad row fails the request as a
- * whole and leaves no trace in the feedback cache, the drift window or the counters.
- */
-function decodeAndPredict(
-  state: ServeState,
-  model: ServedModel,
-  rows: readonly unknown[],
-  batch: boolean,
-): Float64Array {
-  const n = model.features.length;
-  const values = state.values(rows.length * n);
-  const predictions = state.predictions(rows.length);
-  const row = state.row(n);
-  for (let i = 0; i < rows.length; i++) {
-    decodeRow(rows[i], batch ? i : -1, model, row);
-    const y = predictRow(model.artifact, row);
-    if (!Number.isFinite(y)) {
-      throw invalidField(
-        rowPath(batch ? i : -1) || "body",
-        "gives a non-finite prediction: feature values far outside the model's range",
-      );
-    }
-    values.set(row, i * n);
-    predictions[i] = y;
-  }
-  return predictions;
-}
-
-/**
- * Remembers the predictions for feedback and adds their rows to the drift window; returns the
- * first prediction's sequence number in the cache (ids: state.cache.idOf).
- */
-function record(state: ServeState, model: ServedModel, count: number, predictions: Float64Array): number {
-  const values = state.values(0);
-  const drift = state.drift;
-  if (drift) for (let i = 0; i < count; i++) drift.add(values, i * model.features.length);
-  state.metrics.predictions.inc(count);
-  return state.cache.remember(predictions, count);
+/** A /v1 body's rows, decoded and predicted: `batch` says whether errors name rows[i] or the body. */
+function predictV1Rows(state: ServeState, model: ServedModel, rows: readonly unknown[], batch: boolean) {
+  return predictRows(
+    state,
+    model,
+    rows.length,
+    (i, row) => decodeRow(rows[i], batch ? i : -1, model, row),
+    (i) => invalidField(rowPath(batch ? i : -1) || "body", NON_FINITE_PREDICTION),
+  );
 }
 
 interface Interval {
@@ -171,10 +149,18 @@ function bodyText(chunks: Buffer[], bytes: number): string {
 /** The route a request is for when this endpoint serves it; undefined leaves it to fastify. */
 export function predictRouteOf(req: IncomingMessage): string | undefined {
   if (req.method !== "POST") return undefined;
+  const path = pathOf(req);
+  return path === PREDICT_ROUTE || path === BATCH_ROUTE ? path : oipInferRouteOf(path);
+}
+
+function pathOf(req: IncomingMessage): string {
   const url = req.url ?? "";
   const query = url.indexOf("?");
-  const path = query < 0 ? url : url.slice(0, query);
-  return path === PREDICT_ROUTE || path === BATCH_ROUTE ? path : undefined;
+  return query < 0 ? url : url.slice(0, query);
+}
+
+function isOip(route: string): boolean {
+  return route === OIP_INFER_ROUTE || route === OIP_INFER_VERSION_ROUTE;
 }
 
 export class PredictEndpoint {
@@ -194,7 +180,10 @@ export class PredictEndpoint {
   handle(req: IncomingMessage, res: ServerResponse, route: string): void {
     const startedAt = performance.now();
     const state = this.#state;
-    const refused = admissionError(state, req.headers) ?? this.#mediaTypeError(req.headers);
+    const refused =
+      admissionError(state, req.headers) ??
+      this.#mediaTypeError(req.headers, route) ??
+      (isOip(route) ? oipInferRefusal(state, pathOf(req), req.headers) : undefined);
     if (refused) {
       this.#fail(req, res, route, startedAt, refused);
       return;
@@ -212,10 +201,13 @@ export class PredictEndpoint {
     else proceed();
   }
 
-  #mediaTypeError(headers: IncomingHttpHeaders): RequestError | undefined {
+  #mediaTypeError(headers: IncomingHttpHeaders, route: string): RequestError | undefined {
     const declared = Number(headers["content-length"]);
     if (declared > this.#state.config.bodyLimitBytes) return bodyTooLarge(this.#state.config.bodyLimitBytes);
-    return isJson(headers["content-type"]) ? undefined : unsupportedMediaType(headers["content-type"]);
+    const type = headers["content-type"];
+    // An OIP body is JSON by definition, and Triton's client sends no content-type with it.
+    if (type === undefined && isOip(route)) return undefined;
+    return isJson(type) ? undefined : unsupportedMediaType(type);
   }
 
   #readBody(req: IncomingMessage, res: ServerResponse, route: string, startedAt: number): void {
@@ -256,9 +248,11 @@ export class PredictEndpoint {
       const body = parseJson(text);
       const model = state.model as ServedModel;
       const interval = model.artifact.interval;
-      if (route === BATCH_ROUTE) {
+      if (isOip(route)) {
+        answer = answerInfer(state, body, bytes);
+      } else if (route === BATCH_ROUTE) {
         const rows = batchRows(body, state.config.batchLimit);
-        const predictions = decodeAndPredict(state, model, rows, true);
+        const predictions = predictV1Rows(state, model, rows, true);
         const first = record(state, model, rows.length, predictions);
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, rows.length));
         const results = new Array(rows.length);
@@ -267,7 +261,7 @@ export class PredictEndpoint {
         }
         answer = JSON.stringify({ ...this.#identity, results });
       } else {
-        const predictions = decodeAndPredict(state, model, [body], false);
+        const predictions = predictV1Rows(state, model, [body], false);
         const id = state.cache.idOf(record(state, model, 1, predictions));
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, 1));
         answer = JSON.stringify(

@@ -1,26 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { Agent, createServer, type IncomingHttpHeaders, request } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArtifactFile, type ModelArtifact, serializeArtifact } from "../artifact.ts";
+import { killServed, readyAddress, serve } from "./test-process.ts";
 import { metricValue, testArtifact, writeTestArtifact } from "./test-support.ts";
 
 /* The real `predictor serve` process, as a pod runs it, on a free port on 127.0.0.1. */
-
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-
-interface Served {
-  child: ChildProcess;
-  /** Log lines so far, parsed. */
-  logs: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
 
 let dir: string;
 let artifact: { path: string; sha256: string };
@@ -29,43 +17,7 @@ beforeAll(async () => {
   artifact = await writeTestArtifact(dir);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-});
-
-function serve(env: Record<string, string>): Served {
-  const child = spawn(process.execPath, [CLI, "serve"], {
-    env: {
-      PATH: process.env.PATH,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      MODEL_NAME: "demo",
-      MODEL_VERSION: "v2",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  const logs: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-    logs.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  const exited = once(child, "exit").then(([code]) => code as number | null);
-  return { child, logs, exited };
-}
-
-async function readyAddress(served: Served, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const line = served.logs.find((l) => l.msg === "model loaded; ready");
-    if (line) return line.address as string;
-    if (served.child.exitCode !== null) throw new Error(`predictor exited ${served.child.exitCode}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("predictor did not log readiness in time");
-}
+afterEach(killServed);
 
 /** Waits until the server has taken `count` requests into chaos latency: they are in flight. */
 async function inFlight(url: string, count: number): Promise<void> {

@@ -25,7 +25,7 @@ function featuresPath(index: number, key?: string | number): string {
   return key === undefined ? path : fieldPath(path, key);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -74,30 +74,25 @@ function barsPath(index: number): string {
   return fieldPath(rowPath(index), "bars");
 }
 
-function barPath(index: number, i: number, key?: string): string {
-  const path = fieldPath(barsPath(index), i);
-  return key === undefined ? path : fieldPath(path, key);
-}
+/** The path of bar `i` of a window, or of its field `key`: how errors name a bar wherever it came from. */
+export type BarPath = (i: number, key?: string) => string;
 
 /** Why bar `i` is not six finite numbers by name: the first field at fault. */
-function malformedBar(bar: Record<string, unknown>, index: number, i: number): Error {
+function malformedBar(bar: Record<string, unknown>, i: number, path: BarPath): Error {
   for (const key of BAR_FIELDS) {
-    if (!Number.isFinite(bar[key])) return notFinite(barPath(index, i, key), bar[key]);
+    if (!Number.isFinite(bar[key])) return notFinite(path(i, key), bar[key]);
   }
   const extra = Object.keys(bar).find((k) => !(BAR_FIELDS as readonly string[]).includes(k)) as string;
-  return invalidField(barPath(index, i, extra), `is not a bar field (${BAR_FIELDS.join(", ")})`);
+  return invalidField(path(i, extra), `is not a bar field (${BAR_FIELDS.join(", ")})`);
 }
 
 /** One pass per bar: its fields, the rules training holds CSV rows to, and the order of the window. */
-function checkBars(bars: unknown[], index: number): asserts bars is Bar[] {
+function checkBars(bars: unknown[], path: BarPath): asserts bars is Bar[] {
   let previousTs = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < bars.length; i++) {
     const bar = bars[i];
     if (!isRecord(bar)) {
-      throw invalidField(
-        barPath(index, i),
-        `must be an object {${BAR_FIELDS.join(", ")}}, got ${describeValue(bar)}`,
-      );
+      throw invalidField(path(i), `must be an object {${BAR_FIELDS.join(", ")}}, got ${describeValue(bar)}`);
     }
     const { ts, open, high, low, close, volume } = bar as unknown as Bar;
     let keys = 0;
@@ -110,27 +105,37 @@ function checkBars(bars: unknown[], index: number): asserts bars is Bar[] {
       Number.isFinite(low) &&
       Number.isFinite(close) &&
       Number.isFinite(volume);
-    if (!wellFormed) throw malformedBar(bar, index, i);
+    if (!wellFormed) throw malformedBar(bar, i, path);
     if (!isSoundBar(open, high, low, close, volume)) {
       const [first] = barProblems(open, high, low, close, volume) as [BarProblem];
-      throw invalidField(barPath(index, i, first.column), first.message);
+      throw invalidField(path(i, first.column), first.message);
     }
     if (ts <= previousTs) {
       throw invalidField(
-        barPath(index, i, "ts"),
-        `must be after ${barPath(index, i - 1)}.ts (bars oldest first, no duplicates)`,
+        path(i, "ts"),
+        `must be after ${path(i - 1, "ts")} (bars oldest first, no duplicates)`,
       );
     }
     previousTs = ts;
   }
 }
 
-function decodeBars(bars: unknown[], index: number, model: ServedModel, out: Float64Array): void {
-  checkBars(bars, index);
+/**
+ * Writes the features of the last bar of a window of raw bars into `out`, after holding every bar
+ * to the rules training holds CSV rows to. `path` names a bar in errors, `windowPath` the window.
+ */
+export function decodeBarWindow(
+  bars: unknown[],
+  model: ServedModel,
+  out: Float64Array,
+  path: BarPath,
+  windowPath: string,
+): void {
+  checkBars(bars, path);
   try {
     model.window.rowInto(bars, out);
   } catch (err) {
-    if (err instanceof FeatureError) throw invalidField(barsPath(index), err.message);
+    if (err instanceof FeatureError) throw invalidField(windowPath, err.message);
     throw err;
   }
 }
@@ -166,8 +171,12 @@ export function decodeRow(row: unknown, index: number, model: ServedModel, out: 
       featuresPath(index),
       `must be an object by name or an array in order, got ${describeValue(features)}`,
     );
-  } else if (Array.isArray(bars)) decodeBars(bars, index, model, out);
-  else {
+  } else if (Array.isArray(bars)) {
+    const barsField = barsPath(index);
+    const path: BarPath = (i, key) =>
+      key === undefined ? fieldPath(barsField, i) : fieldPath(fieldPath(barsField, i), key);
+    decodeBarWindow(bars, model, out, path, barsField);
+  } else {
     throw invalidField(barsPath(index), `must be an array of bars, oldest first, got ${describeValue(bars)}`);
   }
 }

@@ -34,14 +34,19 @@ class MirrorError extends Error {
 
 /**
  * The shadow's predictions from its answer to the same request: `prediction` for one row,
- * `results[i].prediction` for a batch. Undefined when the answer does not have that shape.
+ * `results[i].prediction` for a batch, the `prediction` output tensor for an Open Inference
+ * Protocol request. Undefined when the answer does not have that shape.
  */
 export function shadowPredictions(answer: unknown, rows: number): number[] | undefined {
   if (typeof answer !== "object" || answer === null) return undefined;
-  const a = answer as { prediction?: unknown; results?: unknown };
-  const values = Array.isArray(a.results)
-    ? a.results.map((r: unknown) => (r as { prediction?: unknown } | null)?.prediction)
-    : [a.prediction];
+  const a = answer as { prediction?: unknown; results?: unknown; outputs?: unknown };
+  let values: unknown[];
+  if (Array.isArray(a.outputs)) {
+    const tensor = a.outputs.find((o: unknown) => (o as { name?: unknown } | null)?.name === "prediction");
+    values = Array.isArray(tensor?.data) ? tensor.data : [];
+  } else if (Array.isArray(a.results)) {
+    values = a.results.map((r: unknown) => (r as { prediction?: unknown } | null)?.prediction);
+  } else values = [a.prediction];
   if (values.length !== rows || !values.every((v) => typeof v === "number" && Number.isFinite(v))) {
     return undefined;
   }

@@ -1,0 +1,59 @@
+import { predictRow } from "../artifact.ts";
+import type { RequestError } from "./errors.ts";
+import type { ServedModel } from "./model.ts";
+import type { ServeState } from "./state.ts";
+
+/*
+ * What every prediction route does with its rows, whatever the protocol they came in: decode and
+ * predict them all, then record them (feedback cache, drift window, counters). A route supplies
+ * the decoding and how its errors name a row.
+ */
+
+/**
+ * Decodes and predicts `count` rows before recording any, so that a bad row fails the request as
+ * a whole and leaves no trace in the feedback cache, the drift window or the counters.
+ * `decode(i, row)` writes row i's feature values into `row` or throws a RequestError naming the
+ * field; `unpredictable(i)` is the error for a row whose prediction is not finite. The rows'
+ * values are left in state.values for `record`.
+ */
+export function predictRows(
+  state: ServeState,
+  model: ServedModel,
+  count: number,
+  decode: (i: number, row: Float64Array) => void,
+  unpredictable: (i: number) => RequestError,
+): Float64Array {
+  const n = model.features.length;
+  const values = state.values(count * n);
+  const predictions = state.predictions(count);
+  const row = state.row(n);
+  for (let i = 0; i < count; i++) {
+    decode(i, row);
+    const y = predictRow(model.artifact, row);
+    if (!Number.isFinite(y)) throw unpredictable(i);
+    values.set(row, i * n);
+    predictions[i] = y;
+  }
+  return predictions;
+}
+
+/** Why a row's prediction is not finite, for `unpredictable`. */
+export const NON_FINITE_PREDICTION =
+  "gives a non-finite prediction: feature values far outside the model's range";
+
+/**
+ * Remembers the predictions for feedback and adds their rows to the drift window; returns the
+ * first prediction's sequence number in the cache (ids: state.cache.idOf).
+ */
+export function record(
+  state: ServeState,
+  model: ServedModel,
+  count: number,
+  predictions: Float64Array,
+): number {
+  const values = state.values(0);
+  const drift = state.drift;
+  if (drift) for (let i = 0; i < count; i++) drift.add(values, i * model.features.length);
+  state.metrics.predictions.inc(count);
+  return state.cache.remember(predictions, count);
+}
