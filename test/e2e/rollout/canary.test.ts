@@ -123,7 +123,7 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
           ["errorRate", "Passed"],
         ]);
         expect(passed[0]?.samples).toBeGreaterThanOrEqual(20);
-        const steps = await eventNotes(ns.name, "RolloutStepAdvanced");
+        const steps = await eventNotes(ns.name, "RolloutStepAdvanced", "TradingModel");
         // Each step passed once: none repeated or skipped across the restart.
         expect(
           steps
@@ -191,8 +191,12 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
         const v3 = (await modelVersions(ns.name)).find((v) => v.spec.version === 3);
         expect(v3?.status?.stage).toBe("Rejected");
         expect(v3?.status?.stageHistory?.at(-1)?.message).toMatch(/p95 latency [0-9.]+ ms > 200 ms/);
-        const notes = await eventNotes(ns.name, "RolledBack");
-        expect(notes.some((n) => /rolled back v3 at [0-9]+%: p95 latency/.test(n))).toBe(true);
+        const notes = await eventNotes(ns.name, "RolledBack", "TradingModel");
+        expect(
+          notes.some((n) =>
+            /rolled back v3 at [0-9]+% \(step 1\/3\): p95 latency [0-9.]+ ms > 200 ms/.test(n),
+          ),
+        ).toBe(true);
         // Stable's pods were never restarted by v3's canary.
         const stableAfter = (await servedPods(ns.name, MODEL)).filter((p) => p.version === "v2");
         expect(stableAfter.map((p) => p.uid)).toEqual(stableBefore.map((p) => p.uid));

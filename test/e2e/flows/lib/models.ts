@@ -180,12 +180,21 @@ export async function table(
   return parseTable(await kubectl(["get", resource, "-n", namespace, ...(wide ? ["-o", "wide"] : [])]));
 }
 
-/** The notes of the Events of one reason in the namespace. */
-export async function eventNotes(namespace: string, reason: string): Promise<string[]> {
-  const events = await getJson<{ items: { reason?: string; note?: string }[] }>([
-    "events.events.k8s.io",
-    "-n",
-    namespace,
-  ]);
-  return events.items.filter((e) => e.reason === reason).map((e) => e.note ?? "");
+/**
+ * The notes of the Events of one reason in the namespace; with `regardingKind`, only those about an
+ * object of that kind (an event about a version is recorded on the TradingModel and the ModelVersion).
+ */
+export async function eventNotes(
+  namespace: string,
+  reason: string,
+  regardingKind?: string,
+): Promise<string[]> {
+  const events = await getJson<{
+    items: { reason?: string; note?: string; regarding?: { kind?: string } }[];
+  }>(["events.events.k8s.io", "-n", namespace]);
+  return events.items
+    .filter(
+      (e) => e.reason === reason && (regardingKind === undefined || e.regarding?.kind === regardingKind),
+    )
+    .map((e) => e.note ?? "");
 }
