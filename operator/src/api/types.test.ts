@@ -30,6 +30,18 @@ const metrics = {
   directionalAccuracy: 0.531,
   informationCoefficient: 0.07,
   intervalCoverage: 0.9,
+  strategy: {
+    bars: 1000,
+    barsPerYear: 525960,
+    sharpe: 1.4,
+    sortino: 2.1,
+    maxDrawdown: 0.08,
+    hitRate: 0.52,
+    exposure: 0.9,
+    turnover: 0.3,
+    cumulativeReturn: 0.04,
+    predictionCorrelation: 0.06,
+  },
 };
 
 const syntheticCanary: TradingModelSpecInput = {
