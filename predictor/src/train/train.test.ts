@@ -120,15 +120,29 @@ describe("evaluateChampion", () => {
       training: { data: { synthetic } },
     });
     const champion = trainModel(championSpec, data, "t").artifact;
-    const metrics = evaluateChampion(champion, data.columns, candidate.split.holdout, 1);
+    const strategy = candidate.artifact.strategy ?? { band: 0, positionLimit: 1, costBps: 2 };
+    const judged = (model: typeof champion, horizon = 1) =>
+      evaluateChampion(
+        model,
+        data.columns,
+        candidate.split.holdout,
+        horizon,
+        strategy,
+        candidate.strategyReturns,
+      );
+    const { metrics, strategyComparison } = judged(champion);
     expect(metrics.samples).toBe(candidate.artifact.metrics.samples);
     expect(metrics.rmse).not.toBe(candidate.artifact.metrics.rmse);
+    expect(metrics.strategy?.bars).toBe(candidate.artifact.metrics.samples);
+    expect(strategyComparison.samples).toBe(candidate.artifact.metrics.samples);
+    expect(strategyComparison.effectiveSamples).toBeGreaterThan(0);
 
-    const self = evaluateChampion(candidate.artifact, data.columns, candidate.split.holdout, 1);
+    const self = judged(candidate.artifact);
     const { intervalCoverage: _c, ...own } = candidate.artifact.metrics;
-    expect(self).toMatchObject(own);
+    expect(self.metrics).toMatchObject(own);
+    expect(self.strategyComparison).toMatchObject({ meanDifference: 0, pValue: 1 });
 
-    expect(() => evaluateChampion(champion, data.columns, candidate.split.holdout, 5)).toThrow(
+    expect(() => judged(champion, 5)).toThrow(
       "champion predicts a 1-bar horizon but spec.target.horizon is 5; champion and challenger must share the target",
     );
   });
