@@ -52,6 +52,26 @@ describe("trainModel", () => {
     expect(other).not.toBe(a);
   });
 
+  it("backtests the holdout and every walk-forward fold with the spec's strategy, which the artifact records", async () => {
+    const synthetic = { seed: 21, bars: 8000 };
+    const data = await dataFor(synthetic);
+    const cheap = trainModel(specFor(synthetic, { walkForward: { folds: 2 } }), data, "t").artifact;
+    const strategy = { band: 0.0005, positionLimit: 0.5, costBps: 20 };
+    const dear = trainModel(specFor(synthetic, { strategy }), data, "t").artifact;
+    expect(cheap.strategy).toEqual({ band: 0, positionLimit: 1, costBps: 2 });
+    expect(dear.strategy).toEqual(strategy);
+    expect(cheap.metrics.strategy?.bars).toBe(cheap.metrics.samples);
+    expect(cheap.split.walkForward?.metrics.map((m) => m.strategy?.bars)).toEqual(
+      cheap.split.walkForward?.metrics.map((m) => m.samples),
+    );
+    // Same model, same rows: the band keeps it out of the market on small predictions and the
+    // costs are ten times higher, so it trades less and earns less.
+    expect(dear.metrics.r2).toBe(cheap.metrics.r2);
+    expect(dear.metrics.strategy?.exposure).toBeLessThan(1);
+    expect(cheap.metrics.strategy?.exposure).toBe(1);
+    expect(dear.metrics.strategy?.sharpe).toBeLessThan(cheap.metrics.strategy?.sharpe as number);
+  });
+
   it("finds the synthetic signal: directional accuracy above 0.5 and positive IC on the holdout", async () => {
     for (const [regime, horizon] of [
       ["trending", 1],
