@@ -2,10 +2,12 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StrategySettings } from "../artifact.ts";
 import { seededNormals } from "../data/synthetic.ts";
 import { positionFor } from "../train/backtest.ts";
+import { StrategyPnl } from "./pnl.ts";
 import { metricValue, scrape, type TestPredictor, testArtifactFile, testPredictor } from "./test-support.ts";
 
 let predictor: TestPredictor;
@@ -145,6 +147,15 @@ describe("the strategy's P&L from feedback", () => {
     expect(value("predictor_strategy_cumulative_return")).toBeCloseTo(net, 12);
     expect(queries.drawdown).toBeGreaterThan(0);
     expect(value("predictor_strategy_drawdown")).toBeCloseTo(queries.drawdown as number, 12);
+  });
+
+  it("is documented: every series it defines has a row in docs/trading.md", () => {
+    const doc = readFileSync(new URL("../../../docs/trading.md", import.meta.url), "utf8");
+    const registry = new Registry();
+    new StrategyPnl(registry);
+    const names = registry.getMetricsAsArray().map((m) => m.name);
+    expect(names.length).toBe(12);
+    for (const name of names) expect(doc, name).toMatch(new RegExp(`^\\| \`${name}\` `, "m"));
   });
 
   it("scores an artifact that records no strategy with the default one", async () => {
