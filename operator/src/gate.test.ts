@@ -14,17 +14,9 @@ const gate: GateSpec = {
   minSharpe: 0,
 };
 
+/** The fixture's strategy metrics (Sharpe 2.5, drawdown 0.04), changed where a test says. */
 const strategy = (over: Partial<StrategyMetrics> = {}): StrategyMetrics => ({
-  bars: 9000,
-  barsPerYear: 525960,
-  sharpe: 2.5,
-  sortino: 3.6,
-  maxDrawdown: 0.04,
-  hitRate: 0.53,
-  exposure: 1,
-  turnover: 0.4,
-  cumulativeReturn: 0.03,
-  predictionCorrelation: 0.08,
+  ...(metrics().strategy as StrategyMetrics),
   ...over,
 });
 
@@ -33,7 +25,7 @@ describe("offline gate", () => {
     const verdict = evaluateGate(gate, metrics({ r2: 0.0123, directionalAccuracy: 0.534 }));
     expect(verdict.passed).toBe(true);
     expect(verdict.message).toBe(
-      "passed: R² 0.0123 >= 0.0000 (minR2); directional accuracy 0.5340 >= 0.5200 (minDirectionalAccuracy); no champion to compare with",
+      "passed: R² 0.0123 >= 0.0000 (minR2); directional accuracy 0.5340 >= 0.5200 (minDirectionalAccuracy); Sharpe after costs 2.5000 >= 0.0000 (minSharpe); no champion to compare with",
     );
   });
 
@@ -162,5 +154,14 @@ describe("offline gate", () => {
     expect(verdict.passed).toBe(false);
     expect(verdict.checks.filter((c) => !c.passed).map((c) => c.metric)).toEqual(["sharpe"]);
     expect(verdict.message).toMatch(/^failed: Sharpe after costs -\d+\.\d{4} < 0\.0000 \(minSharpe\)/);
+  });
+
+  it("says when a candidate has no strategy metrics to judge, instead of passing minSharpe in silence", () => {
+    const { strategy: _none, ...statistical } = metrics();
+    const verdict = evaluateGate({ ...gate, compareWithChampion: false }, statistical);
+    expect(verdict.passed).toBe(true);
+    expect(verdict.message).toMatch(
+      /; no strategy metrics \(trainer without a backtest\): minSharpe not checked$/,
+    );
   });
 });

@@ -131,6 +131,10 @@ export function evaluateGate(gate: GateSpec, candidate: HoldoutMetrics, champion
   const passed = failed.length === 0;
   const ordered = [...failed, ...checks.filter((c) => c.passed)];
   const noChampion = gate.compareWithChampion && !champion ? "; no champion to compare with" : "";
-  const message = `${passed ? "passed" : "failed"}: ${ordered.map(describeCheck).join("; ")}${noChampion}${describeComparison(champion)}`;
+  // An artifact from a trainer before the backtest has no strategy metrics: say the P&L went unjudged.
+  const noStrategy = candidate.strategy
+    ? ""
+    : "; no strategy metrics (trainer without a backtest): minSharpe not checked";
+  const message = `${passed ? "passed" : "failed"}: ${ordered.map(describeCheck).join("; ")}${noChampion}${noStrategy}${describeComparison(champion)}`;
   return { passed, checks, message };
 }

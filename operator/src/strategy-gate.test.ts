@@ -3,17 +3,10 @@ import type { StrategyMetrics } from "../../predictor/src/artifact.ts";
 import { metrics, storedModel } from "./testing/fixtures.ts";
 import { World } from "./testing/world.ts";
 
-const strategy = (sharpe: number, maxDrawdown = 0.05): StrategyMetrics => ({
-  bars: 9000,
-  barsPerYear: 525960,
+/** The fixture's strategy metrics with the given Sharpe ratio. */
+const strategy = (sharpe: number): StrategyMetrics => ({
+  ...(metrics().strategy as StrategyMetrics),
   sharpe,
-  sortino: sharpe * 1.5,
-  maxDrawdown,
-  hitRate: 0.55,
-  exposure: 1,
-  turnover: 0.9,
-  cumulativeReturn: sharpe > 0 ? 0.02 : -0.03,
-  predictionCorrelation: 0.1,
 });
 
 const versionOf = (world: World, version: number) => world.versions.find((v) => v.spec.version === version);
