@@ -172,6 +172,13 @@ export const modelVersionPrinterColumns = [
     description: "Holdout directional accuracy.",
   },
   { name: "R2", type: "number", jsonPath: ".status.metrics.r2", description: "Holdout R²." },
+  {
+    name: "Sharpe",
+    type: "number",
+    jsonPath: ".status.metrics.strategy.sharpe",
+    priority: 1,
+    description: "Annualized Sharpe ratio of the strategy after costs on the holdout.",
+  },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   {
     name: "Parent",
