@@ -115,7 +115,7 @@ describe("reconcile: the first version", () => {
     expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "CandidateRejected" });
     expect(plan.events.find((e) => e.reason === "CandidateRejected")).toMatchObject({
       type: "Warning",
-      regarding: { kind: "ModelVersion", name: "spy-momentum-v1" },
+      alsoOn: { kind: "ModelVersion", name: "spy-momentum-v1" },
     });
   });
 });
@@ -166,13 +166,16 @@ describe("reconcile: delivery settings this release does not implement", () => {
 });
 
 describe("reconcile: stale caches and collected Jobs", () => {
-  it("does not start a second Job while the new one is not in the cache yet", () => {
+  it("plans the missing Job of the version in training again, never a second version", () => {
     const world = new World(storedModel());
     world.reconcile();
-    world.jobs = []; // the informer has not delivered the Job yet
+    world.jobs = []; // deleted, or not delivered by the informer yet (creating it again is then a no-op)
     const plan = world.reconcile();
-    expect(plan.create).toEqual([]);
+    expect(plan.create.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(["Job/spy-momentum-train-v1"]);
+    expect(plan.status.latestVersion).toBe(1);
+    expect(plan.events).toEqual([]);
     expect(condition(plan, "Training")).toMatchObject({ status: "True", reason: "TrainingPending" });
+    expect(condition(plan, "Training")?.message).toContain("creating it again");
   });
 
   it("registers a version whose Job was garbage-collected before the operator saw it finish", () => {
@@ -314,6 +317,17 @@ describe("reconcile: later versions", () => {
   });
 });
 
+describe("reconcile: stored status", () => {
+  it("keeps lastScheduleTime (and every other stored field) across reconciles that change nothing", () => {
+    const world = servingV1();
+    const stored = { ...world.model.status, lastScheduleTime: "2026-11-23T21:30:00.000Z" };
+    world.model = { ...world.model, status: stored };
+    const plan = world.reconcile();
+    expect(plan.status.lastScheduleTime).toBe("2026-11-23T21:30:00.000Z");
+    expect(world.reconcile().status.lastScheduleTime).toBe("2026-11-23T21:30:00.000Z");
+  });
+});
+
 describe("reconcile: schedule", () => {
   it("retrains when the schedule fires in its time zone, once, and requeues for the next firing", () => {
     const world = new World(storedModel()); // 30 21 * * 1-5, America/New_York
@@ -385,6 +399,22 @@ describe("reconcile: failures", () => {
       /spec\.features\[1\]: feature "vol_1": n must be >= 2/,
     );
     expect(plan.status.phase).toBe("Failed");
+  });
+
+  it("names an invalid spec in Degraded even while a rejected candidate also holds", () => {
+    const world = servingV1();
+    world.editSpec((spec) => {
+      spec.training.retrainRequest = "r1";
+    });
+    world.reconcile();
+    world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.48 }), metrics());
+    expect(condition(world.reconcile(), "Degraded")?.reason).toBe("CandidateRejected");
+    world.editSpec((spec) => {
+      spec.features = ["ret_1", "vol_1"];
+    });
+    const plan = world.reconcile();
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "InvalidSpec" });
+    expect(condition(plan, "Degraded")?.message).toMatch(/n must be >= 2 .*\(also: CandidateRejected\)$/);
   });
 
   it("reports a stable version without available pods as unavailable", () => {

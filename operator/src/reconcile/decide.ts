@@ -1,5 +1,5 @@
 import type { TradingModelStatus } from "../api/types.ts";
-import { type ConditionType, findCondition } from "../conditions.ts";
+import { type ConditionType, findCondition, Reason, setCondition, worstProblem } from "../conditions.ts";
 import { phaseOf } from "../phase.ts";
 import { type Context, condition, highestIn, newContext, type Plan, type Settings } from "./context.ts";
 import type { Observed } from "./observed.ts";
@@ -9,18 +9,26 @@ import { directServingStep } from "./serving.ts";
 import { trainingStep, validateStep } from "./training.ts";
 
 /** What a condition says when no step had anything to report about it this time. */
-const QUIET: Record<ConditionType, [reason: string, message: string]> = {
-  Ready: ["NoVersionServing", "nothing is served"],
-  Training: ["Idle", "no training in progress"],
-  Progressing: ["NoCandidate", "no version waiting to roll out"],
-  Degraded: ["AsExpected", "nothing failed"],
+const QUIET: Record<Exclude<ConditionType, "Degraded">, [reason: Reason, message: string]> = {
+  Ready: [Reason.NoVersionServing, "nothing is served"],
+  Training: [Reason.Idle, "no training in progress"],
+  Progressing: [Reason.NoCandidate, "no version waiting to roll out"],
 };
 
 /** The status, with the message of the condition that matters most right now. */
 function buildStatus(ctx: Context): TradingModelStatus {
-  for (const type of Object.keys(QUIET) as ConditionType[]) {
+  for (const type of Object.keys(QUIET) as (keyof typeof QUIET)[]) {
     if (!ctx.decided.has(type)) condition(ctx, type, "False", ...QUIET[type]);
   }
+  const worst = worstProblem(ctx.problems);
+  ctx.conditions = setCondition(
+    ctx.conditions,
+    worst
+      ? { type: "Degraded", status: "True", ...worst }
+      : { type: "Degraded", status: "False", reason: Reason.AsExpected, message: "nothing failed" },
+    ctx.generation,
+    ctx.now,
+  );
   const stable = highestIn(ctx, "Production")?.version;
   const candidate = highestIn(ctx, "Staging")?.version;
   const headline = (["Degraded", "Progressing", "Training", "Ready"] as const)

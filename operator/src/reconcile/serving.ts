@@ -1,4 +1,5 @@
 import type { TradingModelSpec } from "../api/types.ts";
+import { Reason } from "../conditions.ts";
 import { predictorDeploymentName, versionLabel } from "../manifests/names.ts";
 import { predictorAutoscaler, predictorDeployment, predictorService } from "../manifests/predictor.ts";
 import {
@@ -6,6 +7,7 @@ import {
   condition,
   event,
   highestIn,
+  problem,
   requeueAfter,
   setStage,
   type VersionView,
@@ -81,9 +83,9 @@ export function directServingStep(ctx: Context): void {
   if (candidate && stable && rollout?.stalled && rollout.version === candidate.version) {
     // Old pods kept serving throughout (maxUnavailable 0); the Deployment goes back to them.
     const message = `v${candidate.version} did not become available within the Deployment's progress deadline (${pods}); back to v${stable.version}`;
-    setStage(ctx, candidate.version, "Rejected", "RolloutFailed", message);
-    event(ctx, "Warning", "RolloutFailed", message, versionRef(ctx, candidate.version));
-    condition(ctx, "Degraded", "True", "RolloutFailed", message);
+    setStage(ctx, candidate.version, "Rejected", Reason.RolloutFailed, message);
+    event(ctx, "Warning", Reason.RolloutFailed, message, versionRef(ctx, candidate.version));
+    problem(ctx, Reason.RolloutFailed, message);
     candidate = undefined;
   }
   const target = candidate ?? stable;
@@ -93,8 +95,8 @@ export function directServingStep(ctx: Context): void {
       latest === undefined
         ? "no version trained yet"
         : `no version has passed the gate yet (latest v${latest})`;
-    condition(ctx, "Ready", "False", "NoVersionServing", message);
-    condition(ctx, "Progressing", "False", "NoCandidate", message);
+    condition(ctx, "Ready", "False", Reason.NoVersionServing, message);
+    condition(ctx, "Progressing", "False", Reason.NoCandidate, message);
     return;
   }
   applyServingObjects(ctx, target);
@@ -104,19 +106,19 @@ export function directServingStep(ctx: Context): void {
     const how = rollingUpdateNote(ctx.model.spec);
     if (rollout && onTarget && rollout.complete) {
       const message = `rolled out v${candidate.version} (${pods}) ${how}`;
-      setStage(ctx, candidate.version, "Production", "RolledOut", message);
-      event(ctx, "Normal", "VersionPromoted", message, versionRef(ctx, candidate.version));
+      setStage(ctx, candidate.version, "Production", Reason.RolledOut, message);
+      event(ctx, "Normal", Reason.VersionPromoted, message, versionRef(ctx, candidate.version));
       if (stable) {
-        setStage(ctx, stable.version, "Archived", "Replaced", `replaced by v${candidate.version}`);
+        setStage(ctx, stable.version, "Archived", Reason.Replaced, `replaced by v${candidate.version}`);
         event(
           ctx,
           "Normal",
-          "VersionArchived",
+          Reason.VersionArchived,
           `v${stable.version} replaced by v${candidate.version}`,
           versionRef(ctx, stable.version),
         );
       }
-      condition(ctx, "Progressing", "False", "RolloutComplete", message);
+      condition(ctx, "Progressing", "False", Reason.RolloutComplete, message);
     } else {
       const updated =
         rollout && onTarget
@@ -127,27 +129,33 @@ export function directServingStep(ctx: Context): void {
         ctx,
         "Progressing",
         "True",
-        "RollingOut",
+        Reason.RollingOut,
         `rolling out v${candidate.version}${from} (${updated}) ${how}`,
       );
       requeueAfter(ctx, ROLLOUT_POLL_SECONDS);
     }
   } else {
-    condition(ctx, "Progressing", "False", "RolloutComplete", `v${target.version} serves all traffic`);
+    condition(ctx, "Progressing", "False", Reason.RolloutComplete, `v${target.version} serves all traffic`);
   }
 
   if (rollout?.stalled && candidate) {
     const message = `Deployment ${deployment?.metadata?.name} exceeded its progress deadline: ${pods}`;
-    condition(ctx, "Degraded", "True", "RolloutStalled", message);
+    problem(ctx, Reason.RolloutStalled, message);
   }
   const production = highestIn(ctx, "Production");
   if (!production) {
-    condition(ctx, "Ready", "False", "NoVersionServing", `v${target.version} is not available yet: ${pods}`);
+    condition(
+      ctx,
+      "Ready",
+      "False",
+      Reason.NoVersionServing,
+      `v${target.version} is not available yet: ${pods}`,
+    );
   } else if (rollout && rollout.available > 0) {
-    condition(ctx, "Ready", "True", "Serving", `${versionLabel(production.version)} serving: ${pods}`);
+    condition(ctx, "Ready", "True", Reason.Serving, `${versionLabel(production.version)} serving: ${pods}`);
   } else {
     const message = `${versionLabel(production.version)} has no available predictor pod (${pods})`;
-    condition(ctx, "Ready", "False", "PredictorUnavailable", message);
-    condition(ctx, "Degraded", "True", "PredictorUnavailable", message);
+    condition(ctx, "Ready", "False", Reason.PredictorUnavailable, message);
+    problem(ctx, Reason.PredictorUnavailable, message);
   }
 }

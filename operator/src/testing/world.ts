@@ -50,6 +50,11 @@ export class World {
       settings,
     );
     for (const object of plan.create) {
+      // The apiserver answers AlreadyExists to a create of a name that exists: nothing changes.
+      const exists = [...this.jobs, ...this.versions].some(
+        (o) => o.kind === object.kind && o.metadata?.name === object.metadata?.name,
+      );
+      if (exists) continue;
       if (object.kind === "Job") this.jobs.push(structuredClone(object) as V1Job);
       if (object.kind === "ModelVersion")
         this.versions.push(structuredClone(object) as unknown as ModelVersion);
