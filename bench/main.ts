@@ -11,6 +11,7 @@ import { benchBatch } from "./batch.ts";
 import { benchBars, featureRow, makeDataset } from "./dataset.ts";
 import { benchHttp } from "./http.ts";
 import { ROOT } from "./stacks.ts";
+import { benchStrategy } from "./strategy.ts";
 import { type Figure, failedChecks, formatTable, summaryRow } from "./summary.ts";
 import { benchFit, benchTrainCommand, TRAINING_SETTINGS } from "./training.ts";
 
@@ -38,6 +39,7 @@ async function stage(name: string, run: () => Promise<Figure[]>): Promise<void> 
   }
 }
 
+await stage("strategy backtest and comparison vs numpy", () => benchStrategy(resultsDir));
 let served: Awaited<ReturnType<typeof benchTrainCommand>>["artifact"] | undefined;
 await stage("fit 1M x 6 vs scikit-learn", () => benchFit(data, resultsDir));
 await stage("predictor train on a 1M-row CSV vs pandas + scikit-learn", async () => {

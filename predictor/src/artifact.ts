@@ -20,6 +20,37 @@ export interface HoldoutMetrics {
   informationCoefficient: number;
   /** Share of holdout targets inside the prediction interval. */
   intervalCoverage: number;
+  /** The walk-forward backtest of the artifact's strategy over the same rows (train/backtest.ts). */
+  strategy?: StrategyMetrics;
+}
+
+/**
+ * The strategy a model is judged and monitored by: flat when |prediction| <= band, else
+ * sign(prediction) * positionLimit; costBps charged per unit of position traded.
+ */
+export interface StrategySettings {
+  band: number;
+  positionLimit: number;
+  costBps: number;
+}
+
+/** A backtest's results, after costs; Sharpe and Sortino annualized by the observed bars per year. */
+export interface StrategyMetrics {
+  bars: number;
+  barsPerYear: number;
+  sharpe: number;
+  sortino: number;
+  /** Largest fall of compounded equity from its running peak, as a fraction of the peak. */
+  maxDrawdown: number;
+  /** Share of the bars in the market whose return before costs was positive. */
+  hitRate: number;
+  /** Share of the bars in the market (position not 0). */
+  exposure: number;
+  /** Mean |position change| per bar. */
+  turnover: number;
+  cumulativeReturn: number;
+  /** Pearson correlation of the predictions with the returns they predicted. */
+  predictionCorrelation: number;
 }
 
 /**
@@ -47,6 +78,11 @@ export interface ModelArtifact {
     walkForward?: { folds: number; metrics: HoldoutMetrics[] };
   };
   metrics: HoldoutMetrics;
+  /**
+   * The strategy the holdout was backtested with and the predictor scores feedback with. Optional
+   * within schema version 1: artifacts written before it load, and are served with the defaults.
+   */
+  strategy?: StrategySettings;
   data: { sha256: string; rows: number; droppedRows: number; firstTs: number; lastTs: number };
   codeVersion: string;
 }

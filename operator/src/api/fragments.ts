@@ -167,6 +167,37 @@ export const conditionsSchema = {
 const metric = (description: string, min: number, max?: number) =>
   ({ type: "number", description, minimum: min, ...(max === undefined ? {} : { maximum: max }) }) as const;
 
+/** The walk-forward backtest of the model's strategy, after costs (predictor's StrategyMetrics). */
+export const strategyMetricsSchema = {
+  type: "object",
+  description:
+    "The strategy's walk-forward backtest over the same rows, after transaction costs (docs/trading.md).",
+  required: [
+    "bars",
+    "barsPerYear",
+    "sharpe",
+    "sortino",
+    "maxDrawdown",
+    "hitRate",
+    "exposure",
+    "turnover",
+    "cumulativeReturn",
+    "predictionCorrelation",
+  ],
+  properties: {
+    bars: { type: "integer", description: "Bars traded.", minimum: 0 },
+    barsPerYear: metric("Bars per calendar year observed over the rows: the annualization factor.", 0),
+    sharpe: metric("Annualized Sharpe ratio of the per-bar returns after costs.", -1e9, 1e9),
+    sortino: metric("Annualized Sortino ratio (downside deviation against 0) after costs.", -1e9, 1e9),
+    maxDrawdown: metric("Largest fall of compounded equity from its running peak, as a fraction.", 0, 1),
+    hitRate: metric("Share of the bars in the market that gained before costs.", 0, 1),
+    exposure: metric("Share of the bars in the market.", 0, 1),
+    turnover: metric("Mean absolute change of position per bar.", 0),
+    cumulativeReturn: metric("Compounded return after costs over the rows.", -1e9, 1e9),
+    predictionCorrelation: metric("Pearson correlation of predictions with the realized returns.", -1, 1),
+  },
+} as const satisfies JSONSchemaProps;
+
 /** Holdout metrics as the trainer reports them (predictor's HoldoutMetrics). */
 export const holdoutMetricsSchema = {
   type: "object",
@@ -204,6 +235,7 @@ export const holdoutMetricsSchema = {
       1,
     ),
     intervalCoverage: metric("Share of holdout targets inside the prediction interval.", 0, 1),
+    strategy: strategyMetricsSchema,
   },
 } as const satisfies JSONSchemaProps;
 

@@ -95,6 +95,17 @@ const cases: [string, string, (tm: Editable) => void][] = [
   ],
   ["R² above 1", "spec.training.gate.minR2", (tm) => (tm.spec.training.gate.minR2 = 2)],
   [
+    "negative transaction cost",
+    "spec.training.strategy.costBps",
+    (tm) => (tm.spec.training.strategy = { costBps: -1 }),
+  ],
+  [
+    "zero position limit",
+    "spec.training.strategy.positionLimit",
+    (tm) => (tm.spec.training.strategy = { positionLimit: 0 }),
+  ],
+  ["max drawdown of 0", "spec.training.gate.maxDrawdown", (tm) => (tm.spec.training.gate.maxDrawdown = 0)],
+  [
     "time zone without schedule",
     "spec.training.timeZone",
     (tm) => (tm.spec.training.timeZone = "Europe/Zurich"),

@@ -82,6 +82,38 @@ export const modelVersionStatusSchema = {
       properties: {
         championVersion: { type: "integer", description: "The stable version compared with.", minimum: 1 },
         metrics: holdoutMetricsSchema,
+        strategyComparison: {
+          type: "object",
+          description:
+            "Candidate minus champion in mean strategy return per bar on the same holdout, tested with a Newey-West standard error that allows for autocorrelation (docs/trading.md).",
+          required: ["meanDifference", "standardError", "pValue", "effectiveSamples", "samples", "bandwidth"],
+          properties: {
+            meanDifference: {
+              type: "number",
+              description: "Mean of candidate minus champion return per bar.",
+              minimum: -1e9,
+              maximum: 1e9,
+            },
+            standardError: {
+              type: "number",
+              description: "Newey-West standard error of that mean.",
+              minimum: 0,
+            },
+            pValue: {
+              type: "number",
+              description: "Two-sided p-value of no difference.",
+              minimum: 0,
+              maximum: 1,
+            },
+            effectiveSamples: {
+              type: "number",
+              description: "Independent bars worth the same information as the autocorrelated ones.",
+              minimum: 0,
+            },
+            samples: { type: "integer", description: "Bars compared.", minimum: 0 },
+            bandwidth: { type: "number", description: "Bartlett kernel bandwidth, in bars.", minimum: 0 },
+          },
+        },
       },
     },
     gate: {
@@ -140,6 +172,13 @@ export const modelVersionPrinterColumns = [
     description: "Holdout directional accuracy.",
   },
   { name: "R2", type: "number", jsonPath: ".status.metrics.r2", description: "Holdout R²." },
+  {
+    name: "Sharpe",
+    type: "number",
+    jsonPath: ".status.metrics.strategy.sharpe",
+    priority: 1,
+    description: "Annualized Sharpe ratio of the strategy after costs on the holdout.",
+  },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   {
     name: "Parent",

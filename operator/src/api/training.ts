@@ -1,6 +1,6 @@
 import { MAX_DRIFT_SCALE, MAX_SYNTHETIC_BARS, REGIMES } from "../../../predictor/src/data/synthetic.ts";
 import { NON_FINITE_POLICIES } from "../../../predictor/src/data/validate.ts";
-import { SPEC_DEFAULTS } from "../../../predictor/src/train/spec.ts";
+import { SPEC_DEFAULTS, STRATEGY_LIMITS } from "../../../predictor/src/train/spec.ts";
 import { FEATURE_FORMS, FEATURE_NAME_PATTERN } from "./features.ts";
 import { configMapKeyRef, resourceRequirements } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
@@ -156,6 +156,37 @@ const dataSchema = {
   ],
 } as const satisfies JSONSchemaProps;
 
+const strategySchema = {
+  type: "object",
+  description:
+    "The trading strategy a version is backtested with on its holdout, and its served predictions are scored with (docs/trading.md): flat when |prediction| <= band, else sign(prediction) * positionLimit; costBps charged per unit of position traded.",
+  default: {},
+  properties: {
+    band: {
+      type: "number",
+      description: `Predictions of at most this absolute return leave the position flat. Omitted: ${SPEC_DEFAULTS.strategy.band}.`,
+      minimum: 0,
+      maximum: STRATEGY_LIMITS.band,
+      default: SPEC_DEFAULTS.strategy.band,
+    },
+    positionLimit: {
+      type: "number",
+      description: `Size of a position as a fraction of capital (1: fully invested, long or short). Omitted: ${SPEC_DEFAULTS.strategy.positionLimit}.`,
+      minimum: 0,
+      exclusiveMinimum: true,
+      maximum: STRATEGY_LIMITS.positionLimit,
+      default: SPEC_DEFAULTS.strategy.positionLimit,
+    },
+    costBps: {
+      type: "number",
+      description: `Transaction cost in basis points per unit of position traded (spread, fees, slippage). Omitted: ${SPEC_DEFAULTS.strategy.costBps}.`,
+      minimum: 0,
+      maximum: STRATEGY_LIMITS.costBps,
+      default: SPEC_DEFAULTS.strategy.costBps,
+    },
+  },
+} as const satisfies JSONSchemaProps;
+
 const gateSchema = {
   type: "object",
   description:
@@ -194,6 +225,29 @@ const gateSchema = {
       minimum: 0,
       maximum: 1,
       default: 0,
+    },
+    minSharpe: {
+      type: "number",
+      description:
+        "Least annualized Sharpe ratio of the strategy after costs on the holdout. Omitted: 0 (a strategy that loses money after costs is rejected).",
+      minimum: -1000,
+      maximum: 1000,
+      default: 0,
+    },
+    maxDrawdown: {
+      type: "number",
+      description:
+        "Largest fall of the strategy's equity from its peak on the holdout, as a fraction (0.2: 20%). Omitted: no bound.",
+      minimum: 0,
+      exclusiveMinimum: true,
+      maximum: 1,
+    },
+    championSharpeTolerance: {
+      type: "number",
+      description:
+        "With compareWithChampion: require an annualized Sharpe after costs no lower than the champion's minus this, on the same holdout. Omitted: Sharpe is not compared (the comparison is still reported).",
+      minimum: 0,
+      maximum: 1000,
     },
   },
 } as const satisfies JSONSchemaProps;
@@ -240,6 +294,7 @@ export const trainingSchema = {
         folds: { type: "integer", description: "Number of walk-forward folds.", minimum: 2, maximum: 20 },
       },
     },
+    strategy: strategySchema,
     gate: gateSchema,
     schedule: {
       type: "string",

@@ -30,6 +30,18 @@ const metrics = {
   directionalAccuracy: 0.531,
   informationCoefficient: 0.07,
   intervalCoverage: 0.9,
+  strategy: {
+    bars: 1000,
+    barsPerYear: 525960,
+    sharpe: 1.4,
+    sortino: 2.1,
+    maxDrawdown: 0.08,
+    hitRate: 0.52,
+    exposure: 0.9,
+    turnover: 0.3,
+    cumulativeReturn: 0.04,
+    predictionCorrelation: 0.06,
+  },
 };
 
 const syntheticCanary: TradingModelSpecInput = {
@@ -50,12 +62,16 @@ const syntheticCanary: TradingModelSpecInput = {
     minRows: 1000,
     intervalLevel: 0.8,
     walkForward: { folds: 3 },
+    strategy: { band: 0.0002, positionLimit: 0.5, costBps: 3 },
     gate: {
       minR2: -0.01,
       minDirectionalAccuracy: 0.51,
       minInformationCoefficient: 0.01,
       compareWithChampion: false,
       championTolerance: 0.01,
+      minSharpe: 0.5,
+      maxDrawdown: 0.2,
+      championSharpeTolerance: 0.3,
     },
     schedule: "0 22 * * 1-5",
     timeZone: "Europe/Zurich",
@@ -206,7 +222,18 @@ const versionSpec: ModelVersionSpec = {
 const versionStatus: ModelVersionStatus = {
   stage: "Staging",
   metrics,
-  championComparison: { championVersion: 2, metrics },
+  championComparison: {
+    championVersion: 2,
+    metrics,
+    strategyComparison: {
+      meanDifference: -1e-6,
+      standardError: 2e-6,
+      pValue: 0.61,
+      effectiveSamples: 410.5,
+      samples: 1000,
+      bandwidth: 4.2,
+    },
+  },
   gate: { passed: true, message: "directional accuracy 0.531 >= 0.5" },
   stageHistory: [{ stage: "Staging", reason: "GatePassed", message: "passed", time: "2026-11-24T09:00:00Z" }],
 };

@@ -42,6 +42,7 @@ export function trainerSpec(spec: TradingModelSpec): TrainSpec {
       nonFinite: toRuntimeEnum(t.nonFinite),
       minRows: t.minRows,
       intervalLevel: t.intervalLevel,
+      strategy: { ...t.strategy },
     },
   };
 }

@@ -76,7 +76,7 @@ describe("reconcile: the first version", () => {
     expect(world.versions[0]?.status?.metrics?.directionalAccuracy).toBe(0.534);
     const accepted = plan.events.find((e) => e.reason === "CandidateAccepted");
     expect(accepted?.message).toBe(
-      "v1 passed: R² 0.0123 >= 0.0000 (minR2); directional accuracy 0.5340 >= 0.5200 (minDirectionalAccuracy); no champion to compare with",
+      "v1 passed: R² 0.0123 >= 0.0000 (minR2); directional accuracy 0.5340 >= 0.5200 (minDirectionalAccuracy); Sharpe after costs 2.5000 >= 0.0000 (minSharpe); no champion to compare with",
     );
     expect(plan.apply.map((o) => o.kind)).toEqual(
       expect.arrayContaining(["Deployment", "Service", "HorizontalPodAutoscaler"]),

@@ -77,10 +77,23 @@ describe("championMetricsFromTrainer", () => {
       informationCoefficient: 0,
       intervalCoverage: 0.9,
     };
-    const summary = JSON.stringify({ status: "ok", champion: { sha256: "x", metrics } });
-    expect(
-      championMetricsFromTrainer(job("", ""), [pod([{ name: "train", exitCode: 0, message: summary }])]),
-    ).toEqual(metrics);
+    const strategyComparison = {
+      meanDifference: 1e-6,
+      standardError: 2e-6,
+      pValue: 0.62,
+      effectiveSamples: 7.5,
+      samples: 10,
+      bandwidth: 1.5,
+    };
+    const fromSummary = (champion: unknown) =>
+      championMetricsFromTrainer(job("", ""), [
+        pod([{ name: "train", exitCode: 0, message: JSON.stringify({ status: "ok", champion }) }]),
+      ]);
+    expect(fromSummary({ sha256: "x", metrics })).toEqual({ metrics });
+    expect(fromSummary({ sha256: "x", metrics, strategyComparison })).toEqual({
+      metrics,
+      strategyComparison,
+    });
     expect(
       championMetricsFromTrainer(job("", ""), [pod([{ name: "train", exitCode: 2, message: "data: NaN" }])]),
     ).toBeUndefined();

@@ -3,6 +3,7 @@ import { EXIT } from "../../../predictor/src/train/command.ts";
 import type { Measurement } from "../analysis/measurement.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
 import { Reason, type TrainingFailureReason } from "../conditions.ts";
+import type { StrategyComparison } from "../gate.ts";
 import {
   ANNOTATION_CHAMPION_VERSION,
   ANNOTATION_TRAINING_HASH,
@@ -123,17 +124,24 @@ export function trainerFailure(job: V1Job, pods: readonly V1Pod[]): TrainerFailu
 }
 
 /**
- * The champion's metrics on the candidate's own holdout, when the trainer left its summary line
- * in the train container's termination message.
+ * The champion's metrics on the candidate's own holdout, and the comparison of their strategies,
+ * when the trainer left its summary line in the train container's termination message.
  */
-export function championMetricsFromTrainer(job: V1Job, pods: readonly V1Pod[]): HoldoutMetrics | undefined {
+export function championMetricsFromTrainer(
+  job: V1Job,
+  pods: readonly V1Pod[],
+): { metrics: HoldoutMetrics; strategyComparison?: StrategyComparison } | undefined {
   const pod = latestPod(podsOf(job, pods));
   const train = pod?.status?.initContainerStatuses?.find((s) => s.name === "train");
   const message = train?.state?.terminated?.message;
   if (!message?.trim().startsWith("{")) return undefined;
   try {
-    const summary = JSON.parse(message) as { champion?: { metrics?: HoldoutMetrics } };
-    return summary.champion?.metrics;
+    const { champion } = JSON.parse(message) as {
+      champion?: { metrics?: HoldoutMetrics; strategyComparison?: StrategyComparison };
+    };
+    if (!champion?.metrics) return undefined;
+    const { metrics, strategyComparison } = champion;
+    return { metrics, ...(strategyComparison ? { strategyComparison } : {}) };
   } catch {
     return undefined;
   }

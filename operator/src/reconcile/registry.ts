@@ -13,10 +13,10 @@ const ARTIFACT_WAIT_SECONDS = 5;
 function champion(
   ctx: Context,
   championVersion: number | undefined,
-  trainerMetrics: Champion["metrics"] | undefined,
-) {
+  fromTrainer: ReturnType<typeof championMetricsFromTrainer>,
+): Champion | undefined {
   if (championVersion === undefined) return undefined;
-  if (trainerMetrics) return { version: championVersion, metrics: trainerMetrics, sameHoldout: true };
+  if (fromTrainer) return { version: championVersion, ...fromTrainer, sameHoldout: true };
   const metrics = ctx.versions.get(championVersion)?.status.metrics;
   return metrics ? { version: championVersion, metrics, sameHoldout: false } : undefined;
 }
@@ -71,14 +71,20 @@ export function registryStep(ctx: Context): void {
 
   // The Job may be gone already (TTL), and the trainer's summary with it; the artifact is not.
   const job = ctx.observed.jobs.find((j) => attemptOf(j)?.version === latest.version);
-  const trainerMetrics = job ? championMetricsFromTrainer(job, ctx.observed.trainingPods) : undefined;
-  const opponent = champion(ctx, championVersion, trainerMetrics);
+  const fromTrainer = job ? championMetricsFromTrainer(job, ctx.observed.trainingPods) : undefined;
+  const opponent = champion(ctx, championVersion, fromTrainer);
   const verdict = evaluateGate(model.spec.training.gate, file.artifact.metrics, opponent);
   const base: ModelVersionStatus = {
     metrics: file.artifact.metrics,
     gate: { passed: verdict.passed, message: verdict.message },
     ...(opponent
-      ? { championComparison: { championVersion: opponent.version, metrics: opponent.metrics } }
+      ? {
+          championComparison: {
+            championVersion: opponent.version,
+            metrics: opponent.metrics,
+            ...(opponent.strategyComparison ? { strategyComparison: opponent.strategyComparison } : {}),
+          },
+        }
       : {}),
   };
   const stage = verdict.passed ? "Staging" : "Rejected";

@@ -64,6 +64,18 @@ export function metrics(over: Partial<HoldoutMetrics> = {}): HoldoutMetrics {
     directionalAccuracy: 0.534,
     informationCoefficient: 0.081,
     intervalCoverage: 0.9,
+    strategy: {
+      bars: 9000,
+      barsPerYear: 525960,
+      sharpe: 2.5,
+      sortino: 3.6,
+      maxDrawdown: 0.04,
+      hitRate: 0.53,
+      exposure: 1,
+      turnover: 0.4,
+      cumulativeReturn: 0.03,
+      predictionCorrelation: 0.08,
+    },
     ...over,
   };
 }

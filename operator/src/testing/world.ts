@@ -1,6 +1,7 @@
 import type { V1ContainerState, V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
 import type { Measurement } from "../analysis/measurement.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
+import type { StrategyComparison } from "../gate.ts";
 import { LABEL_VERSION, versionLabel } from "../manifests/names.ts";
 import type { Plan, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
@@ -100,7 +101,12 @@ export class World {
   }
 
   /** Plays the Job controller and the publisher: the Job completes and its artifact is stored. */
-  trainingSucceeds(version: number, holdout: HoldoutMetrics = metrics(), champion?: HoldoutMetrics): void {
+  trainingSucceeds(
+    version: number,
+    holdout: HoldoutMetrics = metrics(),
+    champion?: HoldoutMetrics,
+    strategyComparison?: StrategyComparison,
+  ): void {
     const job = this.job(version);
     job.status = { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] };
     const name = `${this.model.metadata.name}-artifact-v${version}`;
@@ -108,7 +114,9 @@ export class World {
     const summary = JSON.stringify({
       status: "ok",
       metrics: holdout,
-      ...(champion ? { champion: { metrics: champion } } : {}),
+      ...(champion
+        ? { champion: { metrics: champion, ...(strategyComparison ? { strategyComparison } : {}) } }
+        : {}),
     });
     this.pods.push(
       this.pod(version, { name: "train", state: { terminated: { exitCode: 0, message: summary } } }),

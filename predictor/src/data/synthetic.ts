@@ -79,6 +79,9 @@ function normalSource(uniform: () => number): () => number {
   };
 }
 
+/** Seeded standard normal draws: the generator's own source, for tests that build their own markets. */
+export const seededNormals = (seed: number): (() => number) => normalSource(mulberry32(seed));
+
 type BaseRegime = Exclude<Regime, "mixed">;
 const BASE_REGIMES: readonly BaseRegime[] = ["trending", "meanReverting", "highVolatility"];
 

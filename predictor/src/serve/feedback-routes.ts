@@ -39,6 +39,7 @@ function score(state: ServeState, { predictionId, realized }: FeedbackItem): Fee
   const hit = directionalHit(match.prediction, realized);
   metrics.feedback.inc();
   if (hit) metrics.feedbackHits.inc();
+  state.pnl.record(match.prediction, realized);
   return { predictionId, status: "scored", hit };
 }
 

@@ -4,6 +4,7 @@ import type { ServeConfig } from "./config.ts";
 import { DriftWindow } from "./drift-window.ts";
 import type { Metrics } from "./metrics.ts";
 import { type ServedModel, servedModel } from "./model.ts";
+import { StrategyPnl } from "./pnl.ts";
 import { PredictionCache } from "./prediction-cache.ts";
 import type { ShadowMirror } from "./shadow.ts";
 
@@ -13,6 +14,7 @@ export class ServeState {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly cache: PredictionCache;
+  readonly pnl: StrategyPnl;
   readonly shadow: ShadowMirror | undefined;
   #model: ServedModel | undefined;
   #drift: DriftWindow | undefined;
@@ -34,6 +36,7 @@ export class ServeState {
     this.log = log;
     this.shadow = shadow;
     this.cache = new PredictionCache(config.feedbackCacheSize, config.feedbackTtlMs, now);
+    this.pnl = new StrategyPnl(metrics.registry);
     metrics.ready.set(0);
   }
 
@@ -43,6 +46,7 @@ export class ServeState {
     this.#drift = new DriftWindow(model, this.config.psiWindow);
     this.#model = model;
     this.metrics.modelLoaded(model, this.#drift);
+    this.pnl.use(file.artifact.strategy);
     this.#updateReady();
     return model;
   }

@@ -109,6 +109,14 @@ describe("predictor train", () => {
     const withChampion = JSON.parse(challenger.stdout);
     expect(withChampion.champion.sha256).toBe(file.sha256);
     expect(withChampion.champion.metrics.samples).toBe(withChampion.metrics.samples);
+    // Both strategies backtested on the same rows, and their returns compared bar by bar.
+    expect(withChampion.champion.metrics.strategy.bars).toBe(withChampion.metrics.strategy.bars);
+    expect(withChampion.champion.strategyComparison).toMatchObject({
+      samples: withChampion.metrics.samples,
+      pValue: expect.any(Number),
+      effectiveSamples: expect.any(Number),
+    });
+    expect(challenger.terminationLog).toBe(challenger.stdout.trim());
   });
 
   it("keeps the termination message valid JSON within 4096 bytes by leaving out per-fold metrics", async () => {

@@ -191,8 +191,16 @@ export async function runTrain(argv: string[], io: CommandIo = defaultIo): Promi
     });
     log.info({ source, ...report }, "data validated");
     const trained = trainModel(spec, { columns, report, sha256: loaded.sha256 }, codeVersion(io.env));
-    const championMetrics =
-      champion && evaluateChampion(champion.artifact, columns, trained.split.holdout, spec.target.horizon);
+    const championEvaluation =
+      champion &&
+      evaluateChampion(
+        champion.artifact,
+        columns,
+        trained.split.holdout,
+        spec.target.horizon,
+        spec.training.strategy,
+        trained.strategyReturns,
+      );
     const text = serializeArtifact(trained.artifact);
     try {
       await writeAtomically(args.out, text);
@@ -216,8 +224,8 @@ export async function runTrain(argv: string[], io: CommandIo = defaultIo): Promi
       split: artifact.split,
       metrics: artifact.metrics,
       interval: artifact.interval,
-      ...(champion && championMetrics
-        ? { champion: { sha256: champion.sha256, metrics: championMetrics } }
+      ...(champion && championEvaluation
+        ? { champion: { sha256: champion.sha256, ...championEvaluation } }
         : {}),
       codeVersion: artifact.codeVersion,
       durationMs: Math.round(performance.now() - started),

@@ -28,8 +28,17 @@ describe("parseTrainSpec", () => {
         nonFinite: "reject",
         minRows: 100,
         intervalLevel: 0.9,
+        strategy: { band: 0, positionLimit: 1, costBps: 2 },
       },
     });
+    const strategy = { band: 0.0005, costBps: 0 };
+    expect(parseTrainSpec({ ...valid, training: { ...valid.training, strategy } }).training.strategy).toEqual(
+      {
+        band: 0.0005,
+        positionLimit: 1,
+        costBps: 0,
+      },
+    );
     expect(parseTrainSpec({ ...valid, algorithm: { type: "ridge" } }).algorithm).toEqual({
       type: "ridge",
       alpha: 1,
@@ -50,6 +59,7 @@ describe("parseTrainSpec", () => {
           minRows: 0,
           intervalLevel: 1,
           holdoutFration: 0.3,
+          strategy: { band: -0.1, positionLimit: 0, costBps: "2", stopLoss: 1 },
         },
         rollout: {},
       }),
@@ -60,13 +70,17 @@ describe("parseTrainSpec", () => {
       "spec.features[3]: must be a string",
       "spec.target.horizon: must be an integer >= 1",
       "spec.algorithm.alpha: must be >= 0",
-      "spec.training.holdoutFration: unknown field (known: data, holdoutFraction, walkForward, nonFinite, minRows, intervalLevel)",
+      "spec.training.holdoutFration: unknown field (known: data, holdoutFraction, walkForward, nonFinite, minRows, intervalLevel, strategy)",
       "spec.training.data.url: must be an http:// or https:// URL",
       "spec.training.holdoutFraction: must be a number in (0, 0.9]",
       "spec.training.walkForward.folds: must be an integer from 2 to 20",
       "spec.training.nonFinite: must be one of reject, drop",
       "spec.training.minRows: must be an integer >= 1",
       "spec.training.intervalLevel: must be a number in [0.5, 1)",
+      "spec.training.strategy.stopLoss: unknown field (known: band, positionLimit, costBps)",
+      "spec.training.strategy.band: must be a number in [0, 1]",
+      "spec.training.strategy.positionLimit: must be a number in (0, 10]",
+      "spec.training.strategy.costBps: must be a number in [0, 1000]",
     ]);
   });
 

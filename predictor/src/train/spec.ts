@@ -1,4 +1,4 @@
-import type { Algorithm } from "../artifact.ts";
+import type { Algorithm, StrategySettings } from "../artifact.ts";
 import { type DataSourceSpec, validateSourceSpec } from "../data/source.ts";
 import { NON_FINITE_POLICIES, type NonFinitePolicy } from "../data/validate.ts";
 import { FeatureError, parseFeatureName } from "../features.ts";
@@ -19,6 +19,7 @@ export interface TrainSpec {
     nonFinite: NonFinitePolicy;
     minRows: number;
     intervalLevel: number;
+    strategy: StrategySettings;
   };
 }
 
@@ -28,7 +29,12 @@ export const SPEC_DEFAULTS = {
   nonFinite: "reject" as NonFinitePolicy,
   minRows: 100,
   intervalLevel: 0.9,
+  /** Flat only on a prediction of exactly 0, fully invested, 2 bps per unit traded (a liquid market's spread and fees). */
+  strategy: { band: 0, positionLimit: 1, costBps: 2 } satisfies StrategySettings,
 };
+
+/** Upper bounds of the strategy settings; the CRD's bounds are these. */
+export const STRATEGY_LIMITS = { band: 1, positionLimit: 10, costBps: 1000 };
 
 export class SpecError extends InputProblems {
   override name = "SpecError";
@@ -86,10 +92,43 @@ function checkAlgorithm(value: unknown, errors: string[]): Algorithm {
   return { type: "linear" };
 }
 
+function checkStrategy(value: unknown, errors: string[]): StrategySettings {
+  if (value === undefined) return { ...SPEC_DEFAULTS.strategy };
+  if (!isObject(value)) {
+    errors.push("spec.training.strategy: must be an object like {band: 0, positionLimit: 1, costBps: 2}");
+    return { ...SPEC_DEFAULTS.strategy };
+  }
+  errors.push(...unknownFields(value, ["band", "positionLimit", "costBps"], "spec.training.strategy"));
+  const setting = (name: keyof StrategySettings, min: number, minIncluded: boolean): number => {
+    const v = value[name] ?? SPEC_DEFAULTS.strategy[name];
+    const max = STRATEGY_LIMITS[name];
+    if (typeof v !== "number" || !(minIncluded ? v >= min : v > min) || !(v <= max)) {
+      errors.push(
+        `spec.training.strategy.${name}: must be a number in ${minIncluded ? "[" : "("}${min}, ${max}]`,
+      );
+      return SPEC_DEFAULTS.strategy[name];
+    }
+    return v;
+  };
+  return {
+    band: setting("band", 0, true),
+    positionLimit: setting("positionLimit", 0, false),
+    costBps: setting("costBps", 0, true),
+  };
+}
+
 function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] {
   const t: Obj = isObject(value) ? value : {};
   if (!isObject(value)) errors.push("spec.training: must be an object with at least 'data'");
-  const known = ["data", "holdoutFraction", "walkForward", "nonFinite", "minRows", "intervalLevel"];
+  const known = [
+    "data",
+    "holdoutFraction",
+    "walkForward",
+    "nonFinite",
+    "minRows",
+    "intervalLevel",
+    "strategy",
+  ];
   errors.push(...unknownFields(t, known, "spec.training"));
   errors.push(...validateSourceSpec(t.data, "spec.training.data"));
   const holdoutFraction = t.holdoutFraction ?? SPEC_DEFAULTS.holdoutFraction;
@@ -114,6 +153,7 @@ function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] 
   if (typeof intervalLevel !== "number" || !(intervalLevel >= 0.5 && intervalLevel < 1)) {
     errors.push("spec.training.intervalLevel: must be a number in [0.5, 1)");
   }
+  const strategy = checkStrategy(t.strategy, errors);
   return {
     data: t.data as DataSourceSpec,
     holdoutFraction: holdoutFraction as number,
@@ -121,6 +161,7 @@ function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] 
     nonFinite: nonFinite as NonFinitePolicy,
     minRows: minRows as number,
     intervalLevel: intervalLevel as number,
+    strategy,
   };
 }
 

@@ -52,6 +52,26 @@ describe("trainModel", () => {
     expect(other).not.toBe(a);
   });
 
+  it("backtests the holdout and every walk-forward fold with the spec's strategy, which the artifact records", async () => {
+    const synthetic = { seed: 21, bars: 8000 };
+    const data = await dataFor(synthetic);
+    const cheap = trainModel(specFor(synthetic, { walkForward: { folds: 2 } }), data, "t").artifact;
+    const strategy = { band: 0.0005, positionLimit: 0.5, costBps: 20 };
+    const dear = trainModel(specFor(synthetic, { strategy }), data, "t").artifact;
+    expect(cheap.strategy).toEqual({ band: 0, positionLimit: 1, costBps: 2 });
+    expect(dear.strategy).toEqual(strategy);
+    expect(cheap.metrics.strategy?.bars).toBe(cheap.metrics.samples);
+    expect(cheap.split.walkForward?.metrics.map((m) => m.strategy?.bars)).toEqual(
+      cheap.split.walkForward?.metrics.map((m) => m.samples),
+    );
+    // Same model, same rows: the band keeps it out of the market on small predictions and the
+    // costs are ten times higher, so it trades less and earns less.
+    expect(dear.metrics.r2).toBe(cheap.metrics.r2);
+    expect(dear.metrics.strategy?.exposure).toBeLessThan(1);
+    expect(cheap.metrics.strategy?.exposure).toBe(1);
+    expect(dear.metrics.strategy?.sharpe).toBeLessThan(cheap.metrics.strategy?.sharpe as number);
+  });
+
   it("finds the synthetic signal: directional accuracy above 0.5 and positive IC on the holdout", async () => {
     for (const [regime, horizon] of [
       ["trending", 1],
@@ -120,15 +140,29 @@ describe("evaluateChampion", () => {
       training: { data: { synthetic } },
     });
     const champion = trainModel(championSpec, data, "t").artifact;
-    const metrics = evaluateChampion(champion, data.columns, candidate.split.holdout, 1);
+    const strategy = candidate.artifact.strategy ?? { band: 0, positionLimit: 1, costBps: 2 };
+    const judged = (model: typeof champion, horizon = 1) =>
+      evaluateChampion(
+        model,
+        data.columns,
+        candidate.split.holdout,
+        horizon,
+        strategy,
+        candidate.strategyReturns,
+      );
+    const { metrics, strategyComparison } = judged(champion);
     expect(metrics.samples).toBe(candidate.artifact.metrics.samples);
     expect(metrics.rmse).not.toBe(candidate.artifact.metrics.rmse);
+    expect(metrics.strategy?.bars).toBe(candidate.artifact.metrics.samples);
+    expect(strategyComparison.samples).toBe(candidate.artifact.metrics.samples);
+    expect(strategyComparison.effectiveSamples).toBeGreaterThan(0);
 
-    const self = evaluateChampion(candidate.artifact, data.columns, candidate.split.holdout, 1);
+    const self = judged(candidate.artifact);
     const { intervalCoverage: _c, ...own } = candidate.artifact.metrics;
-    expect(self).toMatchObject(own);
+    expect(self.metrics).toMatchObject(own);
+    expect(self.strategyComparison).toMatchObject({ meanDifference: 0, pValue: 1 });
 
-    expect(() => evaluateChampion(champion, data.columns, candidate.split.holdout, 5)).toThrow(
+    expect(() => judged(champion, 5)).toThrow(
       "champion predicts a 1-bar horizon but spec.target.horizon is 5; champion and challenger must share the target",
     );
   });

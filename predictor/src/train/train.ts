@@ -1,8 +1,14 @@
-import { ARTIFACT_SCHEMA_VERSION, type HoldoutMetrics, type ModelArtifact } from "../artifact.ts";
+import {
+  ARTIFACT_SCHEMA_VERSION,
+  type HoldoutMetrics,
+  type ModelArtifact,
+  type StrategySettings,
+} from "../artifact.ts";
 import type { BarColumns } from "../bars.ts";
 import type { ValidationReport } from "../data/validate.ts";
 import { referenceDistribution } from "../drift.ts";
 import { computeFeatures, FeatureError, forwardReturn } from "../features.ts";
+import { backtest } from "./backtest.ts";
 import { fitLinear, fitScaler, predictRange, type RowRange } from "./linear.ts";
 import { holdoutMetrics, residualInterval, splitHalfCoverage } from "./metrics.ts";
 import type { TrainSpec } from "./spec.ts";
@@ -67,16 +73,47 @@ function fitOn(
   return { coefficients, scaler };
 }
 
+/**
+ * A model's predictions on rows judged against the targets, with the walk-forward backtest of the
+ * strategy over the same rows; the strategy's per-bar returns are kept for the champion comparison.
+ */
+export function judge(
+  predicted: Float64Array,
+  actual: Float64Array,
+  bars: BarColumns,
+  rows: RowRange,
+  strategy: StrategySettings,
+  intervalCoverage: number,
+): { metrics: HoldoutMetrics; strategyReturns: Float64Array } {
+  const run = backtest(
+    { predictions: predicted, close: bars.close, ts: bars.ts, rows, targets: actual },
+    strategy,
+  );
+  return {
+    metrics: { ...holdoutMetrics(predicted, actual, intervalCoverage), strategy: run.metrics },
+    strategyReturns: run.returns,
+  };
+}
+
 function evaluate(
   model: Pick<ModelArtifact, "coefficients" | "scaler">,
   design: Design,
+  bars: BarColumns,
   split: Split,
-  level: number,
-): { metrics: HoldoutMetrics; interval: ModelArtifact["interval"] } {
+  spec: TrainSpec["training"],
+): { metrics: HoldoutMetrics; strategyReturns: Float64Array; interval: ModelArtifact["interval"] } {
   const predicted = predictRange(model, design.columns, split.holdout);
   const actual = design.target.subarray(split.holdout.start, split.holdout.end);
+  const level = spec.intervalLevel;
   return {
-    metrics: holdoutMetrics(predicted, actual, splitHalfCoverage(predicted, actual, level)),
+    ...judge(
+      predicted,
+      actual,
+      bars,
+      split.holdout,
+      spec.strategy,
+      splitHalfCoverage(predicted, actual, level),
+    ),
     interval: residualInterval(predicted, actual, level),
   };
 }
@@ -89,18 +126,19 @@ export function trainModel(
   spec: TrainSpec,
   data: TrainingData,
   codeVersion: string,
-): { artifact: ModelArtifact; split: Split } {
+): { artifact: ModelArtifact; split: Split; strategyReturns: Float64Array } {
   const { horizon } = spec.target;
   const t = spec.training;
   const design = buildDesign(data.columns, spec.features, horizon);
   const split = holdoutSplit(design.usable, horizon, t.holdoutFraction, spec.features.length);
   const model = fitOn(spec, design, split.train);
-  const { metrics, interval } = evaluate(model, design, split, t.intervalLevel);
+  const bars = data.columns;
+  const { metrics, interval, strategyReturns } = evaluate(model, design, bars, split, t);
 
   const walkForward = t.walkForward && {
     folds: t.walkForward.folds,
     metrics: walkForwardSplits(design.usable, horizon, t.walkForward.folds, spec.features.length).map(
-      (fold) => evaluate(fitOn(spec, design, fold.train), design, fold, t.intervalLevel).metrics,
+      (fold) => evaluate(fitOn(spec, design, fold.train), design, bars, fold, t).metrics,
     ),
   };
 
@@ -110,7 +148,6 @@ export function trainModel(
       referenceDistribution((design.columns[i] as Float64Array).subarray(split.train.start, split.train.end)),
     ]),
   );
-  const bars = data.columns;
   const artifact: ModelArtifact = {
     schemaVersion: ARTIFACT_SCHEMA_VERSION,
     features: [...spec.features],
@@ -128,6 +165,7 @@ export function trainModel(
       ...(walkForward ? { walkForward } : {}),
     },
     metrics,
+    strategy: t.strategy,
     data: {
       sha256: data.sha256,
       rows: bars.length,
@@ -137,5 +175,5 @@ export function trainModel(
     },
     codeVersion,
   };
-  return { artifact, split };
+  return { artifact, split, strategyReturns };
 }

@@ -41,6 +41,7 @@ export type Metrics = {
   directionalAccuracy: number;
   informationCoefficient: number;
   intervalCoverage: number;
+  strategy?: { sharpe: number; hitRate: number; maxDrawdown: number; cumulativeReturn: number };
 };
 
 export type ModelVersion = {
