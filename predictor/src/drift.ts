@@ -117,3 +117,27 @@ export function psi(reference: ReferenceDistribution, counts: ArrayLike<number>)
   }
   return sum;
 }
+
+/**
+ * Kolmogorov-Smirnov statistic of observed bin counts against the reference shares, read at the
+ * reference's edges: the largest gap between the two cumulative shares below an edge. Serving
+ * keeps only bin counts, so this is the KS statistic of the binned samples, a lower bound of the
+ * exact one that misses at most the gap inside a decile. 0 when nothing was observed.
+ */
+export function ksAtEdges(reference: ReferenceDistribution, counts: ArrayLike<number>): number {
+  if (counts.length !== reference.proportions.length) {
+    throw new RangeError(`ks: ${counts.length} counts for ${reference.proportions.length} reference bins`);
+  }
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+  if (total === 0) return 0;
+  let observed = 0;
+  let expected = 0;
+  let ks = 0;
+  for (let i = 0; i < counts.length - 1; i++) {
+    observed += (counts[i] as number) / total;
+    expected += reference.proportions[i] as number;
+    ks = Math.max(ks, Math.abs(observed - expected));
+  }
+  return ks;
+}

@@ -1,6 +1,7 @@
 import { isAscii } from "node:buffer";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { predictRow } from "../artifact.ts";
+import type { Bar } from "../bars.ts";
 import { chaosFor } from "./chaos.ts";
 import { describeValue, errorBody, fieldPath, invalidField, RequestError } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
@@ -104,12 +105,28 @@ function decodeAndPredict(
  * Remembers the predictions for feedback and adds their rows to the drift window; returns the
  * first prediction's sequence number in the cache (ids: state.cache.idOf).
  */
-function record(state: ServeState, model: ServedModel, count: number, predictions: Float64Array): number {
+function record(
+  state: ServeState,
+  model: ServedModel,
+  rows: readonly unknown[],
+  predictions: Float64Array,
+): number {
   const values = state.values(0);
-  const drift = state.drift;
-  if (drift) for (let i = 0; i < count; i++) drift.add(values, i * model.features.length);
-  state.metrics.predictions.inc(count);
+  const { drift, metrics } = state;
+  const count = rows.length;
+  for (let i = 0; i < count; i++) {
+    const prediction = predictions[i] as number;
+    drift?.add(values, i * model.features.length, prediction);
+    metrics.rowPredicted(prediction, newestBarTs(rows[i]));
+  }
+  metrics.predictions.inc(count);
   return state.cache.remember(predictions, count);
+}
+
+/** The ts of a decoded {bars} row's last bar (decoding checked they ascend); NaN for a features row. */
+function newestBarTs(row: unknown): number {
+  const bars = (row as { bars?: Bar[] }).bars;
+  return bars === undefined ? Number.NaN : (bars[bars.length - 1] as Bar).ts;
 }
 
 interface Interval {
@@ -259,7 +276,7 @@ export class PredictEndpoint {
       if (route === BATCH_ROUTE) {
         const rows = batchRows(body, state.config.batchLimit);
         const predictions = decodeAndPredict(state, model, rows, true);
-        const first = record(state, model, rows.length, predictions);
+        const first = record(state, model, rows, predictions);
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, rows.length));
         const results = new Array(rows.length);
         for (let i = 0; i < rows.length; i++) {
@@ -268,7 +285,7 @@ export class PredictEndpoint {
         answer = JSON.stringify({ ...this.#identity, results });
       } else {
         const predictions = decodeAndPredict(state, model, [body], false);
-        const id = state.cache.idOf(record(state, model, 1, predictions));
+        const id = state.cache.idOf(record(state, model, [body], predictions));
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, 1));
         answer = JSON.stringify(
           Object.assign(resultOf(predictions[0] as number, interval, id), this.#identity),
@@ -292,6 +309,7 @@ export class PredictEndpoint {
     err: RequestError,
   ): void {
     this.#state.metrics.errors.inc({ route, reason: err.reason });
+    if (err.statusCode < 500) this.#state.metrics.rejectedInputs.inc({ reason: err.reason });
     this.#state.log.debug({ err: err.message, route }, "request rejected");
     // A body left unread (refused before reading, or cut off at the limit) leaves the connection
     // mid-request: close it after the answer.

@@ -72,12 +72,13 @@ function evaluate(
   design: Design,
   split: Split,
   level: number,
-): { metrics: HoldoutMetrics; interval: ModelArtifact["interval"] } {
+): { metrics: HoldoutMetrics; interval: ModelArtifact["interval"]; predicted: Float64Array } {
   const predicted = predictRange(model, design.columns, split.holdout);
   const actual = design.target.subarray(split.holdout.start, split.holdout.end);
   return {
     metrics: holdoutMetrics(predicted, actual, splitHalfCoverage(predicted, actual, level)),
     interval: residualInterval(predicted, actual, level),
+    predicted,
   };
 }
 
@@ -95,7 +96,7 @@ export function trainModel(
   const design = buildDesign(data.columns, spec.features, horizon);
   const split = holdoutSplit(design.usable, horizon, t.holdoutFraction, spec.features.length);
   const model = fitOn(spec, design, split.train);
-  const { metrics, interval } = evaluate(model, design, split, t.intervalLevel);
+  const { metrics, interval, predicted } = evaluate(model, design, split, t.intervalLevel);
 
   const walkForward = t.walkForward && {
     folds: t.walkForward.folds,
@@ -120,6 +121,7 @@ export function trainModel(
     scaler: model.scaler,
     interval,
     reference,
+    predictionReference: referenceDistribution(predicted),
     split: {
       trainRows: split.train.end - split.train.start,
       holdoutRows: split.holdout.end - split.holdout.start,

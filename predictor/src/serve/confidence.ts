@@ -1,0 +1,42 @@
+import type { ModelArtifact } from "../artifact.ts";
+
+/**
+ * Standard normal CDF by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), far finer
+ * than the confidence buckets it feeds.
+ */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const poly =
+    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-z * z);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+/** The z with normalCdf(z) = p, for p in (0.5, 1), by bisection: computed once per model. */
+export function normalQuantile(p: number): number {
+  let lo = 0;
+  let hi = 40;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalCdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * The prediction confidence: the probability that the realized return has the sign the model
+ * predicted, under a normal residual distribution fitted to the artifact's holdout residual
+ * interval. An interval [lower, upper] at nominal level L gives the residual mean
+ * mu = (lower + upper) / 2 and spread sigma = (upper - lower) / (2 z), z the (1 + L) / 2 quantile
+ * of the standard normal; a prediction y then has confidence Phi((y + mu) / sigma) when y >= 0
+ * and Phi(-(y + mu) / sigma) when y < 0. It is 0.5 for a prediction lost in its noise and nears 1
+ * only when |y| is several residual spreads: a weak-signal return model sits near 0.5-0.6.
+ */
+export function signConfidence(interval: ModelArtifact["interval"]): (prediction: number) => number {
+  const mu = (interval.lower + interval.upper) / 2;
+  const sigma = (interval.upper - interval.lower) / (2 * normalQuantile((1 + interval.level) / 2));
+  if (!(sigma > 0)) return () => 0.5;
+  return (y) => normalCdf(((y >= 0 ? 1 : -1) * (y + mu)) / sigma);
+}
