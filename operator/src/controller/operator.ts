@@ -7,7 +7,7 @@ import { EventRecorder } from "./events.ts";
 import { Informers } from "./informers.ts";
 import { describeError, KubeClient, loadKubeConfig } from "./kube-client.ts";
 import { DEFAULT_TIMING, LeaderElector } from "./leader-election.ts";
-import { OperatorMetrics } from "./metrics.ts";
+import { modelSnapshot, OperatorMetrics } from "./metrics.ts";
 import { type OperatorOptions, OptionsError } from "./options.ts";
 import { Reconciler } from "./reconciler.ts";
 import { startProbeServer } from "./server.ts";
@@ -52,6 +52,13 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       onError: () => metrics.errors.inc({ source: "watch" }),
     },
     log,
+  );
+  metrics.observeModels(() =>
+    informers.modelKeys().flatMap((key) => {
+      const [namespace = "", name = ""] = key.split("/");
+      const model = informers.model(namespace, name);
+      return model ? [modelSnapshot(model, informers.namespace(namespace).versions)] : [];
+    }),
   );
   const recorder = new EventRecorder(client, {
     controller: "trading.mlops.dev/tradingmodel-operator",
