@@ -7,7 +7,7 @@ const ref = { namespace: "trading", name: "spy-momentum" };
 
 function versionCreatedAt(version: number, time: string): ModelVersion {
   const v = storedVersion(version);
-  return { ...v, metadata: { ...v.metadata, creationTimestamp: new Date(time) } } as ModelVersion;
+  return { ...v, metadata: { ...v.metadata, creationTimestamp: time } };
 }
 
 function withStatus(status: TradingModel["status"]): TradingModel {
