@@ -18,7 +18,7 @@ export const FIELD_MANAGER = "tradingmodel-operator";
 /** Tracks a predictor Deployment serves; the progressive-delivery strategies add canary and shadow. */
 export type Track = "stable" | "canary" | "shadow";
 
-export type Component = "trainer" | "artifact" | "predictor";
+export type Component = "trainer" | "artifact" | "predictor" | "monitoring";
 
 export const versionLabel = (version: number) => `v${version}`;
 
