@@ -1,6 +1,6 @@
 import type { Condition } from "./api/types.ts";
 
-export type ConditionType = "Ready" | "Training" | "Progressing" | "Degraded";
+export type ConditionType = "Ready" | "Training" | "Progressing" | "Degraded" | "Monitored";
 
 export interface ConditionUpdate {
   type: ConditionType;

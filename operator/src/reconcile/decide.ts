@@ -2,6 +2,7 @@ import type { TradingModelStatus } from "../api/types.ts";
 import { type ConditionType, findCondition } from "../conditions.ts";
 import { phaseOf } from "../phase.ts";
 import { type Context, condition, highestIn, newContext, type Plan, type Settings } from "./context.ts";
+import { monitoringStep } from "./monitoring.ts";
 import type { Observed } from "./observed.ts";
 import { registryStep, rejectionStep } from "./registry.ts";
 import { retentionStep } from "./retention.ts";
@@ -14,6 +15,7 @@ const QUIET: Record<ConditionType, [reason: string, message: string]> = {
   Training: ["Idle", "no training in progress"],
   Progressing: ["NoCandidate", "no version waiting to roll out"],
   Degraded: ["AsExpected", "nothing failed"],
+  Monitored: ["NotServing", "alert rules are installed once a version serves"],
 };
 
 /** The status, with the message of the condition that matters most right now. */
@@ -53,6 +55,7 @@ export function decide(observed: Observed, settings: Settings): Plan {
   rejectionStep(ctx);
   directServingStep(ctx);
   retentionStep(ctx);
+  monitoringStep(ctx);
   ctx.plan.status = buildStatus(ctx);
   return ctx.plan;
 }

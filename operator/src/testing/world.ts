@@ -3,7 +3,7 @@ import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts
 import { LABEL_VERSION, versionLabel } from "../manifests/names.ts";
 import type { Plan, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
-import type { Observed } from "../reconcile/observed.ts";
+import type { MonitoringApis, Observed } from "../reconcile/observed.ts";
 import { artifactText, metrics } from "./fixtures.ts";
 
 /**
@@ -26,6 +26,7 @@ export class World {
   artifacts: Observed["artifacts"] = [];
   deployments: V1Deployment[] = [];
   autoscalerExists = false;
+  monitoringApis?: MonitoringApis;
   now = new Date("2026-11-24T10:00:00Z");
   last?: Plan;
 
@@ -44,6 +45,7 @@ export class World {
         artifacts: this.artifacts,
         deployments: this.deployments,
         autoscalerExists: this.autoscalerExists,
+        ...(this.monitoringApis ? { monitoringApis: this.monitoringApis } : {}),
         now: this.now,
       },
       settings,

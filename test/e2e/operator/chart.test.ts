@@ -208,6 +208,8 @@ describe("the chart's RBAC on the real apiserver", () => {
       ["patch", "rolebindings.rbac.authorization.k8s.io"],
       ["create", "events.events.k8s.io"],
       ["patch", "events.events.k8s.io"],
+      ["patch", "prometheusrules.monitoring.coreos.com"],
+      ["create", "podmonitors.monitoring.coreos.com"],
       ["create", "leases.coordination.k8s.io"],
       ["update", "leases.coordination.k8s.io/tradingmodel-operator"],
     ];
