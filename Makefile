@@ -12,7 +12,7 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 
 REPORTS := .reports
 
-.PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds
+.PHONY: help deps apt-deps lint typecheck unit test bench demo demo-local fmt clean crds dashboard
 .PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test e2e
 .PHONY: deploy docker-build kind-up kind-load
 
@@ -53,6 +53,9 @@ CHART := helm/tradingmodel-operator
 crds: deps ## Generate crds/*.yaml from the schema in operator/src/api/ (and the chart's copy)
 	node operator/scripts/generate-crds.ts
 	rm -f $(CHART)/crds/*.yaml && cp crds/*.yaml $(CHART)/crds/
+
+dashboard: deps ## Generate the chart's Grafana dashboard JSON from operator/src/dashboard/ (typed builders)
+	node operator/scripts/generate-dashboard.ts
 
 cluster-build: ## Build the local cluster's binaries from their Go modules (cached per version)
 	test/cluster/build.sh >/dev/null
