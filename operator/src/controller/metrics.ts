@@ -48,6 +48,35 @@ export function modelSnapshot(model: TradingModel, versions: readonly ModelVersi
 
 const modelLabels = (ref: ModelRef) => ({ namespace: ref.namespace, model: ref.name });
 
+/** Gauges of each model read from its snapshot at scrape time: name, help, value (none: no sample). */
+const MODEL_GAUGES: [string, string, (m: ModelSnapshot) => number | undefined][] = [
+  [
+    "tradingmodel_canary_weight_percent",
+    "Percent of traffic on the candidate while a rollout is in progress (status.canaryWeight)",
+    (m) => m.canaryWeight,
+  ],
+  [
+    "tradingmodel_rollout_step",
+    "Index of the canary step in progress, from 0, while a rollout is in progress (status.currentStep)",
+    (m) => m.currentStep,
+  ],
+  [
+    "tradingmodel_stable_version",
+    "Version serving all traffic (status.stableVersion)",
+    (m) => m.stableVersion,
+  ],
+  [
+    "tradingmodel_last_training_timestamp_seconds",
+    "When the newest version was trained (its ModelVersion's creation); time since the last training is time() minus this",
+    (m) => m.lastTrainingSeconds,
+  ],
+  [
+    "tradingmodel_stable_version_trained_timestamp_seconds",
+    "When the stable version was trained (its ModelVersion's creation); the model's age is time() minus this",
+    (m) => m.stableTrainedSeconds,
+  ],
+];
+
 /** The operator's own metrics, on a registry of its own. */
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -126,30 +155,9 @@ export class OperatorMetrics {
   });
   /** Read at scrape time from the caches: a model deleted from the cluster leaves no series behind. */
   private models: () => ModelSnapshot[] = () => [];
-  readonly canaryWeight: Gauge = this.modelGauge(
-    "tradingmodel_canary_weight_percent",
-    "Percent of traffic on the candidate while a rollout is in progress (status.canaryWeight)",
-    (m) => m.canaryWeight,
-  );
-  readonly rolloutStep: Gauge = this.modelGauge(
-    "tradingmodel_rollout_step",
-    "Index of the canary step in progress, from 0, while a rollout is in progress (status.currentStep)",
-    (m) => m.currentStep,
-  );
-  readonly stableVersion: Gauge = this.modelGauge(
-    "tradingmodel_stable_version",
-    "Version serving all traffic (status.stableVersion)",
-    (m) => m.stableVersion,
-  );
-  readonly lastTraining: Gauge = this.modelGauge(
-    "tradingmodel_last_training_timestamp_seconds",
-    "When the newest version was trained (its ModelVersion's creation); time since the last training is time() minus this",
-    (m) => m.lastTrainingSeconds,
-  );
-  readonly stableTrained: Gauge = this.modelGauge(
-    "tradingmodel_stable_version_trained_timestamp_seconds",
-    "When the stable version was trained (its ModelVersion's creation); the model's age is time() minus this",
-    (m) => m.stableTrainedSeconds,
+  /** The gauges of MODEL_GAUGES, registered here and filled at scrape time. */
+  readonly modelGauges: Gauge[] = MODEL_GAUGES.map(([name, help, value]) =>
+    this.modelGauge(name, help, value),
   );
 
   private modelGauge(name: string, help: string, value: (m: ModelSnapshot) => number | undefined): Gauge {

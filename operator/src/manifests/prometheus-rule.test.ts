@@ -82,10 +82,11 @@ describe("prometheusRule", () => {
   });
 
   it("reads CPU quantities and durations as Kubernetes and Prometheus write them", () => {
-    expect([cpuCores("500m"), cpuCores("2"), cpuCores(1.5), cpuCores("5e-1"), cpuCores("0.1")]).toEqual([
-      0.5, 2, 1.5, 0.5, 0.1,
-    ]);
-    expect(cpuCores("lots")).toBeUndefined();
+    expect(["500m", "2", 1.5, "5e-1", "0.1"].map((q) => cpuCores(q, "cpu"))).toEqual([0.5, 2, 1.5, 0.5, 0.1]);
+    expect(cpuCores(undefined, "cpu")).toBeUndefined();
+    expect(() => cpuCores("lots", "spec.serving.resources.limits.cpu")).toThrow(
+      /spec.serving.resources.limits.cpu/,
+    );
     expect([durationSeconds("1h30m"), durationSeconds("45s"), durationSeconds("720h")]).toEqual([
       5400, 45, 2592000,
     ]);

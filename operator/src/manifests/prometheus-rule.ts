@@ -3,6 +3,7 @@ import { DEFAULT_ALERTS } from "../api/monitoring.ts";
 import type { TradingModel } from "../api/types.ts";
 import { labels } from "./names.ts";
 import { ownedBy } from "./owner.ts";
+import { parseQuantity } from "./quantity.ts";
 
 export const PROMETHEUS_RULE_API_VERSION = "monitoring.coreos.com/v1";
 
@@ -42,33 +43,10 @@ export function alertSettings(model: TradingModel): AlertSettings {
   ) as AlertSettings;
 }
 
-const SI_SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  "": 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** Cores in a Kubernetes CPU quantity (500m, 2, 1.5, 1e3m); undefined when it is none. */
-export function cpuCores(quantity: string | number | undefined): number | undefined {
+/** Cores in a Kubernetes CPU quantity (500m, 2, 1.5, 5e-1); undefined when none is set. */
+export function cpuCores(quantity: string | number | undefined, field: string): number | undefined {
   if (quantity === undefined) return undefined;
-  if (typeof quantity === "number") return quantity;
-  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|([KMGTPE]i|[numkMGTPE])?)$/.exec(quantity);
-  if (!m) return undefined;
-  const scale = m[2] !== undefined ? 10 ** Number(m[2].slice(1)) : (SI_SUFFIX[m[3] ?? ""] as number);
-  return Number(m[1]) * scale;
+  return typeof quantity === "number" ? quantity : parseQuantity(quantity, field);
 }
 
 /** Seconds in a duration of whole h, m and s (PROMETHEUS_DURATION_PATTERN). */
@@ -119,8 +97,14 @@ export function prometheusRule(model: TradingModel): PrometheusRule {
   const share = "{{ $value | humanizePercentage }}";
   const serving = model.spec.serving;
   const cpuLimit =
-    cpuCores(serving.resources?.limits?.cpu as string | number | undefined) ??
-    cpuCores(serving.resources?.requests?.cpu as string | number | undefined);
+    cpuCores(
+      serving.resources?.limits?.cpu as string | number | undefined,
+      "spec.serving.resources.limits.cpu",
+    ) ??
+    cpuCores(
+      serving.resources?.requests?.cpu as string | number | undefined,
+      "spec.serving.resources.requests.cpu",
+    );
 
   const rules: AlertRule[] = [
     rule(

@@ -9,16 +9,11 @@ const monitored = (world: World) =>
 const applied = (world: World) =>
   (world.last?.apply ?? []).map((o) => `${o.kind}/${o.metadata?.name}`).filter((k) => /Monitor|Rule/.test(k));
 
-/** A world where v1 trained, passed the gate and is served. */
+/** A world where v1 trained, passed the gate and is served, in a cluster serving `apis`. */
 function servingV1(apis?: World["monitoringApis"]): World {
   const world = new World(storedModel());
   if (apis) world.monitoringApis = apis;
-  world.reconcile();
-  world.trainingSucceeds(1);
-  world.reconcile();
-  world.rolloutCompletes();
-  world.reconcile();
-  return world;
+  return world.serveFirstVersion();
 }
 
 describe("monitoring step", () => {

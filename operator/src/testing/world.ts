@@ -34,6 +34,16 @@ export class World {
     this.model = model;
   }
 
+  /** From nothing to v1 trained, past the gate and served: the reconciles in between included. */
+  serveFirstVersion(): this {
+    this.reconcile();
+    this.trainingSucceeds(1);
+    this.reconcile();
+    this.rolloutCompletes();
+    this.reconcile();
+    return this;
+  }
+
   /** Runs one reconcile and applies its plan the way the adapter and the apiserver would. */
   reconcile(): Plan {
     const plan = decide(
