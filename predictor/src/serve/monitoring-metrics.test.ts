@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { normalCdf, normalQuantile, signConfidence } from "./confidence.ts";
+import { normalCdf, normalQuantile, signConfidence, tableNormalCdf } from "./confidence.ts";
 import type { TestPredictor } from "./test-support.ts";
 import { metricValue, scrape, testArtifactFile, testBars, testPredictor } from "./test-support.ts";
 
@@ -20,6 +20,12 @@ function confidenceBuckets(text: string): Map<string, number> {
 }
 
 describe("prediction confidence", () => {
+  it("reads the normal CDF from its table within 2e-6, 0 and 1 beyond it", () => {
+    for (let z = -9; z <= 9; z += 0.0137)
+      expect(Math.abs(tableNormalCdf(z) - normalCdf(z))).toBeLessThan(2e-6);
+    expect([tableNormalCdf(-50), tableNormalCdf(50), tableNormalCdf(Number.NaN)]).toEqual([0, 1, 0]);
+  });
+
   it("is the normal probability of the predicted sign under the holdout residual interval", () => {
     expect(normalCdf(0)).toBeCloseTo(0.5, 7);
     expect(normalCdf(1)).toBeCloseTo(0.841345, 6);
