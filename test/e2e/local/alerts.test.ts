@@ -6,8 +6,10 @@ import { createServer, type Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TradingModel } from "../../../operator/src/api/types.ts";
+import { snapshot } from "../../../operator/src/dashboard/snapshot.ts";
 import { prometheusRule } from "../../../operator/src/manifests/prometheus-rule.ts";
 import { storedModel } from "../../../operator/src/testing/fixtures.ts";
+import { e2eContext } from "../support/context.ts";
 import { apply, kubectl } from "../support/kubectl.ts";
 import { useNamespace } from "../support/namespace.ts";
 import { deployPredictor, predictBody, waitForReadyPods } from "../support/predictor.ts";
@@ -124,5 +126,26 @@ describe("alerts through Prometheus and Alertmanager", () => {
     await kubectl(["set", "env", "deployment/slow", "-n", ns.name, "CHAOS_LATENCY_MS=0"]);
     await waitForReadyPods(ns.name, "app=slow", 1);
     await delivered("TradingModelHighLatency", "slow", "resolved");
+  });
+
+  it("draws the model's dashboard from the real Prometheus into an SVG, serving panels with data", async () => {
+    const { svg, panels } = await snapshot({
+      prometheusUrl: e2eContext().prometheusUrl,
+      namespace: ns.name,
+      model: "slow",
+      rangeSeconds: 600,
+    });
+    const withData = new Set(panels.filter((p) => p.points.length > 0).map((p) => p.title));
+    for (const title of [
+      "p95 latency",
+      "Throughput",
+      "CPU per pod",
+      "Memory per pod",
+      "Ready replicas per track",
+    ]) {
+      expect(withData, title).toContain(title);
+    }
+    expect(svg).toMatch(/^<svg /);
+    expect(svg.length).toBeGreaterThan(10_000);
   });
 });
