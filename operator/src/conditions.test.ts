@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Condition } from "./api/types.ts";
-import { type ConditionUpdate, setCondition } from "./conditions.ts";
+import { type ConditionUpdate, Reason, setCondition, worstProblem } from "./conditions.ts";
 import { phaseOf } from "./phase.ts";
 
 const t0 = new Date("2026-11-24T10:00:00Z");
 const t1 = new Date("2026-11-24T10:01:00Z");
-const ready = (status: ConditionUpdate["status"], reason = "Serving"): ConditionUpdate => ({
+const ready = (status: ConditionUpdate["status"], reason: Reason = Reason.Serving): ConditionUpdate => ({
   type: "Ready",
   status,
   reason,
@@ -28,9 +28,9 @@ describe("setCondition", () => {
 
   it("keeps lastTransitionTime when only reason, message or generation change", () => {
     const first = setCondition([], ready("True"), 3, t0);
-    const second = setCondition(first, ready("True", "StillServing"), 4, t1);
+    const second = setCondition(first, ready("True", Reason.RolloutComplete), 4, t1);
     expect(second[0]).toMatchObject({
-      reason: "StillServing",
+      reason: Reason.RolloutComplete,
       observedGeneration: 4,
       lastTransitionTime: t0.toISOString(),
     });
@@ -38,9 +38,9 @@ describe("setCondition", () => {
 
   it("moves lastTransitionTime when the status flips", () => {
     const first = setCondition([], ready("True"), 3, t0);
-    expect(setCondition(first, ready("False", "Unavailable"), 3, t1)[0]?.lastTransitionTime).toBe(
-      t1.toISOString(),
-    );
+    expect(
+      setCondition(first, ready("False", Reason.PredictorUnavailable), 3, t1)[0]?.lastTransitionTime,
+    ).toBe(t1.toISOString());
   });
 
   it("replaces in place and leaves other types alone", () => {
@@ -51,7 +51,7 @@ describe("setCondition", () => {
       1,
       t0,
     );
-    list = setCondition(list, ready("False", "Unavailable"), 1, t1);
+    list = setCondition(list, ready("False", Reason.PredictorUnavailable), 1, t1);
     expect(list.map((c) => `${c.type}=${c.status}`)).toEqual(["Ready=False", "Training=True"]);
   });
 });
@@ -62,7 +62,7 @@ describe("phaseOf", () => {
       (list, [type, status]) =>
         setCondition(
           list,
-          { type: type as ConditionUpdate["type"], status, reason: "R", message: "" },
+          { type: type as ConditionUpdate["type"], status, reason: Reason.AsExpected, message: "" },
           1,
           t0,
         ),
@@ -79,5 +79,28 @@ describe("phaseOf", () => {
     [{ Ready: "True", Degraded: "True", Training: "True" }, "Training"],
   ] as const)("%o -> %s", (states, phase) => {
     expect(phaseOf(conditions(states))).toBe(phase);
+  });
+});
+
+describe("worstProblem", () => {
+  it("names the most urgent problem whatever order the steps reported them in, and the others by reason", () => {
+    const invalid = {
+      reason: Reason.InvalidSpec,
+      message: "spec cannot be trained: training.gate.minR2 is 2",
+    };
+    const rejected = { reason: Reason.CandidateRejected, message: "v2 rejected: accuracy 0.48 < 0.52" };
+    for (const problems of [
+      [invalid, rejected],
+      [rejected, invalid],
+    ]) {
+      expect(worstProblem(problems)).toEqual({
+        reason: Reason.InvalidSpec,
+        message: "spec cannot be trained: training.gate.minR2 is 2 (also: CandidateRejected)",
+      });
+    }
+  });
+
+  it("is nothing when nothing is wrong", () => {
+    expect(worstProblem([])).toBeUndefined();
   });
 });

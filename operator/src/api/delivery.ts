@@ -136,8 +136,27 @@ export const rolloutSchema = {
     },
     paused: {
       type: "boolean",
-      description: "Hold the rollout at its current step until set back to false. Omitted: false.",
+      description:
+        "Hold the rollout at its current step (traffic and replicas unchanged, no analysis) until set back to false; with BlueGreen and autoPromote false, setting it to false also approves the switch. Omitted: false.",
       default: false,
+    },
+    promoteVersion: {
+      type: "integer",
+      description:
+        "Promote this candidate version now, skipping its remaining steps and analysis. Acts only while that version is the candidate; a stale value is reported in status and ignored.",
+      minimum: 1,
+    },
+    abortVersion: {
+      type: "integer",
+      description:
+        "Abort the rollout of this candidate version: all traffic back to stable, the candidate scaled down and its ModelVersion Rejected with reason Aborted. Acts only while that version is the candidate.",
+      minimum: 1,
+    },
+    rollbackToVersion: {
+      type: "integer",
+      description:
+        "Serve this earlier (Archived) version again, rolled out through the strategy like a new candidate, without retraining. Acts once per value: set another value, or remove the field and set it again, to act again.",
+      minimum: 1,
     },
   },
   "x-kubernetes-validations": [
@@ -200,10 +219,38 @@ export const analysisSchema = {
     },
     failureLimit: {
       type: "integer",
-      description: "Failed measurements tolerated; one more rolls back. Omitted: 1.",
+      description:
+        "Failed measurements tolerated in one rollout; one more rolls back. Omitted: 1 (0 rolls back on the first failed measurement).",
       minimum: 0,
       maximum: 100,
       default: 1,
+    },
+    window: duration(
+      "How far back each measurement looks (the PromQL range). Omitted: 1m.",
+      { min: "5s", max: "24h" },
+      { default: "1m" },
+    ),
+    noDataLimit: {
+      type: "integer",
+      description:
+        "With onNoData Wait: measurements in a row without enough data (or with Prometheus unreachable) tolerated before the rollout fails. Omitted: 10.",
+      minimum: 1,
+      maximum: 1000,
+      default: 10,
+    },
+    accuracyVsStable: {
+      type: "object",
+      description:
+        "Compare the candidate's directional accuracy with stable's over the same window (a one-sided two-proportion z-test): fail when the candidate is worse at this confidence. Each side needs minSamples.",
+      required: ["confidence"],
+      properties: {
+        confidence: {
+          type: "number",
+          description: "Confidence of 'candidate is worse', e.g. 0.95.",
+          minimum: 0.5,
+          maximum: 0.9999,
+        },
+      },
     },
     accuracy: atLeast("Directional accuracy (0..1) of the new version's predictions with feedback."),
     latencyP95Ms: atMost("95th percentile request latency of the new version, in milliseconds.", 60000),

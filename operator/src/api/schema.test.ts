@@ -117,6 +117,8 @@ describe("TradingModel admission (local)", () => {
       minSamples: 100,
       onNoData: "Wait",
       failureLimit: 1,
+      window: "1m",
+      noDataLimit: 10,
     });
     expect(defaulted.spec.versionHistoryLimit).toBe(5);
   });

@@ -39,6 +39,112 @@ const versionNumber = (description: string) => ({ type: "integer", description, 
 
 export const PHASES = ["Pending", "Training", "Progressing", "Ready", "Degraded", "Failed"] as const;
 
+export const ROLLOUT_PHASES = [
+  "Progressing",
+  "Paused",
+  "Promoting",
+  "Succeeded",
+  "RolledBack",
+  "Aborted",
+] as const;
+export const CHECK_NAMES = ["accuracy", "accuracyVsStable", "latencyP95Ms", "errorRate", "drift"] as const;
+export const VERDICTS = ["Passed", "Failed", "NoData"] as const;
+
+const timestamp = (description: string) => ({ type: "string", format: "date-time", description }) as const;
+const count = (description: string) => ({ type: "integer", description, minimum: 0 }) as const;
+
+export const rolloutStatusSchema = {
+  type: "object",
+  description:
+    "The rollout of the latest candidate, kept after it ends until the next one starts. A restarted operator resumes from it.",
+  required: ["version", "strategy", "phase", "stepIndex", "startedAt"],
+  properties: {
+    version: versionNumber("The candidate version rolled out."),
+    fromVersion: versionNumber("The stable version when the rollout started."),
+    strategy: { type: "string", description: "Canary or BlueGreen.", enum: ["Canary", "BlueGreen"] },
+    phase: {
+      type: "string",
+      description:
+        "Progressing (steps and analysis running), Paused (spec.rollout.paused, or waiting for a manual blue-green switch), Promoting (the stable Deployment is moving to the candidate), Succeeded, RolledBack (analysis failed), Aborted (spec.rollout.abortVersion).",
+      enum: ROLLOUT_PHASES,
+    },
+    stepIndex: count("Index of the step in progress in `steps`, from 0."),
+    steps: {
+      type: "array",
+      description: "The traffic weights (percent) of this rollout, as planned when it started.",
+      items: {
+        type: "integer",
+        description: "Percent of traffic on the candidate.",
+        minimum: 0,
+        maximum: 100,
+      },
+      maxItems: 20,
+    },
+    desiredWeight: {
+      type: "integer",
+      description: "Percent of traffic the step asks for.",
+      minimum: 0,
+      maximum: 100,
+    },
+    weight: {
+      type: "integer",
+      description:
+        "Percent of traffic on the candidate in effect: its share of the ready pods behind the Service.",
+      minimum: 0,
+      maximum: 100,
+    },
+    minWeight: {
+      type: "integer",
+      description:
+        "Smallest weight the Replicas router can reach with this many stable pods: 1 / (stable + 1).",
+      minimum: 0,
+      maximum: 100,
+    },
+    stableReplicas: count("Stable pods the router asks for (never fewer than before the rollout)."),
+    candidateReplicas: count("Candidate pods the router asks for."),
+    startedAt: timestamp("When the rollout started."),
+    stepStartedAt: timestamp(
+      "When the current step's weight took effect; analysis of the step counts from here.",
+    ),
+    lastAnalysisAt: timestamp("When the latest measurement was taken."),
+    measurementsInStep: count("Measurements taken during the current step."),
+    failures: count("Failed measurements in this rollout (compared with analysis.failureLimit)."),
+    consecutiveNoData: count(
+      "Measurements in a row without enough data (compared with analysis.noDataLimit).",
+    ),
+    finishedAt: timestamp("When the rollout ended."),
+    message: { type: "string", description: "The latest decision, with its numbers.", maxLength: 2048 },
+    analysis: {
+      type: "array",
+      description: "The latest measurement, one entry per check.",
+      maxItems: 10,
+      items: {
+        type: "object",
+        description: "One check's verdict on the latest measurement.",
+        required: ["check", "verdict", "threshold", "window", "message"],
+        properties: {
+          check: { type: "string", description: "Which check.", enum: CHECK_NAMES },
+          verdict: { type: "string", description: "Passed, Failed or NoData.", enum: VERDICTS },
+          value: {
+            type: "number",
+            description: "The measured value (for accuracyVsStable, the p-value).",
+            minimum: 0,
+          },
+          threshold: { type: "number", description: "The limit it was held to.", minimum: 0 },
+          samples: count("Samples behind the value (predictions with feedback, or requests)."),
+          stableValue: {
+            type: "number",
+            description: "Stable's value over the same window, where compared.",
+            minimum: 0,
+          },
+          window: { type: "string", description: "The PromQL range.", maxLength: 32 },
+          message: { type: "string", description: "The verdict in words.", maxLength: 512 },
+        },
+      },
+    },
+  },
+} as const satisfies JSONSchemaProps;
+
 export const tradingModelStatusSchema = {
   type: "object",
   description: "Where the model stands, as the operator last observed it.",
@@ -138,6 +244,10 @@ export const tradingModelStatusSchema = {
       format: "date-time",
       description: "When spec.training.schedule last started a training.",
     },
+    rollout: rolloutStatusSchema,
+    rollbackToVersionHandled: versionNumber(
+      "The spec.rollout.rollbackToVersion value already acted on; cleared when the field is removed.",
+    ),
     lastRetrainRequest: {
       type: "string",
       description: "The spec.training.retrainRequest value the latest training acted on.",

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { pino } from "pino";
+import { PrometheusProvider, unconfiguredMetrics } from "../analysis/prometheus.ts";
 import { Controller } from "./controller.ts";
 import { EventRecorder } from "./events.ts";
 import { Informers } from "./informers.ts";
@@ -85,6 +86,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       trainingJobTtlSeconds: options.trainingJobTtlSeconds,
     },
     log,
+    options.prometheusUrl ? new PrometheusProvider(options.prometheusUrl) : unconfiguredMetrics,
   );
   controller = new Controller(
     {

@@ -17,6 +17,7 @@ export interface OperatorOptions {
   trainingJobTtlSeconds: number;
   resyncPeriodSeconds: number;
   apiTimeoutMs: number;
+  prometheusUrl?: string;
   kubeconfig?: string;
   logLevel: string;
 }
@@ -120,6 +121,11 @@ export const OPTIONS = {
     max: 120_000,
     help: "timeout of one apiserver request",
   },
+  "prometheus-url": {
+    env: "PROMETHEUS_URL",
+    kind: "string",
+    help: "Prometheus the rollout analysis queries, e.g. http://prometheus.monitoring:9090 (without it, every measurement is 'no data')",
+  },
   kubeconfig: {
     env: "KUBECONFIG",
     kind: "string",
@@ -197,6 +203,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     trainingJobTtlSeconds: opt("training-job-ttl-seconds"),
     resyncPeriodSeconds: opt("resync-period-seconds"),
     apiTimeoutMs: opt("api-timeout-ms"),
+    ...(out["prometheus-url"] === undefined ? {} : { prometheusUrl: opt<string>("prometheus-url") }),
     ...(out.kubeconfig === undefined ? {} : { kubeconfig: opt<string>("kubeconfig") }),
     logLevel: opt("log-level"),
   };

@@ -6,7 +6,7 @@ import { storedModel } from "../testing/fixtures.ts";
 import { settings } from "../testing/world.ts";
 import { EventRecorder } from "./events.ts";
 import { FakeCluster } from "./fake-cluster.ts";
-import { actionOf, Reconciler } from "./reconciler.ts";
+import { actionOf, eventTargets, Reconciler } from "./reconciler.ts";
 
 const log = pino({ level: "silent" });
 const now = new Date("2026-11-24T10:00:00Z");
@@ -100,6 +100,62 @@ describe("Reconciler", () => {
     const degraded = statusOf(cluster)?.conditions?.find((c) => c.type === "Degraded");
     expect(degraded).toMatchObject({ status: "True", reason: "ReconcileFailed" });
     expect(degraded?.message).toContain("HTTP 422");
+  });
+
+  it("after a refused Job create, keeps saying why in Degraded and creates the Job once the API allows it", async () => {
+    const { cluster, reconciler } = setup();
+    const quota =
+      'jobs.batch "spy-momentum-train-v1" is forbidden: exceeded quota: compute, requested: cpu=2, used: cpu=3, limited: cpu=4';
+    cluster.fail("create Job", 403, quota);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(reconciler.reconcile(KEY, now)).rejects.toThrow(/HTTP 403/);
+      cluster.sync();
+      const status = statusOf(cluster);
+      // Nothing claims a training that never started; the next reconcile plans the Job again.
+      expect(status?.training).toBeUndefined();
+      expect(status?.latestVersion).toBeUndefined();
+      expect(status?.conditions?.find((c) => c.type === "Degraded")).toMatchObject({
+        status: "True",
+        reason: "ReconcileFailed",
+        message: expect.stringContaining("exceeded quota: compute"),
+      });
+    }
+    expect(cluster.calls.filter((c) => c === "create Job/spy-momentum-train-v1")).toHaveLength(3);
+    cluster.failures.clear();
+    await reconciler.reconcile(KEY, now);
+    cluster.sync();
+    expect(cluster.stored.has("Job/trading/spy-momentum-train-v1")).toBe(true);
+    expect(statusOf(cluster)).toMatchObject({ phase: "Training", latestVersion: 1 });
+    expect(statusOf(cluster)?.conditions?.find((c) => c.type === "Degraded")?.status).toBe("False");
+  });
+
+  it("records an event about a version on the TradingModel and on its ModelVersion", () => {
+    const { cluster } = setup();
+    const model = storedModel();
+    cluster.seed({
+      apiVersion: "trading.mlops.dev/v1alpha1",
+      kind: "ModelVersion",
+      metadata: { name: "spy-momentum-v2", namespace: "trading", uid: "mv-2" },
+    });
+    cluster.sync();
+    const mv = { apiVersion: "trading.mlops.dev/v1alpha1", kind: "ModelVersion", name: "spy-momentum-v2" };
+    const targets = eventTargets(
+      model,
+      { type: "Warning", reason: "CandidateRejected", message: "", alsoOn: mv },
+      cluster,
+    );
+    expect(targets).toEqual([
+      {
+        apiVersion: "trading.mlops.dev/v1alpha1",
+        kind: "TradingModel",
+        name: "spy-momentum",
+        uid: model.metadata.uid,
+      },
+      { ...mv, uid: "mv-2" },
+    ]);
+    expect(
+      eventTargets(model, { type: "Normal", reason: "TrainingStarted", message: "" }, cluster),
+    ).toHaveLength(1);
   });
 
   it("emits no event when the status write fails", async () => {

@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { canonicalJson } from "../../../predictor/src/artifact.ts";
+import { type MetricsProvider, unconfiguredMetrics } from "../analysis/prometheus.ts";
 import { API_VERSION } from "../api/crd.ts";
-import type { TradingModel, TradingModelStatus } from "../api/types.ts";
-import { setCondition } from "../conditions.ts";
+import type { TradingModel } from "../api/types.ts";
+import { Reason, setCondition } from "../conditions.ts";
 import { phaseOf } from "../phase.ts";
-import type { Plan, PlannedEvent, Settings } from "../reconcile/context.ts";
+import type { ObjectRef, Plan, PlannedEvent, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
+import { measurementDue } from "../rollout/canary.ts";
 import type { EventRecorder } from "./events.ts";
 import { type ClusterWriter, describeError } from "./kube-client.ts";
 import { type NamespaceCache, observe } from "./observe.ts";
@@ -80,6 +82,7 @@ export class Reconciler {
   private readonly recorder: EventRecorder;
   private readonly settings: Settings;
   private readonly log: Logger;
+  private readonly metrics: MetricsProvider;
   private readonly expectations = new Map<string, { checks: Expectation[]; deadline: number }>();
 
   constructor(
@@ -88,7 +91,9 @@ export class Reconciler {
     recorder: EventRecorder,
     settings: Settings,
     log: Logger,
+    metrics: MetricsProvider = unconfiguredMetrics,
   ) {
+    this.metrics = metrics;
     this.cache = cache;
     this.writer = writer;
     this.recorder = recorder;
@@ -120,13 +125,18 @@ export class Reconciler {
       reconcileId: randomUUID().slice(0, 8),
       generation: model.metadata.generation,
     });
-    const plan = decide(observe(model, this.cache.namespace(namespace), now), this.settings);
+    // The measurement is taken before the decision, which never calls out (it judges what it gets).
+    const due = measurementDue(model, now);
+    const measurement = due ? await this.metrics.measure(due, now) : undefined;
+    if (due) log.debug({ version: due.version, window: due.window }, "measured");
+    const observed = observe(model, this.cache.namespace(namespace), now);
+    const plan = decide(measurement ? { ...observed, measurement } : observed, this.settings);
     const checks: Expectation[] = [];
     try {
       await this.execute(model, plan, checks, log);
     } catch (err) {
       if (checks.length > 0) this.expect(key, checks);
-      await this.reportFailure(model, plan.status, err, now, log);
+      await this.reportFailure(model, err, now, log);
       throw err;
     }
     let statusWritten = false;
@@ -205,23 +215,22 @@ export class Reconciler {
     }
   }
 
-  /** Puts the failure on the model (best effort: the apiserver may be what failed). */
-  private async reportFailure(
-    model: TradingModel,
-    planned: TradingModelStatus,
-    err: unknown,
-    now: Date,
-    log: Logger,
-  ): Promise<void> {
-    const message = err instanceof Error ? err.message : String(err);
+  /**
+   * Puts the failure on the model's observed status (best effort: the apiserver may be what
+   * failed). Never the planned status: it describes writes that did not happen (a Job that was
+   * refused is not "Running"), and the next reconcile would trust it and never plan them again.
+   */
+  private async reportFailure(model: TradingModel, err: unknown, now: Date, log: Logger): Promise<void> {
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
     log.error({ err: message }, "reconcile failed");
+    const observed = model.status ?? {};
     const conditions = setCondition(
-      planned.conditions,
-      { type: "Degraded", status: "True", reason: "ReconcileFailed", message: message.slice(0, 2000) },
+      observed.conditions,
+      { type: "Degraded", status: "True", reason: Reason.ReconcileFailed, message },
       model.metadata.generation ?? 0,
       now,
     );
-    const status = { ...planned, conditions, phase: phaseOf(conditions), message: message.slice(0, 2000) };
+    const status = { ...observed, conditions, phase: phaseOf(conditions), message };
     if (sameJson(model.status, status)) return;
     try {
       await this.writer.applyStatus("TradingModel", model.metadata.namespace, model.metadata.name, status);
@@ -231,33 +240,44 @@ export class Reconciler {
   }
 
   private async emit(model: TradingModel, events: PlannedEvent[], log: Logger): Promise<number> {
+    const namespace = model.metadata.namespace;
     let emitted = 0;
     for (const e of events) {
-      const regarding = e.regarding ?? {
-        apiVersion: API_VERSION,
-        kind: "TradingModel",
-        name: model.metadata.name,
-      };
-      const uid =
-        e.regarding === undefined
-          ? model.metadata.uid
-          : this.cache.find(regarding.kind, model.metadata.namespace, regarding.name)?.metadata?.uid;
-      try {
-        await this.recorder.record({
-          namespace: model.metadata.namespace,
-          regarding: { ...regarding, namespace: model.metadata.namespace, ...(uid ? { uid } : {}) },
-          type: e.type,
-          reason: e.reason,
-          note: e.message,
-          action: actionOf(e.reason),
-        });
-        emitted++;
-      } catch (err) {
-        // The decision and its status stand; a lost Event is logged, not retried into a second decision.
-        log.warn({ reason: e.reason, err: describeError(err) }, "could not emit event");
+      for (const regarding of eventTargets(model, e, this.cache)) {
+        try {
+          await this.recorder.record({
+            namespace,
+            regarding: { ...regarding, namespace },
+            type: e.type,
+            reason: e.reason,
+            note: e.message,
+            action: actionOf(e.reason),
+          });
+          emitted++;
+        } catch (err) {
+          // The decision and its status stand; a lost Event is logged, not retried into a second decision.
+          log.warn({ reason: e.reason, on: regarding.kind, err: describeError(err) }, "could not emit event");
+        }
       }
       log.info({ event: e.reason, type: e.type }, e.message);
     }
     return emitted;
   }
+}
+
+/** Where an event is recorded: always the TradingModel, and the version it is about too. */
+export function eventTargets(
+  model: TradingModel,
+  event: PlannedEvent,
+  cache: Pick<CacheReader, "find">,
+): (ObjectRef & { uid?: string })[] {
+  const self = {
+    apiVersion: API_VERSION,
+    kind: "TradingModel",
+    name: model.metadata.name,
+    ...(model.metadata.uid ? { uid: model.metadata.uid } : {}),
+  };
+  if (!event.alsoOn) return [self];
+  const uid = cache.find(event.alsoOn.kind, model.metadata.namespace, event.alsoOn.name)?.metadata?.uid;
+  return [self, { ...event.alsoOn, ...(uid ? { uid } : {}) }];
 }

@@ -8,6 +8,11 @@ export const LABEL_MODEL = "trading.mlops.dev/model";
 export const LABEL_VERSION = "trading.mlops.dev/version";
 export const LABEL_TRACK = "trading.mlops.dev/track";
 export const LABEL_COMPONENT = "trading.mlops.dev/component";
+/**
+ * On predictor pods: `live` for the tracks behind the model's Service (stable, canary), so a
+ * future shadow track can run the same pods without receiving client traffic.
+ */
+export const LABEL_TRAFFIC = "trading.mlops.dev/traffic";
 export const ANNOTATION_TRAINING_HASH = "trading.mlops.dev/training-hash";
 export const ANNOTATION_CHAMPION_VERSION = "trading.mlops.dev/champion-version";
 export const ANNOTATION_GENERATION = "trading.mlops.dev/generation";
@@ -15,7 +20,7 @@ export const ANNOTATION_RETRAIN_REQUEST = "trading.mlops.dev/retrain-request";
 
 export const FIELD_MANAGER = "tradingmodel-operator";
 
-/** Tracks a predictor Deployment serves; the progressive-delivery strategies add canary and shadow. */
+/** Tracks a predictor Deployment serves: stable, the canary of a rollout, and (to come) a shadow. */
 export type Track = "stable" | "canary" | "shadow";
 
 export type Component = "trainer" | "artifact" | "predictor" | "monitoring";

@@ -85,13 +85,21 @@ describe("predictor Deployment", () => {
 });
 
 describe("predictor Service", () => {
-  it("is named after the model and sends traffic to the stable track's http port", () => {
+  it("is named after the model and sends traffic to the live tracks' pods (stable and canary), never a shadow's", () => {
     const service = predictorService(model);
     expect(service.metadata?.name).toBe("spy-momentum");
     expect(service.spec?.selector).toEqual({
       "trading.mlops.dev/model": "spy-momentum",
-      "trading.mlops.dev/track": "stable",
+      "trading.mlops.dev/traffic": "live",
     });
+    const podLabels = (track: "stable" | "canary" | "shadow") =>
+      predictorDeployment({ model, version: version.spec, track, image: "i" }).spec?.template.metadata
+        ?.labels ?? {};
+    const selects = (labels: Record<string, string>) =>
+      Object.entries(service.spec?.selector ?? {}).every(([k, v]) => labels[k] === v);
+    expect(selects(podLabels("stable"))).toBe(true);
+    expect(selects(podLabels("canary"))).toBe(true);
+    expect(selects(podLabels("shadow"))).toBe(false);
     expect(service.spec?.ports).toEqual([{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }]);
   });
 });

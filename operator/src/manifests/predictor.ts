@@ -4,6 +4,7 @@ import {
   ARTIFACT_KEY,
   LABEL_MODEL,
   LABEL_TRACK,
+  LABEL_TRAFFIC,
   labels,
   predictorDeploymentName,
   predictorServiceName,
@@ -31,6 +32,8 @@ export interface PredictorInput {
   version: Pick<ModelVersionSpec, "version" | "artifact">;
   track: Track;
   image: string;
+  /** Pods; omitted: the spec's count, or none when an autoscaler owns the count. */
+  replicas?: number;
 }
 
 /** Selects a model's pods of one track; the version is deliberately not in it (it changes in place). */
@@ -44,7 +47,10 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
   const name = model.metadata.name;
   const number = version.version;
   const serving = model.spec.serving;
-  const podLabels = labels(name, "predictor", { version: number, track });
+  const podLabels = {
+    ...labels(name, "predictor", { version: number, track }),
+    ...(track === "shadow" ? {} : { [LABEL_TRAFFIC]: "live" }),
+  };
   const artifact = version.artifact;
   return {
     apiVersion: "apps/v1",
@@ -57,7 +63,11 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
     },
     spec: {
       // With autoscaling the HPA owns the replica count; setting it here would fight it on every apply.
-      ...(serving.autoscaling ? {} : { replicas: serving.replicas }),
+      ...(input.replicas !== undefined
+        ? { replicas: input.replicas }
+        : serving.autoscaling
+          ? {}
+          : { replicas: serving.replicas }),
       selector: { matchLabels: predictorSelector(name, track) },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
@@ -124,7 +134,7 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
   };
 }
 
-/** The Service clients call: the stable track's pods. */
+/** The Service clients call: every pod that takes live traffic (stable, and a canary's during a rollout). */
 export function predictorService(model: TradingModel): V1Service {
   const name = model.metadata.name;
   return {
@@ -138,7 +148,7 @@ export function predictorService(model: TradingModel): V1Service {
     },
     spec: {
       type: "ClusterIP",
-      selector: predictorSelector(name, "stable"),
+      selector: { [LABEL_MODEL]: name, [LABEL_TRAFFIC]: "live" },
       ports: [{ name: "http", port: PREDICTOR_PORT, targetPort: "http", protocol: "TCP" }],
     },
   };

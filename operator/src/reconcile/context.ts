@@ -7,7 +7,13 @@ import type {
   TradingModel,
   TradingModelStatus,
 } from "../api/types.ts";
-import { type ConditionType, type ConditionUpdate, setCondition } from "../conditions.ts";
+import {
+  type ConditionType,
+  type ConditionUpdate,
+  type Problem,
+  type Reason,
+  setCondition,
+} from "../conditions.ts";
 import { withStage } from "../manifests/model-version.ts";
 import { modelVersionName } from "../manifests/names.ts";
 import type { Images } from "../manifests/training-job.ts";
@@ -28,10 +34,13 @@ export interface ObjectRef {
 export interface PlannedEvent {
   type: "Normal" | "Warning";
   /** Specific and CamelCase, e.g. CandidateRejected; never a catch-all. */
-  reason: string;
+  reason: Reason;
   message: string;
-  /** The object the event is about; the TradingModel when omitted. */
-  regarding?: ObjectRef;
+  /**
+   * Every event is recorded on the TradingModel, so `kubectl describe tm` tells the whole story;
+   * one about a version is recorded on its ModelVersion too.
+   */
+  alsoOn?: ObjectRef;
 }
 
 /** What one reconcile wants done. The adapter executes it in this order, then emits the events. */
@@ -61,6 +70,37 @@ export interface VersionView {
 }
 
 /**
+ * The part of the status that is state, carried from one reconcile to the next as one whole (a
+ * field added to the status schema is carried without being listed anywhere). The rest is derived
+ * anew by the status builder every time.
+ */
+export type StoredStatus = Omit<TradingModelStatus, DerivedStatusField>;
+type DerivedStatusField =
+  | "phase"
+  | "observedGeneration"
+  | "conditions"
+  | "stableVersion"
+  | "candidateVersion"
+  | "canaryWeight"
+  | "currentStep"
+  | "message";
+
+export function storedStatus(status: TradingModelStatus | undefined): StoredStatus {
+  const {
+    phase: _phase,
+    observedGeneration: _observedGeneration,
+    conditions: _conditions,
+    stableVersion: _stableVersion,
+    candidateVersion: _candidateVersion,
+    canaryWeight: _canaryWeight,
+    currentStep: _currentStep,
+    message: _message,
+    ...stored
+  } = status ?? {};
+  return structuredClone(stored);
+}
+
+/**
  * The one object a reconcile's steps share: what was observed, and the plan and status being built.
  * Steps run in a fixed order; a later step sees what an earlier one decided (a version registered
  * by the registry step is served by the serving step in the same reconcile).
@@ -73,7 +113,9 @@ export interface Context {
   now: Date;
   versions: Map<number, VersionView>;
   conditions: Condition[];
-  status: TradingModelStatus;
+  status: StoredStatus;
+  /** What is wrong, from every step; the status builder shows the most urgent in Degraded. */
+  problems: Problem[];
   plan: Plan;
   /** Set by validation: training must not start while the spec is unusable. */
   specProblems: string[];
@@ -96,42 +138,39 @@ export function newContext(observed: Observed, settings: Settings): Context {
     now: observed.now,
     versions,
     conditions: [...(previous.conditions ?? [])],
-    status: {
-      ...(previous.metrics ? { metrics: previous.metrics } : {}),
-      ...(previous.lastTrainedGeneration === undefined
-        ? {}
-        : { lastTrainedGeneration: previous.lastTrainedGeneration }),
-      ...(previous.lastRetrainRequest === undefined
-        ? {}
-        : { lastRetrainRequest: previous.lastRetrainRequest }),
-      ...(previous.training ? { training: previous.training } : {}),
-      ...(previous.latestVersion === undefined ? {} : { latestVersion: previous.latestVersion }),
-    },
+    status: storedStatus(previous),
+    problems: [],
     plan: { apply: [], create: [], delete: [], versionStatus: [], status: {}, events: [] },
     specProblems: [],
     decided: new Set(),
   };
 }
 
+/** Sets a condition other than Degraded, which only the status builder sets (from `problem`). */
 export function condition(
   ctx: Context,
-  type: ConditionType,
+  type: Exclude<ConditionType, "Degraded">,
   status: ConditionUpdate["status"],
-  reason: string,
+  reason: Reason,
   message: string,
 ) {
   ctx.conditions = setCondition(ctx.conditions, { type, status, reason, message }, ctx.generation, ctx.now);
   ctx.decided.add(type);
 }
 
+/** Reports something wrong; several may hold at once and none hides another from the status builder. */
+export function problem(ctx: Context, reason: Reason, message: string) {
+  ctx.problems.push({ reason, message });
+}
+
 export function event(
   ctx: Context,
   type: PlannedEvent["type"],
-  reason: string,
+  reason: Reason,
   message: string,
-  regarding?: ObjectRef,
+  alsoOn?: ObjectRef,
 ) {
-  ctx.plan.events.push({ type, reason, message, ...(regarding ? { regarding } : {}) });
+  ctx.plan.events.push({ type, reason, message, ...(alsoOn ? { alsoOn } : {}) });
 }
 
 export function requeueAfter(ctx: Context, seconds: number) {
@@ -146,7 +185,7 @@ export const versionRef = (ctx: Context, version: number): ObjectRef => ({
 });
 
 /** Moves a version to a stage, records why, and plans the status write. */
-export function setStage(ctx: Context, version: number, stage: Stage, reason: string, message: string) {
+export function setStage(ctx: Context, version: number, stage: Stage, reason: Reason, message: string) {
   const view = ctx.versions.get(version);
   if (!view || view.status.stage === stage) return;
   view.status = withStage(view.status, { stage, reason, message }, ctx.now);

@@ -115,64 +115,22 @@ describe("reconcile: the first version", () => {
     expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "CandidateRejected" });
     expect(plan.events.find((e) => e.reason === "CandidateRejected")).toMatchObject({
       type: "Warning",
-      regarding: { kind: "ModelVersion", name: "spy-momentum-v1" },
+      alsoOn: { kind: "ModelVersion", name: "spy-momentum-v1" },
     });
   });
 });
 
-describe("reconcile: delivery settings this release does not implement", () => {
-  /** Rolls out v1 of the model and returns the plan of the reconcile that promoted it. */
-  function promoteV1(world: World): Plan {
-    world.reconcile();
-    world.trainingSucceeds(1);
-    const rolling = world.reconcile();
-    expect(condition(rolling, "Progressing")?.message).toMatch(
-      /^rolling out v1 \(.*\) with a rolling update/,
-    );
-    world.rolloutCompletes();
-    return world.reconcile();
-  }
-
-  it("names every rollout and analysis setting the user wrote in the event and the Progressing condition", () => {
-    const world = new World(storedModel());
-    const promoted = promoteV1(world);
-    const message =
-      "rolled out v1 (1/1 pods available) with a rolling update; rollout.strategy Canary (steps 5,25,50,100), " +
-      "rollout.shadow (2m) and analysis (accuracy, latencyP95Ms, errorRate, drift) are not implemented in this release";
-    expect(promoted.events).toEqual([expect.objectContaining({ reason: "VersionPromoted", message })]);
-    expect(condition(promoted, "Progressing")).toMatchObject({ reason: "RolloutComplete", message });
-  });
-
-  it("mentions only what was set: GatewayAPI traffic alone, or nothing beyond the rolling update", () => {
-    const gateway = new World(
-      storedModel("spy-momentum.yaml", (raw) => {
-        raw.spec.rollout = { traffic: "GatewayAPI" };
-        raw.spec.analysis = { interval: "10s" };
-      }),
-    );
-    expect(promoteV1(gateway).events[0]?.message).toBe(
-      "rolled out v1 (1/1 pods available) with a rolling update; rollout.traffic GatewayAPI is not implemented in this release",
-    );
-    const plain = new World(
-      storedModel("spy-momentum.yaml", (raw) => {
-        delete raw.spec.rollout;
-        delete raw.spec.analysis;
-      }),
-    );
-    expect(promoteV1(plain).events[0]?.message).toBe(
-      "rolled out v1 (1/1 pods available) with a rolling update",
-    );
-  });
-});
-
 describe("reconcile: stale caches and collected Jobs", () => {
-  it("does not start a second Job while the new one is not in the cache yet", () => {
+  it("plans the missing Job of the version in training again, never a second version", () => {
     const world = new World(storedModel());
     world.reconcile();
-    world.jobs = []; // the informer has not delivered the Job yet
+    world.jobs = []; // deleted, or not delivered by the informer yet (creating it again is then a no-op)
     const plan = world.reconcile();
-    expect(plan.create).toEqual([]);
+    expect(plan.create.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(["Job/spy-momentum-train-v1"]);
+    expect(plan.status.latestVersion).toBe(1);
+    expect(plan.events).toEqual([]);
     expect(condition(plan, "Training")).toMatchObject({ status: "True", reason: "TrainingPending" });
+    expect(condition(plan, "Training")?.message).toContain("creating it again");
   });
 
   it("registers a version whose Job was garbage-collected before the operator saw it finish", () => {
@@ -242,57 +200,6 @@ describe("reconcile: later versions", () => {
     expect(world.versions.find((v) => v.spec.version === 2)?.spec.parentVersion).toBe(1);
   });
 
-  it("rolls out a better v2 in place, then promotes it and archives v1", () => {
-    const world = servingV1();
-    world.editSpec((spec) => {
-      spec.training.retrainRequest = "nightly-2026-11-24";
-    });
-    expect(world.reconcile().events[0]?.message).toContain(
-      '(retrainRequest "nightly-2026-11-24", champion v1)',
-    );
-    world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.54 }), metrics({ directionalAccuracy: 0.53 }));
-    const rolling = world.reconcile();
-    expect(servedVersion(world)).toBe("v2");
-    expect(rolling.status).toMatchObject({ phase: "Progressing", stableVersion: 1, candidateVersion: 2 });
-    expect(condition(rolling, "Ready")).toMatchObject({
-      status: "True",
-      message: "v1 serving: 2/2 pods available",
-    });
-    world.rolloutCompletes();
-    const done = world.reconcile();
-    expect(reasons(done)).toEqual(["VersionPromoted", "VersionArchived"]);
-    expect([stageOf(world, 1), stageOf(world, 2)]).toEqual(["Archived", "Production"]);
-    expect(done.status).toMatchObject({ phase: "Ready", stableVersion: 2 });
-  });
-
-  it("goes back to v1 when v2's pods never become available, rejecting v2", () => {
-    const world = servingV1();
-    world.editSpec((spec) => {
-      spec.training.retrainRequest = "again";
-    });
-    world.reconcile();
-    world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.54 }), metrics({ directionalAccuracy: 0.53 }));
-    world.reconcile();
-    expect(servedVersion(world)).toBe("v2");
-    world.rolloutStalls();
-    const plan = world.reconcile();
-    expect(servedVersion(world)).toBe("v1");
-    expect([stageOf(world, 1), stageOf(world, 2)]).toEqual(["Production", "Rejected"]);
-    expect(plan.events).toEqual([
-      expect.objectContaining({
-        type: "Warning",
-        reason: "RolloutFailed",
-        message:
-          "v2 did not become available within the Deployment's progress deadline (2/2 pods available); back to v1",
-      }),
-    ]);
-    expect(plan.status).toMatchObject({ phase: "Degraded", stableVersion: 1 });
-    expect(plan.status.candidateVersion).toBeUndefined();
-    const later = world.reconcile();
-    expect(later.events).toEqual([]);
-    expect(condition(later, "Degraded")?.reason).toBe("RolloutFailed");
-  });
-
   it("stops a Job whose inputs are outdated and trains the new inputs instead", () => {
     const world = servingV1();
     world.editSpec((spec) => {
@@ -311,6 +218,17 @@ describe("reconcile: later versions", () => {
     });
     expect(plan.create.map((o) => o.metadata?.name)).toEqual(["mean-reversion-train-v3"]);
     expect(reasons(plan)).toEqual(["TrainingSuperseded", "TrainingStarted"]);
+  });
+});
+
+describe("reconcile: stored status", () => {
+  it("keeps lastScheduleTime (and every other stored field) across reconciles that change nothing", () => {
+    const world = servingV1();
+    const stored = { ...world.model.status, lastScheduleTime: "2026-11-23T21:30:00.000Z" };
+    world.model = { ...world.model, status: stored };
+    const plan = world.reconcile();
+    expect(plan.status.lastScheduleTime).toBe("2026-11-23T21:30:00.000Z");
+    expect(world.reconcile().status.lastScheduleTime).toBe("2026-11-23T21:30:00.000Z");
   });
 });
 
@@ -385,6 +303,22 @@ describe("reconcile: failures", () => {
       /spec\.features\[1\]: feature "vol_1": n must be >= 2/,
     );
     expect(plan.status.phase).toBe("Failed");
+  });
+
+  it("names an invalid spec in Degraded even while a rejected candidate also holds", () => {
+    const world = servingV1();
+    world.editSpec((spec) => {
+      spec.training.retrainRequest = "r1";
+    });
+    world.reconcile();
+    world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.48 }), metrics());
+    expect(condition(world.reconcile(), "Degraded")?.reason).toBe("CandidateRejected");
+    world.editSpec((spec) => {
+      spec.features = ["ret_1", "vol_1"];
+    });
+    const plan = world.reconcile();
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "InvalidSpec" });
+    expect(condition(plan, "Degraded")?.message).toMatch(/n must be >= 2 .*\(also: CandidateRejected\)$/);
   });
 
   it("reports a stable version without available pods as unavailable", () => {

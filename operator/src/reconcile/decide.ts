@@ -1,30 +1,44 @@
 import type { TradingModelStatus } from "../api/types.ts";
-import { type ConditionType, findCondition } from "../conditions.ts";
+import { type ConditionType, findCondition, Reason, setCondition, worstProblem } from "../conditions.ts";
 import { phaseOf } from "../phase.ts";
+import { isActive } from "../rollout/canary.ts";
 import { type Context, condition, highestIn, newContext, type Plan, type Settings } from "./context.ts";
 import { monitoringStep } from "./monitoring.ts";
 import type { Observed } from "./observed.ts";
 import { registryStep, rejectionStep } from "./registry.ts";
 import { retentionStep } from "./retention.ts";
-import { directServingStep } from "./serving.ts";
+import { servingStep } from "./serving.ts";
 import { trainingStep, validateStep } from "./training.ts";
 
 /** What a condition says when no step had anything to report about it this time. */
-const QUIET: Record<ConditionType, [reason: string, message: string]> = {
-  Ready: ["NoVersionServing", "nothing is served"],
-  Training: ["Idle", "no training in progress"],
-  Progressing: ["NoCandidate", "no version waiting to roll out"],
-  Degraded: ["AsExpected", "nothing failed"],
-  Monitored: ["NotServing", "alert rules are installed once a version serves"],
+const QUIET: Record<Exclude<ConditionType, "Degraded">, [reason: Reason, message: string]> = {
+  Ready: [Reason.NoVersionServing, "nothing is served"],
+  Training: [Reason.Idle, "no training in progress"],
+  Progressing: [Reason.NoCandidate, "no version waiting to roll out"],
+  Monitored: [Reason.NotServing, "alert rules are installed once a version serves"],
 };
 
 /** The status, with the message of the condition that matters most right now. */
 function buildStatus(ctx: Context): TradingModelStatus {
-  for (const type of Object.keys(QUIET) as ConditionType[]) {
+  for (const type of Object.keys(QUIET) as (keyof typeof QUIET)[]) {
     if (!ctx.decided.has(type)) condition(ctx, type, "False", ...QUIET[type]);
   }
+  const worst = worstProblem(ctx.problems);
+  ctx.conditions = setCondition(
+    ctx.conditions,
+    worst
+      ? { type: "Degraded", status: "True", ...worst }
+      : { type: "Degraded", status: "False", reason: Reason.AsExpected, message: "nothing failed" },
+    ctx.generation,
+    ctx.now,
+  );
   const stable = highestIn(ctx, "Production")?.version;
-  const candidate = highestIn(ctx, "Staging")?.version;
+  const rollout = ctx.status.rollout;
+  const active = isActive(rollout) ? rollout : undefined;
+  const staged = highestIn(ctx, "Staging")?.version;
+  const candidate =
+    active?.version ??
+    (staged !== undefined && (stable === undefined || staged > stable) ? staged : undefined);
   const headline = (["Degraded", "Progressing", "Training", "Ready"] as const)
     .map((type) => findCondition(ctx.conditions, type))
     .find((c) => c?.status === "True");
@@ -34,9 +48,8 @@ function buildStatus(ctx: Context): TradingModelStatus {
     observedGeneration: ctx.generation,
     conditions: ctx.conditions,
     ...(stable === undefined ? {} : { stableVersion: stable }),
-    ...(candidate === undefined || (stable !== undefined && candidate < stable)
-      ? {}
-      : { candidateVersion: candidate }),
+    ...(candidate === undefined ? {} : { candidateVersion: candidate }),
+    ...(active ? { canaryWeight: active.weight ?? 0, currentStep: active.stepIndex } : {}),
     message: (headline ?? findCondition(ctx.conditions, "Ready"))?.message ?? "",
   };
 }
@@ -52,8 +65,8 @@ export function decide(observed: Observed, settings: Settings): Plan {
   validateStep(ctx);
   trainingStep(ctx);
   registryStep(ctx);
+  servingStep(ctx);
   rejectionStep(ctx);
-  directServingStep(ctx);
   retentionStep(ctx);
   monitoringStep(ctx);
   ctx.plan.status = buildStatus(ctx);

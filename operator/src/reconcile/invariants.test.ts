@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { sameJson } from "../controller/reconciler.ts";
 import { metrics, storedModel } from "../testing/fixtures.ts";
 import { World } from "../testing/world.ts";
 import { jobState, jobVersion } from "./observed.ts";
@@ -120,7 +121,43 @@ function checkPromises(world: World, productionBefore: number[]): void {
   }
 }
 
+/**
+ * Once a reconcile has seen the results of its own writes, the next one, with nothing changed in
+ * the cluster or the clock, finds nothing to do: no object created or deleted, no version status,
+ * no event, the same status. (Today's defect it guards against: a stored status field missing from
+ * a hand-kept list was dropped by every other reconcile.)
+ */
+function checkIdle(world: World): void {
+  const before = structuredClone(world.model.status);
+  const now = world.now;
+  const plan = world.reconcile();
+  world.now = now;
+  expect(plan.create.map((o) => o.metadata?.name)).toEqual([]);
+  expect(plan.delete).toEqual([]);
+  expect(plan.versionStatus).toEqual([]);
+  expect(plan.events).toEqual([]);
+  expect(sameJson(plan.status, before)).toBe(true);
+}
+
 describe("reconcile invariants", () => {
+  it("a second reconcile with nothing changed plans nothing and writes nothing", () => {
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), (steps) => {
+        const world = new World(storedModel("mean-reversion-bluegreen.yaml"));
+        world.reconcile();
+        for (const s of steps) {
+          apply(world, s);
+          const now = world.now;
+          world.reconcile(); // acts on the change
+          world.reconcile(); // sees its own writes
+          world.now = now;
+          checkIdle(world);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("hold over random histories", () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {

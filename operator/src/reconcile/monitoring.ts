@@ -1,3 +1,4 @@
+import { Reason } from "../conditions.ts";
 import { predictorPodMonitor } from "../manifests/pod-monitor.ts";
 import { prometheusRule } from "../manifests/prometheus-rule.ts";
 import { type Context, condition, highestIn } from "./context.ts";
@@ -21,7 +22,7 @@ export function monitoringStep(ctx: Context): void {
       ctx,
       "Monitored",
       "False",
-      "PrometheusRuleAPIMissing",
+      Reason.PrometheusRuleAPIMissing,
       `alert rules not installed: the cluster serves no monitoring.coreos.com/v1 PrometheusRule (install prometheus-operator's CRDs); the model serves regardless; ${scraping}`,
     );
     return;
@@ -33,7 +34,7 @@ export function monitoringStep(ctx: Context): void {
     ctx,
     "Monitored",
     "True",
-    "AlertRulesInstalled",
+    Reason.AlertRulesInstalled,
     `PrometheusRule ${rule.metadata?.name} holds ${alerts} alerts; ${scraping}`,
   );
 }

@@ -1,6 +1,8 @@
 import type { V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
 import { EXIT } from "../../../predictor/src/train/command.ts";
+import type { Measurement } from "../analysis/measurement.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
+import { Reason, type TrainingFailureReason } from "../conditions.ts";
 import {
   ANNOTATION_CHAMPION_VERSION,
   ANNOTATION_TRAINING_HASH,
@@ -34,6 +36,8 @@ export interface Observed {
   autoscalerExists: boolean;
   /** Which prometheus-operator APIs the cluster serves; absent: none. */
   monitoringApis?: MonitoringApis;
+  /** The rollout's live measurement, taken by the shell when `measurementDue` asked for one. */
+  measurement?: Measurement;
   now: Date;
 }
 
@@ -78,15 +82,15 @@ export function jobState(job: V1Job): JobState {
 
 export interface TrainerFailure {
   /** CamelCase reason for the condition and the Event. */
-  reason: string;
+  reason: TrainingFailureReason;
   message: string;
 }
 
 /** Exit codes of `predictor train` (predictor/src/train/command.ts) and what they mean to users. */
-const EXIT_REASONS: Record<number, string> = {
-  [EXIT.internal]: "TrainerInternalError",
-  [EXIT.invalid]: "InvalidTrainingInput",
-  [EXIT.unavailable]: "DataSourceUnavailable",
+const EXIT_REASONS: Record<number, TrainingFailureReason> = {
+  [EXIT.internal]: Reason.TrainerInternalError,
+  [EXIT.invalid]: Reason.InvalidTrainingInput,
+  [EXIT.unavailable]: Reason.DataSourceUnavailable,
 };
 
 function latestPod(pods: readonly V1Pod[]): V1Pod | undefined {
@@ -109,19 +113,21 @@ export function trainerFailure(job: V1Job, pods: readonly V1Pod[]): TrainerFailu
     .find(({ t }) => t !== undefined && t.exitCode !== 0);
   if (failed?.reason === "DeadlineExceeded") {
     return {
-      reason: "TrainingDeadlineExceeded",
+      reason: Reason.TrainingDeadlineExceeded,
       message: failed.message ?? "training exceeded its deadline",
     };
   }
   if (terminated?.t) {
     const { exitCode, message } = terminated.t;
     const reason =
-      terminated.name === "train" ? (EXIT_REASONS[exitCode] ?? "TrainingFailed") : "ArtifactPublishFailed";
+      terminated.name === "train"
+        ? (EXIT_REASONS[exitCode] ?? Reason.TrainingFailed)
+        : Reason.ArtifactPublishFailed;
     const text = message?.trim() || `container ${terminated.name} exited with code ${exitCode}`;
     return { reason, message: `${terminated.name} exited ${exitCode}: ${text}` };
   }
   return {
-    reason: "TrainingFailed",
+    reason: Reason.TrainingFailed,
     message: failed?.message ?? failed?.reason ?? "the training Job failed",
   };
 }

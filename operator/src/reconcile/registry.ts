@@ -1,9 +1,10 @@
 import { type ArtifactFile, parseArtifact } from "../../../predictor/src/artifact.ts";
 import type { ModelVersionStatus } from "../api/types.ts";
+import { Reason } from "../conditions.ts";
 import { type Champion, evaluateGate } from "../gate.ts";
 import { modelVersion, withStage } from "../manifests/model-version.ts";
 import { artifactConfigMapName, modelVersionName } from "../manifests/names.ts";
-import { type Context, condition, event, requeueAfter, versionRef } from "./context.ts";
+import { type Context, condition, event, problem, requeueAfter, versionRef } from "./context.ts";
 import { attemptOf, championMetricsFromTrainer } from "./observed.ts";
 
 /** A finished Job's artifact ConfigMap may reach the cache a moment after the Job's status. */
@@ -28,7 +29,7 @@ function readArtifact(ctx: Context, version: number): ArtifactFile | undefined {
       ctx,
       "Training",
       "False",
-      "ArtifactPending",
+      Reason.ArtifactPending,
       `v${version} trained; waiting for ConfigMap ${name}`,
     );
     requeueAfter(ctx, ARTIFACT_WAIT_SECONDS);
@@ -38,8 +39,8 @@ function readArtifact(ctx: Context, version: number): ArtifactFile | undefined {
     return parseArtifact(stored.text);
   } catch (err) {
     const message = `artifact of v${version} in ConfigMap ${name} is unusable: ${(err as Error).message}`;
-    condition(ctx, "Degraded", "True", "ArtifactInvalid", message);
-    event(ctx, "Warning", "ArtifactInvalid", message);
+    problem(ctx, Reason.ArtifactInvalid, message);
+    event(ctx, "Warning", Reason.ArtifactInvalid, message);
     return undefined;
   }
 }
@@ -81,16 +82,16 @@ export function registryStep(ctx: Context): void {
       : {}),
   };
   const stage = verdict.passed ? "Staging" : "Rejected";
-  const reason = verdict.passed ? "GatePassed" : "GateFailed";
+  const reason = verdict.passed ? Reason.GatePassed : Reason.GateFailed;
   const status = withStage(base, { stage, reason, message: verdict.message }, ctx.now);
   ctx.versions.set(latest.version, { version: latest.version, spec: manifest.spec, status });
   ctx.plan.versionStatus.push({ name: modelVersionName(model.metadata.name, latest.version), status });
 
   const message = `v${latest.version} ${verdict.message}`;
   if (verdict.passed) {
-    event(ctx, "Normal", "CandidateAccepted", message, versionRef(ctx, latest.version));
+    event(ctx, "Normal", Reason.CandidateAccepted, message, versionRef(ctx, latest.version));
   } else {
-    event(ctx, "Warning", "CandidateRejected", message, versionRef(ctx, latest.version));
+    event(ctx, "Warning", Reason.CandidateRejected, message, versionRef(ctx, latest.version));
   }
 }
 
@@ -100,8 +101,16 @@ export function rejectionStep(ctx: Context): void {
   const view = latest === undefined ? undefined : ctx.versions.get(latest);
   if (view?.status.stage !== "Rejected") return;
   const last = view.status.stageHistory?.at(-1);
-  const reason = last?.reason === "RolloutFailed" ? "RolloutFailed" : "CandidateRejected";
   const message = `v${view.version} rejected: ${last?.message ?? "see its ModelVersion"}`;
+  if (last?.reason === Reason.Aborted) {
+    // The user's own decision: reported, but nothing is wrong.
+    condition(ctx, "Training", "False", Reason.RolloutAborted, message);
+    return;
+  }
+  const reason =
+    last?.reason === Reason.RolloutFailed || last?.reason === Reason.RolledBack
+      ? last.reason
+      : Reason.CandidateRejected;
   condition(ctx, "Training", "False", reason, message);
-  condition(ctx, "Degraded", "True", reason, message);
+  problem(ctx, reason, message);
 }

@@ -1,3 +1,4 @@
+import { Reason } from "../conditions.ts";
 import { artifactConfigMapName, modelVersionName, trainingJobName } from "../manifests/names.ts";
 import { type Context, event, highestIn, setStage } from "./context.ts";
 import { jobVersion } from "./observed.ts";
@@ -18,7 +19,7 @@ export function retentionStep(ctx: Context): void {
         ctx,
         view.version,
         "Archived",
-        "Superseded",
+        Reason.Superseded,
         `v${candidate} passed the gate before v${view.version} was rolled out`,
       );
     }
@@ -57,7 +58,7 @@ export function retentionStep(ctx: Context): void {
     event(
       ctx,
       "Normal",
-      "VersionsPruned",
+      Reason.VersionsPruned,
       `deleted ${list} and their artifacts (versionHistoryLimit ${limit})`,
     );
   }

@@ -1,153 +1,308 @@
+import type { V1Deployment } from "@kubernetes/client-node";
 import type { TradingModelSpec } from "../api/types.ts";
-import { predictorDeploymentName, versionLabel } from "../manifests/names.ts";
-import { predictorAutoscaler, predictorDeployment, predictorService } from "../manifests/predictor.ts";
+import { Reason } from "../conditions.ts";
+import { versionLabel } from "../manifests/names.ts";
+import { canary, isActive, type RolloutDecision } from "../rollout/canary.ts";
+import { replicasRouter } from "../traffic/replicas.ts";
+import type { Split, TrafficRouter } from "../traffic/router.ts";
 import {
   type Context,
   condition,
   event,
   highestIn,
+  problem,
   requeueAfter,
   setStage,
   type VersionView,
   versionRef,
 } from "./context.ts";
-import { deploymentRollout, trackOf } from "./observed.ts";
+import { type DeploymentRollout, deploymentRollout, trackOf } from "./observed.ts";
 
 /** A rolling update is watched closely: pods turn ready within seconds. */
 const ROLLOUT_POLL_SECONDS = 5;
-
-const ANALYSIS_CHECKS = ["accuracy", "latencyP95Ms", "errorRate", "drift"] as const;
 
 /**
  * The delivery settings this release accepts but does not act on yet, as the user wrote them;
  * settings equal to the schema's defaults cannot be told from omitted ones and are left out.
  */
-export function unimplementedDelivery({ rollout, analysis }: TradingModelSpec): string[] {
+export function unimplementedDelivery({ rollout }: TradingModelSpec): string[] {
   const ignored: string[] = [];
-  if (rollout.strategy === "BlueGreen") ignored.push("rollout.strategy BlueGreen");
-  else if (rollout.canary) ignored.push(`rollout.strategy Canary (steps ${rollout.canary.steps.join(",")})`);
+  if (rollout.strategy === "BlueGreen")
+    ignored.push("rollout.strategy BlueGreen (rolled out as a one-step canary)");
   if (rollout.shadow) ignored.push(`rollout.shadow (${rollout.shadow.duration})`);
-  if (rollout.traffic === "GatewayAPI") ignored.push("rollout.traffic GatewayAPI");
-  if (rollout.paused) ignored.push("rollout.paused");
-  const checks = ANALYSIS_CHECKS.filter((check) => analysis[check] !== undefined);
-  if (checks.length > 0) ignored.push(`analysis (${checks.join(", ")})`);
+  if (rollout.traffic === "GatewayAPI")
+    ignored.push("rollout.traffic GatewayAPI (traffic split by Replicas)");
   return ignored;
 }
 
-/** How a version goes out, and which of the user's delivery settings it does not honour. */
-function rollingUpdateNote(spec: TradingModelSpec): string {
+function notImplementedNote(spec: TradingModelSpec): string {
   const ignored = unimplementedDelivery(spec);
-  if (ignored.length === 0) return "with a rolling update";
+  if (ignored.length === 0) return "";
   const list = ignored.length === 1 ? ignored[0] : `${ignored.slice(0, -1).join(", ")} and ${ignored.at(-1)}`;
-  const verb = ignored.length === 1 ? "is" : "are";
-  return `with a rolling update; ${list} ${verb} not implemented in this release`;
+  return `; ${list} ${ignored.length === 1 ? "is" : "are"} not implemented in this release`;
 }
 
-function applyServingObjects(ctx: Context, target: VersionView): void {
-  const { model, observed } = ctx;
-  ctx.plan.apply.push(
-    predictorDeployment({
-      model,
-      version: target.spec,
-      track: "stable",
-      image: ctx.settings.images.predictor,
-    }),
-    predictorService(model),
-  );
-  const autoscaler = predictorAutoscaler(model);
-  if (autoscaler) ctx.plan.apply.push(autoscaler);
-  else if (observed.autoscalerExists) {
-    ctx.plan.delete.push({
-      apiVersion: "autoscaling/v2",
-      kind: "HorizontalPodAutoscaler",
-      name: predictorDeploymentName(model.metadata.name, "stable"),
-    });
-  }
+/** The traffic provider the spec names; Gateway API weights come as their own file. */
+function routerFor(_spec: TradingModelSpec): TrafficRouter {
+  return replicasRouter;
+}
+
+const stableDeployment = (ctx: Context) => ctx.observed.deployments.find((d) => trackOf(d) === "stable");
+
+function podsText(rollout: DeploymentRollout | undefined) {
+  return rollout ? `${rollout.available}/${rollout.desired} pods available` : "no pods yet";
+}
+
+/** Applies what the router wants for a split and returns it. */
+function route(ctx: Context, split: Split) {
+  const routing = routerFor(ctx.model.spec).route(split);
+  ctx.plan.apply.push(...routing.apply);
+  ctx.plan.delete.push(...routing.delete);
+  return routing;
+}
+
+function split(
+  ctx: Context,
+  stable: VersionView,
+  candidate?: { version: VersionView; weight: number },
+): Split {
+  return {
+    model: ctx.model,
+    image: ctx.settings.images.predictor,
+    stable: stable.spec,
+    ...(candidate ? { candidate: { version: candidate.version.spec, weight: candidate.weight } } : {}),
+    deployments: ctx.observed.deployments,
+    autoscalerExists: ctx.observed.autoscalerExists,
+  };
 }
 
 /**
- * The first cut of serving, with no progressive delivery: the newest version that passed the gate
- * replaces the stable one by the Deployment's rolling update (maxUnavailable 0), and is promoted
- * to Production once every pod of it is available. The progressive-delivery strategies (canary,
- * blue-green) replace this step and reuse the builders and the context.
+ * The version a rollout should bring in: the newest that passed the gate and is newer than stable,
+ * or the archived one spec.rollout.rollbackToVersion names (once per value). Any other candidate
+ * still waiting is superseded, so exactly one version rolls out at a time.
  */
-export function directServingStep(ctx: Context): void {
-  const stable = highestIn(ctx, "Production");
-  const staged = highestIn(ctx, "Staging");
-  const deployment = ctx.observed.deployments.find((d) => trackOf(d) === "stable");
-  const rollout = deployment ? deploymentRollout(deployment) : undefined;
-  const pods = rollout ? `${rollout.available}/${rollout.desired} pods available` : "no pods yet";
-  let candidate = staged && (!stable || staged.version > stable.version) ? staged : undefined;
-  if (candidate && stable && rollout?.stalled && rollout.version === candidate.version) {
-    // Old pods kept serving throughout (maxUnavailable 0); the Deployment goes back to them.
-    const message = `v${candidate.version} did not become available within the Deployment's progress deadline (${pods}); back to v${stable.version}`;
-    setStage(ctx, candidate.version, "Rejected", "RolloutFailed", message);
-    event(ctx, "Warning", "RolloutFailed", message, versionRef(ctx, candidate.version));
-    condition(ctx, "Degraded", "True", "RolloutFailed", message);
-    candidate = undefined;
+function candidateFor(ctx: Context, stable: VersionView | undefined): VersionView | undefined {
+  const wanted = ctx.model.spec.rollout.rollbackToVersion;
+  if (wanted === undefined) {
+    delete ctx.status.rollbackToVersionHandled;
+  } else if (ctx.status.rollbackToVersionHandled !== wanted) {
+    const target = ctx.versions.get(wanted);
+    ctx.status.rollbackToVersionHandled = wanted;
+    if (target && target.version !== stable?.version && target.status.stage !== "Rejected") {
+      setStage(ctx, wanted, "Staging", Reason.RolledBackTo, "requested by spec.rollout.rollbackToVersion");
+      event(
+        ctx,
+        "Normal",
+        Reason.RolledBackTo,
+        `rolling back to v${wanted} (spec.rollout.rollbackToVersion) through the ${ctx.model.spec.rollout.strategy} strategy, without retraining`,
+        versionRef(ctx, wanted),
+      );
+    } else {
+      const why = !target
+        ? "no such version is kept"
+        : target.version === stable?.version
+          ? "it is the stable version already"
+          : "it was rejected";
+      problem(ctx, Reason.InvalidSpec, `spec.rollout.rollbackToVersion ${wanted}: ${why}; nothing done`);
+    }
   }
-  const target = candidate ?? stable;
+  if (wanted !== undefined && ctx.status.rollbackToVersionHandled === wanted && !ctx.versions.has(wanted)) {
+    problem(
+      ctx,
+      Reason.InvalidSpec,
+      `spec.rollout.rollbackToVersion ${wanted}: no such version is kept; nothing done`,
+    );
+  }
+  const staged = [...ctx.versions.values()]
+    .filter((v) => v.status.stage === "Staging")
+    .sort((a, b) => {
+      // A rollback target wins over any other waiting version; otherwise the newest wins.
+      const rank = (v: VersionView) =>
+        v.status.stageHistory?.at(-1)?.reason === Reason.RolledBackTo ? 1 : 0;
+      return rank(b) - rank(a) || b.version - a.version;
+    });
+  const [chosen, ...older] = staged.filter(
+    (v) =>
+      !stable || v.version > stable.version || v.status.stageHistory?.at(-1)?.reason === Reason.RolledBackTo,
+  );
+  for (const v of older) {
+    const message = `superseded by v${chosen?.version} before its rollout finished`;
+    setStage(ctx, v.version, "Rejected", Reason.Superseded, message);
+    event(ctx, "Normal", Reason.Superseded, `v${v.version} ${message}`, versionRef(ctx, v.version));
+  }
+  return chosen;
+}
+
+/**
+ * Serving with nothing to compare against: the first version goes out as stable by a rolling
+ * update and is promoted once all its pods are available; with no candidate, stable serves alone
+ * (and a finished rollout's canary pods go).
+ */
+function serveStable(ctx: Context, stable: VersionView | undefined, first: VersionView | undefined): void {
+  const target = first ?? stable;
   if (!target) {
     const latest = ctx.status.latestVersion;
     const message =
       latest === undefined
         ? "no version trained yet"
         : `no version has passed the gate yet (latest v${latest})`;
-    condition(ctx, "Ready", "False", "NoVersionServing", message);
-    condition(ctx, "Progressing", "False", "NoCandidate", message);
+    condition(ctx, "Ready", "False", Reason.NoVersionServing, message);
+    condition(ctx, "Progressing", "False", Reason.NoCandidate, message);
     return;
   }
-  applyServingObjects(ctx, target);
+  route(ctx, split(ctx, target));
+  const deployment = stableDeployment(ctx);
+  const rollout = deployment ? deploymentRollout(deployment) : undefined;
+  const pods = podsText(rollout);
   const onTarget = rollout?.version === target.version;
-
-  if (candidate) {
-    const how = rollingUpdateNote(ctx.model.spec);
+  if (first) {
     if (rollout && onTarget && rollout.complete) {
-      const message = `rolled out v${candidate.version} (${pods}) ${how}`;
-      setStage(ctx, candidate.version, "Production", "RolledOut", message);
-      event(ctx, "Normal", "VersionPromoted", message, versionRef(ctx, candidate.version));
-      if (stable) {
-        setStage(ctx, stable.version, "Archived", "Replaced", `replaced by v${candidate.version}`);
-        event(
-          ctx,
-          "Normal",
-          "VersionArchived",
-          `v${stable.version} replaced by v${candidate.version}`,
-          versionRef(ctx, stable.version),
-        );
-      }
-      condition(ctx, "Progressing", "False", "RolloutComplete", message);
+      const message = `rolled out v${first.version} (${pods})`;
+      setStage(ctx, first.version, "Production", Reason.RolledOut, message);
+      event(ctx, "Normal", Reason.VersionPromoted, message, versionRef(ctx, first.version));
+      condition(ctx, "Progressing", "False", Reason.RolloutComplete, message);
+    } else if (rollout?.stalled && onTarget) {
+      const message = `v${first.version} did not become available within the Deployment's progress deadline (${pods})`;
+      condition(ctx, "Progressing", "False", Reason.RolloutStalled, message);
+      problem(ctx, Reason.RolloutStalled, message);
     } else {
       const updated =
         rollout && onTarget
           ? `${rollout.updated}/${rollout.desired} updated, ${pods}`
           : "Deployment not updated yet";
-      const from = stable ? ` replacing v${stable.version}` : "";
-      condition(
-        ctx,
-        "Progressing",
-        "True",
-        "RollingOut",
-        `rolling out v${candidate.version}${from} (${updated}) ${how}`,
-      );
+      condition(ctx, "Progressing", "True", Reason.RollingOut, `rolling out v${first.version} (${updated})`);
       requeueAfter(ctx, ROLLOUT_POLL_SECONDS);
     }
-  } else {
-    condition(ctx, "Progressing", "False", "RolloutComplete", `v${target.version} serves all traffic`);
+  } else if (!isActive(ctx.status.rollout)) {
+    const ended = ctx.status.rollout;
+    condition(
+      ctx,
+      "Progressing",
+      "False",
+      ended?.phase === "RolledBack"
+        ? Reason.RolledBack
+        : ended?.phase === "Aborted"
+          ? Reason.RolloutAborted
+          : Reason.RolloutComplete,
+      ended?.version === undefined || ended.phase === "Succeeded"
+        ? `v${target.version} serves all traffic`
+        : `v${target.version} serves all traffic; ${ended.message ?? ""}`,
+    );
   }
+  readiness(ctx, rollout);
+}
 
-  if (rollout?.stalled && candidate) {
-    const message = `Deployment ${deployment?.metadata?.name} exceeded its progress deadline: ${pods}`;
-    condition(ctx, "Degraded", "True", "RolloutStalled", message);
-  }
+function readiness(ctx: Context, rollout: DeploymentRollout | undefined): void {
   const production = highestIn(ctx, "Production");
+  const pods = podsText(rollout);
   if (!production) {
-    condition(ctx, "Ready", "False", "NoVersionServing", `v${target.version} is not available yet: ${pods}`);
+    condition(ctx, "Ready", "False", Reason.NoVersionServing, `no version is in production yet: ${pods}`);
   } else if (rollout && rollout.available > 0) {
-    condition(ctx, "Ready", "True", "Serving", `${versionLabel(production.version)} serving: ${pods}`);
+    condition(ctx, "Ready", "True", Reason.Serving, `${versionLabel(production.version)} serving: ${pods}`);
   } else {
     const message = `${versionLabel(production.version)} has no available predictor pod (${pods})`;
-    condition(ctx, "Ready", "False", "PredictorUnavailable", message);
-    condition(ctx, "Degraded", "True", "PredictorUnavailable", message);
+    condition(ctx, "Ready", "False", Reason.PredictorUnavailable, message);
+    problem(ctx, Reason.PredictorUnavailable, message);
   }
+}
+
+function canaryDeployment(deployments: readonly V1Deployment[]) {
+  return deployments.find((d) => trackOf(d) === "canary");
+}
+
+/** Carries the canary machine's decision out: traffic, stages, events, conditions, live metrics. */
+function progressive(ctx: Context, stable: VersionView, candidate: VersionView): void {
+  const { spec } = ctx.model;
+  const router = routerFor(spec);
+  const previous = ctx.status.rollout;
+  const sameRollout = isActive(previous) && previous?.version === candidate.version;
+  // What is in effect is read against the split the previous reconcile asked for.
+  const askedWeight = sameRollout ? Math.min(previous?.desiredWeight ?? 0, 99) : 0;
+  const asked = split(ctx, stable, askedWeight > 0 ? { version: candidate, weight: askedWeight } : undefined);
+  const traffic = router.inEffect(asked, router.route(asked));
+  const stableRollout = stableDeployment(ctx);
+  const stableState = stableRollout ? deploymentRollout(stableRollout) : undefined;
+  const canaryState = canaryDeployment(ctx.observed.deployments);
+  const decision: RolloutDecision = canary({
+    spec:
+      spec.rollout.strategy === "BlueGreen"
+        ? { ...spec, rollout: { ...spec.rollout, canary: { steps: [100] } } }
+        : spec,
+    state: previous,
+    stable: stable.version,
+    candidate: candidate.version,
+    traffic,
+    stableOnCandidate: Boolean(stableState?.complete && stableState.version === candidate.version),
+    candidateStalled: Boolean(canaryState && deploymentRollout(canaryState).stalled),
+    ...(ctx.observed.measurement ? { measurement: ctx.observed.measurement } : {}),
+    now: ctx.now,
+  });
+  const state = decision.state;
+  ctx.status.rollout = state;
+
+  const promoting = decision.stableVersion === candidate.version;
+  const stableTarget = promoting ? candidate : stable;
+  const lastCanaryWeight = (state.steps ?? []).filter((w) => w < 100).at(-1) ?? 0;
+  const canaryWeight = promoting ? (state.phase === "Succeeded" ? 0 : lastCanaryWeight) : decision.weight;
+  const routing = route(
+    ctx,
+    split(ctx, stableTarget, canaryWeight > 0 ? { version: candidate, weight: canaryWeight } : undefined),
+  );
+  state.minWeight = routing.minWeight;
+  state.stableReplicas = routing.stableReplicas;
+  state.candidateReplicas = routing.candidateReplicas;
+
+  for (const change of decision.stages) {
+    setStage(ctx, change.version, change.stage, change.reason, change.message);
+  }
+  for (const e of decision.events)
+    event(ctx, e.type, e.reason, e.message, versionRef(ctx, candidate.version));
+  if (decision.requeueAfterSeconds !== undefined) requeueAfter(ctx, decision.requeueAfterSeconds);
+
+  const latest = state.analysis;
+  if (latest && state.lastAnalysisAt) {
+    const value = (check: string) => latest.find((r) => r.check === check && r.value !== undefined);
+    const accuracy = value("accuracy");
+    const p95 = value("latencyP95Ms");
+    const errors = value("errorRate");
+    ctx.status.metrics = {
+      ...(accuracy?.value === undefined ? {} : { accuracy: accuracy.value }),
+      ...(accuracy?.samples === undefined ? {} : { samples: accuracy.samples }),
+      ...(p95?.value === undefined ? {} : { latencyP95Ms: p95.value }),
+      ...(errors?.value === undefined ? {} : { errorRate: errors.value }),
+      measuredAt: state.lastAnalysisAt,
+    };
+  }
+
+  const note = notImplementedNote(spec);
+  if (isActive(state)) {
+    const reason = state.phase === "Paused" ? Reason.RolloutPaused : Reason.RollingOut;
+    condition(
+      ctx,
+      "Progressing",
+      "True",
+      reason,
+      `${state.message ?? `rolling out v${candidate.version}`}${note}`,
+    );
+  } else if (state.phase === "Succeeded") {
+    condition(ctx, "Progressing", "False", Reason.RolloutComplete, `${state.message}${note}`);
+  } else {
+    const reason = state.phase === "Aborted" ? Reason.RolloutAborted : Reason.RolledBack;
+    condition(ctx, "Progressing", "False", reason, state.message ?? "");
+  }
+  readiness(ctx, stableState);
+}
+
+/**
+ * Serving: the first version by a rolling update; every later one through its strategy, judged
+ * live against stable and rolled back by itself on a breach.
+ */
+export function servingStep(ctx: Context): void {
+  const stable = highestIn(ctx, "Production");
+  const candidate = candidateFor(ctx, stable);
+  if (!stable || !candidate) {
+    serveStable(ctx, stable, stable ? undefined : candidate);
+    return;
+  }
+  progressive(ctx, stable, candidate);
 }

@@ -1,12 +1,13 @@
 import { canonicalJson, sha256Hex } from "../../../predictor/src/artifact.ts";
 import { parseTrainSpec, SpecError } from "../../../predictor/src/train/spec.ts";
 import type { TradingModelSpec } from "../api/types.ts";
+import { Reason } from "../conditions.ts";
 import { trainingJobName } from "../manifests/names.ts";
 import { trainerRole, trainerRoleBinding, trainerServiceAccount } from "../manifests/trainer-rbac.ts";
 import { trainerSpec } from "../manifests/trainer-spec.ts";
 import { trainingJob } from "../manifests/training-job.ts";
 import { nextScheduledTime, ScheduleError } from "../schedule.ts";
-import { type Context, condition, event, highestIn, requeueAfter } from "./context.ts";
+import { type Context, condition, event, highestIn, problem, requeueAfter } from "./context.ts";
 import { attemptOf, jobState, type TrainingAttempt, trainerFailure } from "./observed.ts";
 
 /** While a Job runs, look again this often: Job watch events can arrive late (field notes). */
@@ -47,8 +48,9 @@ export function validateStep(ctx: Context): void {
   if (problems.length === 0) return;
   ctx.specProblems = problems;
   const message = `spec cannot be trained: ${problems.join("; ")}`;
-  condition(ctx, "Degraded", "True", "InvalidSpec", message);
-  if (ctx.model.status?.observedGeneration !== ctx.generation) event(ctx, "Warning", "InvalidSpec", message);
+  problem(ctx, Reason.InvalidSpec, message);
+  if (ctx.model.status?.observedGeneration !== ctx.generation)
+    event(ctx, "Warning", Reason.InvalidSpec, message);
 }
 
 function latestAttempt(ctx: Context): TrainingAttempt | undefined {
@@ -80,25 +82,32 @@ function why(ctx: Context, latest: TrainingAttempt | undefined): string {
   return `training inputs changed at generation ${ctx.generation}`;
 }
 
+/** Plans the Job that trains `version` (created when absent: a retry after a refusal is the same call). */
+function planJob(ctx: Context, version: number, hash: string, champion: number | undefined): void {
+  const { model, settings } = ctx;
+  ctx.plan.apply.push(trainerRole(model, version));
+  ctx.plan.create.push(
+    trainingJob({
+      model,
+      version,
+      trainingHash: hash,
+      images: settings.images,
+      ttlSecondsAfterFinished: settings.trainingJobTtlSeconds,
+      ...(champion === undefined ? {} : { champion }),
+    }),
+  );
+}
+
 function startTraining(
   ctx: Context,
   hash: string,
   latest: TrainingAttempt | undefined,
   reason: string,
 ): void {
-  const { model, settings } = ctx;
+  const { model } = ctx;
   const version = Math.max(latest?.version ?? 0, ctx.status.latestVersion ?? 0) + 1;
   const champion = highestIn(ctx, "Production")?.version;
-  const job = trainingJob({
-    model,
-    version,
-    trainingHash: hash,
-    images: settings.images,
-    ttlSecondsAfterFinished: settings.trainingJobTtlSeconds,
-    ...(champion === undefined ? {} : { champion }),
-  });
-  ctx.plan.apply.push(trainerRole(model, version));
-  ctx.plan.create.push(job);
+  planJob(ctx, version, hash, champion);
   const jobName = trainingJobName(model.metadata.name, version);
   ctx.status.training = {
     version,
@@ -114,8 +123,8 @@ function startTraining(
     ctx.status.lastRetrainRequest = model.spec.training.retrainRequest;
   const championText = champion === undefined ? "" : `, champion v${champion}`;
   const message = `training v${version} in Job ${jobName} (${reason}${championText})`;
-  condition(ctx, "Training", "True", "TrainingStarted", message);
-  event(ctx, "Normal", "TrainingStarted", message);
+  condition(ctx, "Training", "True", Reason.TrainingStarted, message);
+  event(ctx, "Normal", Reason.TrainingStarted, message);
   requeueAfter(ctx, TRAINING_POLL_SECONDS);
 }
 
@@ -138,8 +147,10 @@ function scheduledTrainingDue(ctx: Context, latest: TrainingAttempt): boolean {
 type TrainingStatus = NonNullable<Context["status"]["training"]>;
 
 /**
- * The latest Job is not in the cache: not there yet (a moment after its creation), or finished and
- * garbage-collected (TTL) while the operator was away. Its stored artifact tells that it succeeded.
+ * The latest Job is not in the cache: finished and garbage-collected (TTL) while the operator was
+ * away, in which case its stored artifact tells that it succeeded; or never created (the apiserver
+ * refused it, or it was deleted), in which case it is planned again. A Job created a moment ago
+ * and not cached yet is not seen here: the adapter waits for its own writes to reach the cache.
  */
 function followCollectedJob(ctx: Context, version: number, training: TrainingStatus): void {
   const jobName = training.jobName;
@@ -147,14 +158,21 @@ function followCollectedJob(ctx: Context, version: number, training: TrainingSta
     training.state = "Succeeded";
   }
   if (training.state === "Running") {
-    condition(ctx, "Training", "True", "TrainingPending", `training v${version}: waiting for Job ${jobName}`);
+    planJob(ctx, version, training.trainingHash ?? trainingHash(ctx.model.spec), training.championVersion);
+    condition(
+      ctx,
+      "Training",
+      "True",
+      Reason.TrainingPending,
+      `training v${version}: Job ${jobName} is missing and no artifact was stored; creating it again`,
+    );
     requeueAfter(ctx, TRAINING_POLL_SECONDS);
   } else if (training.state === "Failed") {
     const message = `training v${version} failed: ${training.message ?? "see earlier events"}; the served version is unchanged`;
-    condition(ctx, "Training", "False", "TrainingFailed", message);
-    condition(ctx, "Degraded", "True", "TrainingFailed", message);
+    condition(ctx, "Training", "False", Reason.TrainingFailed, message);
+    problem(ctx, Reason.TrainingFailed, message);
   } else {
-    condition(ctx, "Training", "False", "TrainingSucceeded", `v${version} trained in Job ${jobName}`);
+    condition(ctx, "Training", "False", Reason.TrainingSucceeded, `v${version} trained in Job ${jobName}`);
   }
 }
 
@@ -193,7 +211,7 @@ function followTraining(ctx: Context, attempt: TrainingAttempt): void {
       ctx,
       "Training",
       "True",
-      "TrainingRunning",
+      Reason.TrainingRunning,
       `training v${attempt.version} in Job ${jobName}: ${active} pod(s) active${retries}`,
     );
     requeueAfter(ctx, TRAINING_POLL_SECONDS);
@@ -202,10 +220,16 @@ function followTraining(ctx: Context, attempt: TrainingAttempt): void {
     ctx.status.training.message = failure.message.slice(0, 4096);
     const message = `training v${attempt.version} failed: ${failure.message}; the served version is unchanged`;
     condition(ctx, "Training", "False", failure.reason, message);
-    condition(ctx, "Degraded", "True", failure.reason, message);
+    problem(ctx, failure.reason, message);
     if (previous !== "Failed") event(ctx, "Warning", failure.reason, message);
   } else {
-    condition(ctx, "Training", "False", "TrainingSucceeded", `v${attempt.version} trained in Job ${jobName}`);
+    condition(
+      ctx,
+      "Training",
+      "False",
+      Reason.TrainingSucceeded,
+      `v${attempt.version} trained in Job ${jobName}`,
+    );
   }
 }
 
@@ -242,7 +266,7 @@ export function trainingStep(ctx: Context): void {
     event(
       ctx,
       "Normal",
-      "TrainingSuperseded",
+      Reason.TrainingSuperseded,
       `stopped Job ${name} (v${latest.version}): the training inputs changed`,
     );
   }

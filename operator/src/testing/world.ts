@@ -1,4 +1,5 @@
 import type { V1ContainerState, V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { Measurement } from "../analysis/measurement.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
 import { LABEL_VERSION, versionLabel } from "../manifests/names.ts";
 import type { Plan, Settings } from "../reconcile/context.ts";
@@ -28,6 +29,8 @@ export class World {
   autoscalerExists = false;
   monitoringApis?: MonitoringApis;
   now = new Date("2026-11-24T10:00:00Z");
+  /** The measurement the shell hands the next reconcile (then it is used up). */
+  measurement?: Measurement;
   last?: Plan;
 
   constructor(model: TradingModel) {
@@ -56,11 +59,18 @@ export class World {
         deployments: this.deployments,
         autoscalerExists: this.autoscalerExists,
         ...(this.monitoringApis ? { monitoringApis: this.monitoringApis } : {}),
+        ...(this.measurement ? { measurement: this.measurement } : {}),
         now: this.now,
       },
       settings,
     );
+    delete this.measurement;
     for (const object of plan.create) {
+      // The apiserver answers AlreadyExists to a create of a name that exists: nothing changes.
+      const exists = [...this.jobs, ...this.versions].some(
+        (o) => o.kind === object.kind && o.metadata?.name === object.metadata?.name,
+      );
+      if (exists) continue;
       if (object.kind === "Job") this.jobs.push(structuredClone(object) as V1Job);
       if (object.kind === "ModelVersion")
         this.versions.push(structuredClone(object) as unknown as ModelVersion);
@@ -78,6 +88,8 @@ export class World {
       this.deployments = [...this.deployments.filter((d) => d !== previous), next];
     }
     for (const ref of plan.delete) {
+      if (ref.kind === "Deployment")
+        this.deployments = this.deployments.filter((d) => d.metadata?.name !== ref.name);
       if (ref.kind === "Job") this.jobs = this.jobs.filter((j) => j.metadata?.name !== ref.name);
       if (ref.kind === "ModelVersion")
         this.versions = this.versions.filter((v) => v.metadata.name !== ref.name);

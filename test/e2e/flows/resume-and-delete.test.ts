@@ -79,8 +79,12 @@ describe("an operator killed during training, and deleting the model", () => {
         [`${MODEL}-v1`, "Production"],
       ]);
 
-      // The next training, asked for declaratively, is v2 with v1 as its parent and champion.
-      await patchSpec(ns.name, MODEL, { training: { retrainRequest: "after-restart" } });
+      // The next training, asked for declaratively, is v2 with v1 as its parent and champion; its
+      // canary is skipped (promoteVersion), as this operator has no Prometheus to analyse it with.
+      await patchSpec(ns.name, MODEL, {
+        training: { retrainRequest: "after-restart" },
+        rollout: { promoteVersion: 2 },
+      });
       const v2 = await waitForStable(ns.name, MODEL, 2, TRAINED_AND_SERVED_MS);
       expect(v2.status?.latestVersion).toBe(2);
       expect((await jobs(ns.name)).map((j) => j.metadata?.name).sort()).toEqual([

@@ -35,6 +35,8 @@ export interface OperatorRun {
   watchNamespace?: string;
   /** Defaults to the e2e cluster's admin kubeconfig. */
   kubeconfig?: string;
+  /** More flags, e.g. --prometheus-url. */
+  args?: string[];
 }
 
 /** Runs the operator as a host process, as `node operator/src/main.ts`. */
@@ -49,6 +51,7 @@ export function startOperator(run: OperatorRun): OperatorProcess {
       `--identity=${identity}`,
       "--metrics-host=127.0.0.1",
       "--metrics-port=0",
+      ...(run.args ?? []),
     ],
     {
       env: { ...process.env, KUBECONFIG: run.kubeconfig ?? e2eContext().kubeconfig },

@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parse } from "yaml";
+import type { TradingModelStatus } from "../../../../operator/src/api/types.ts";
 import { apply, getJson, kubectl } from "../../support/kubectl.ts";
 import { type WaitOptions, waitFor } from "../../support/wait.ts";
 
@@ -28,6 +29,9 @@ export type TradingModel = {
     latestVersion?: number;
     conditions?: Condition[];
     training?: { version: number; state: string; jobName: string; message?: string };
+    candidateVersion?: number;
+    canaryWeight?: number;
+    rollout?: TradingModelStatus["rollout"];
   };
 };
 

@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import { analysisSchema } from "../api/delivery.ts";
+import { admit } from "../api/local-admission.ts";
+import type { TradingModelSpec } from "../api/types.ts";
+import { judge, normalCdf, overall, worseThanStablePValue } from "./checks.ts";
+import type { Measurement, Reading, TrackReadings } from "./measurement.ts";
+
+type Analysis = TradingModelSpec["analysis"];
+const analysis = (raw: Record<string, unknown>): Analysis => admit(analysisSchema, raw).object as Analysis;
+const v = (value: number): Reading => ({ value });
+const track = (over: Partial<TrackReadings> = {}): TrackReadings => ({
+  feedback: v(400),
+  feedbackHits: v(224),
+  requests: v(2000),
+  errors: v(0),
+  latencyP95Seconds: v(0.012),
+  psiMax: v(0.08),
+  ...over,
+});
+const measurement = (candidate: TrackReadings, stable?: TrackReadings): Measurement => ({
+  version: 2,
+  measuredAt: "2026-11-24T10:00:00.000Z",
+  window: "1m",
+  candidate,
+  ...(stable ? { stable } : {}),
+});
+
+describe("analysis checks", () => {
+  const all = analysis({
+    minSamples: 100,
+    accuracy: { min: 0.55 },
+    latencyP95Ms: { max: 25 },
+    errorRate: { max: 0.01 },
+    drift: { psiMax: 0.2 },
+  });
+
+  it("passes each check within its threshold and reports value, threshold, samples and window", () => {
+    const results = judge(all, measurement(track()));
+    expect(results.map((r) => [r.check, r.verdict, r.value, r.samples])).toEqual([
+      ["accuracy", "Passed", 0.56, 400],
+      ["latencyP95Ms", "Passed", 12, 2000],
+      ["errorRate", "Passed", 0, 2000],
+      ["drift", "Passed", 0.08, undefined],
+    ]);
+    expect(results.every((r) => r.window === "1m")).toBe(true);
+    expect(overall(results)).toBe("Passed");
+  });
+
+  it("fails each check just past its threshold, saying the numbers", () => {
+    const results = judge(
+      all,
+      measurement(
+        track({ feedbackHits: v(219), latencyP95Seconds: v(0.0251), errors: v(21), psiMax: v(0.21) }),
+      ),
+    );
+    expect(results.map((r) => r.verdict)).toEqual(["Failed", "Failed", "Failed", "Failed"]);
+    expect(results.map((r) => r.message)).toEqual([
+      "accuracy 0.547 < 0.55 over 400 predictions with feedback",
+      "p95 latency 25.1 ms > 25 ms over 2000 requests",
+      "error rate 0.0105 > 0.01 (21 of 2000 requests)",
+      "worst feature PSI 0.21 > 0.2",
+    ]);
+    expect(overall(results)).toBe("Failed");
+  });
+
+  it("applies onNoData to too few samples: Wait holds, Fail fails, Pass passes", () => {
+    const few = measurement(track({ feedback: v(40), feedbackHits: v(30) }));
+    const only = (onNoData: string) =>
+      judge(analysis({ minSamples: 100, onNoData, accuracy: { min: 0.55 } }), few)[0];
+    expect(only("Wait")).toMatchObject({ verdict: "NoData", samples: 40 });
+    expect(only("Fail")?.verdict).toBe("Failed");
+    expect(only("Pass")?.verdict).toBe("Passed");
+    expect(only("Wait")?.message).toBe("accuracy: 40 predictions with feedback < minSamples 100; waiting");
+  });
+
+  it("never passes a reading Prometheus failed to give, and fails when every reading errored under Fail", () => {
+    const down: Reading = { error: "prometheus http://127.0.0.1:9/: timed out after 2000 ms" };
+    const broken = measurement(
+      track({
+        feedback: down,
+        feedbackHits: down,
+        requests: down,
+        errors: down,
+        latencyP95Seconds: down,
+        psiMax: down,
+      }),
+    );
+    const pass = judge({ ...all, onNoData: "Pass" }, broken);
+    expect(pass.map((r) => r.verdict)).toEqual(["NoData", "NoData", "NoData", "NoData"]);
+    expect(overall(pass)).toBe("NoData");
+    expect(overall(judge({ ...all, onNoData: "Fail" }, broken))).toBe("Failed");
+    expect(pass[0]?.message).toContain("timed out after 2000 ms");
+  });
+
+  it("counts no error series as no errors, but no request series as no data", () => {
+    const results = judge(
+      analysis({ minSamples: 10, errorRate: { max: 0.01 } }),
+      measurement(track({ errors: { absent: true } })),
+    );
+    expect(results[0]).toMatchObject({ verdict: "Passed", value: 0 });
+    const none = judge(
+      analysis({ minSamples: 10, errorRate: { max: 0.01 } }),
+      measurement(track({ requests: { absent: true } })),
+    );
+    expect(none[0]?.verdict).toBe("NoData");
+  });
+});
+
+describe("candidate against stable: one-sided two-proportion test", () => {
+  it("matches the normal distribution's known quantiles", () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(-1.959964)).toBeCloseTo(0.025, 6);
+    expect(normalCdf(1.644854)).toBeCloseTo(0.95, 6);
+  });
+
+  it("fails a candidate significantly worse than stable and passes one within noise, reporting the p-value", () => {
+    const spec = analysis({ minSamples: 200, accuracyVsStable: { confidence: 0.95 } });
+    // 52% against 58% on 1,000 outcomes each: z = -2.70, p = 0.0035.
+    const worse = judge(
+      spec,
+      measurement(
+        track({ feedback: v(1000), feedbackHits: v(520) }),
+        track({ feedback: v(1000), feedbackHits: v(580) }),
+      ),
+    )[0];
+    expect(worse).toMatchObject({
+      check: "accuracyVsStable",
+      verdict: "Failed",
+      threshold: 0.05,
+      stableValue: 0.58,
+    });
+    expect(worse?.value).toBeCloseTo(0.0035, 3);
+    expect(worse?.message).toContain("significantly worse at 0.95");
+    // 56% against 58% on 300 each: z = -0.50, p = 0.31.
+    const noisy = judge(
+      spec,
+      measurement(
+        track({ feedback: v(300), feedbackHits: v(168) }),
+        track({ feedback: v(300), feedbackHits: v(174) }),
+      ),
+    )[0];
+    expect(noisy?.verdict).toBe("Passed");
+    expect(noisy?.value).toBeCloseTo(0.31, 2);
+  });
+
+  it("waits until both sides have minSamples", () => {
+    const spec = analysis({ minSamples: 200, accuracyVsStable: { confidence: 0.95 } });
+    const r = judge(
+      spec,
+      measurement(track({ feedback: v(500) }), track({ feedback: v(150), feedbackHits: v(90) })),
+    )[0];
+    expect(r?.verdict).toBe("NoData");
+    expect(worseThanStablePValue({ hits: 5, total: 10 }, { hits: 5, total: 10 })).toBeCloseTo(0.5, 6);
+  });
+});

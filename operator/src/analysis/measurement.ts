@@ -1,0 +1,35 @@
+import type { SeriesSelector } from "../../../predictor/src/serve/analysis-queries.ts";
+
+/**
+ * What the Prometheus provider observed for one rollout measurement, before any judgement. A value
+ * the provider could not get carries the reason instead (Prometheus down, slow, or answering
+ * garbage), so the judgement can tell "no data yet" from "could not ask".
+ */
+export type Reading = { value: number } | { error: string } | { absent: true };
+
+export interface TrackReadings {
+  feedback: Reading;
+  feedbackHits: Reading;
+  requests: Reading;
+  errors: Reading;
+  latencyP95Seconds: Reading;
+  psiMax: Reading;
+}
+
+export interface Measurement {
+  /** The candidate version this measurement is about. */
+  version: number;
+  measuredAt: string;
+  window: string;
+  candidate: TrackReadings;
+  /** Stable's readings over the same window, for checks that compare (accuracyVsStable). */
+  stable?: TrackReadings;
+}
+
+/** What the shell should measure this reconcile; computed by the pure side from the stored status. */
+export interface MeasurementRequest {
+  version: number;
+  window: string;
+  candidate: SeriesSelector;
+  stable?: SeriesSelector;
+}

@@ -1,0 +1,314 @@
+import { describe, expect, it } from "vitest";
+import type { Measurement, Reading, TrackReadings } from "../analysis/measurement.ts";
+import type { Condition } from "../api/types.ts";
+import { measurementDue } from "../rollout/canary.ts";
+import { metrics, storedModel } from "../testing/fixtures.ts";
+import { World } from "../testing/world.ts";
+import type { Plan } from "./context.ts";
+
+const condition = (plan: Plan, type: string) =>
+  plan.status.conditions?.find((c: Condition) => c.type === type);
+const reasons = (plan: Plan) => plan.events.map((e) => e.reason);
+const stageOf = (world: World, version: number) =>
+  world.versions.find((v) => v.spec.version === version)?.status?.stage;
+const deployment = (world: World, suffix: string) =>
+  world.deployments.find((d) => d.metadata?.name === `spy-momentum-${suffix}`);
+const servedBy = (world: World, suffix: string) =>
+  deployment(world, suffix)?.spec?.template.metadata?.labels?.["trading.mlops.dev/version"];
+
+const value = (v: number): Reading => ({ value: v });
+function readings(over: Partial<TrackReadings> = {}): TrackReadings {
+  return {
+    feedback: value(1000),
+    feedbackHits: value(560),
+    requests: value(5000),
+    errors: value(5),
+    latencyP95Seconds: value(0.004),
+    psiMax: value(0.05),
+    ...over,
+  };
+}
+
+/**
+ * spy-momentum with the example's checks (accuracy >= 0.51, p95 <= 25 ms, errors <= 1%, PSI <= 0.2),
+ * a 10 s interval and fixed replicas; `edit` changes the spec further.
+ */
+function model(edit: (spec: Record<string, unknown>) => void = () => {}) {
+  return storedModel("spy-momentum.yaml", (raw) => {
+    const spec = raw.spec as Record<string, Record<string, unknown>>;
+    spec.serving = { replicas: 2 };
+    spec.analysis = { ...spec.analysis, interval: "10s", minSamples: 100 };
+    spec.rollout = { strategy: "Canary", canary: { steps: [5, 25, 50, 100] } };
+    edit(raw.spec);
+  });
+}
+
+/** v1 serving, v2 trained on new inputs and passed the gate: its rollout starts on the next reconcile. */
+function candidateV2(world: World): Plan {
+  world.reconcile();
+  world.trainingSucceeds(1);
+  world.reconcile();
+  world.rolloutCompletes();
+  world.reconcile();
+  world.editSpec((spec) => {
+    spec.training.retrainRequest = "r2";
+  });
+  world.reconcile();
+  world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.56 }), metrics({ directionalAccuracy: 0.55 }));
+  return world.reconcile();
+}
+
+/** Reconciles with the pods of the asked split ready, handing over a measurement when one is due. */
+function tick(world: World, measured: TrackReadings = readings()): Plan {
+  world.rolloutCompletes();
+  const due = measurementDue(world.model, world.now);
+  if (due) {
+    world.measurement = {
+      version: due.version,
+      measuredAt: world.now.toISOString(),
+      window: due.window,
+      candidate: measured,
+    } satisfies Measurement;
+  }
+  return world.reconcile();
+}
+
+describe("canary rollout over Replicas", () => {
+  it("steps 5 -> 25 -> 50 -> 100 on passing analysis, keeps stable at full size, then promotes v2 and archives v1", () => {
+    const world = new World(model());
+    const started = candidateV2(world);
+    expect(reasons(started)).toContain("RolloutStarted");
+    expect(started.status).toMatchObject({
+      candidateVersion: 2,
+      stableVersion: 1,
+      phase: "Progressing",
+      currentStep: 0,
+    });
+    // 5% with 2 stable pods is one canary pod: 33% is the smallest weight this pod count allows.
+    expect(deployment(world, "predictor-canary")?.spec?.replicas).toBe(1);
+    expect(deployment(world, "predictor")?.spec?.replicas).toBe(2);
+    expect(started.status.rollout).toMatchObject({ minWeight: 33, stableReplicas: 2, candidateReplicas: 1 });
+
+    const shifted = tick(world);
+    expect(reasons(shifted)).toEqual(["TrafficShifted"]);
+    expect(shifted.status.canaryWeight).toBe(33);
+
+    const seen: number[] = [];
+    const events: string[] = [];
+    for (let i = 0; i < 30 && stageOf(world, 2) !== "Production"; i++) {
+      const plan = tick(world);
+      events.push(...reasons(plan));
+      if (plan.status.rollout?.candidateReplicas) seen.push(plan.status.rollout.candidateReplicas);
+      expect(deployment(world, "predictor")?.spec?.replicas).toBe(2);
+    }
+    expect(events.filter((r) => r === "RolloutStepAdvanced")).toHaveLength(3);
+    expect(seen).toContain(2); // 50%: two canary pods beside two stable ones
+    expect(stageOf(world, 2)).toBe("Production");
+    expect(stageOf(world, 1)).toBe("Archived");
+    expect(servedBy(world, "predictor")).toBe("v2");
+    expect(deployment(world, "predictor-canary")).toBeUndefined();
+    const done = world.last as Plan;
+    expect(done.status.rollout).toMatchObject({ phase: "Succeeded", version: 2 });
+    expect(done.status.candidateVersion).toBeUndefined();
+    expect(condition(done, "Progressing")).toMatchObject({ status: "False", reason: "RolloutComplete" });
+    expect(done.status.metrics).toMatchObject({
+      accuracy: 0.56,
+      latencyP95Ms: 4,
+      errorRate: 0.001,
+      samples: 1000,
+    });
+  });
+
+  it("rolls back on the first failing measurement with failureLimit 0: canary pods go in the same reconcile, v2 Rejected with the numbers", () => {
+    const world = new World(
+      model((spec) => {
+        (spec.analysis as Record<string, unknown>).failureLimit = 0;
+      }),
+    );
+    candidateV2(world);
+    let plan = tick(world);
+    for (let i = 0; i < 5 && !plan.status.rollout?.lastAnalysisAt; i++) {
+      plan = tick(world, readings({ feedbackHits: value(450) }));
+    }
+    expect(plan.status.rollout).toMatchObject({ phase: "RolledBack", failures: 1 });
+    expect(plan.delete).toContainEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: "spy-momentum-predictor-canary",
+    });
+    expect(servedBy(world, "predictor")).toBe("v1");
+    expect(stageOf(world, 2)).toBe("Rejected");
+    const rolledBack = plan.events.find((e) => e.reason === "RolledBack");
+    expect(rolledBack?.message).toMatch(/accuracy 0\.45 < 0\.51 over 1000 predictions with feedback/);
+    expect(rolledBack?.message).toMatch(/failed \(1\) > failureLimit \(0\)/);
+    expect(rolledBack?.alsoOn).toEqual({
+      apiVersion: "trading.mlops.dev/v1alpha1",
+      kind: "ModelVersion",
+      name: "spy-momentum-v2",
+    });
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "RolledBack" });
+    expect(plan.status.phase).toBe("Degraded");
+    // Later reconciles keep saying so, and never bring v2 back.
+    const later = tick(world);
+    expect(condition(later, "Degraded")?.reason).toBe("RolledBack");
+    expect(deployment(world, "predictor-canary")).toBeUndefined();
+  });
+
+  it("tolerates failureLimit failed measurements, then rolls back on the next", () => {
+    const world = new World(
+      model((spec) => {
+        (spec.analysis as Record<string, unknown>).failureLimit = 1;
+      }),
+    );
+    candidateV2(world);
+    const bad = readings({ errors: value(250) });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 10 && world.last?.status.rollout?.phase !== "RolledBack"; i++) {
+      outcomes.push(...reasons(tick(world, bad)).filter((r) => r === "AnalysisFailed" || r === "RolledBack"));
+    }
+    expect(outcomes).toEqual(["AnalysisFailed", "RolledBack"]);
+    expect(world.last?.events.find((e) => e.reason === "RolledBack")?.message).toMatch(
+      /error rate 0\.05 > 0\.01 \(250 of 5000 requests\)/,
+    );
+  });
+
+  it("waits while there is too little data, and rolls back after noDataLimit inconclusive measurements", () => {
+    const world = new World(
+      model((spec) => {
+        (spec.analysis as Record<string, unknown>).noDataLimit = 2;
+      }),
+    );
+    candidateV2(world);
+    const quiet = readings({ feedback: value(3), feedbackHits: value(2) });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 12 && world.last?.status.rollout?.phase !== "RolledBack"; i++) {
+      const plan = tick(world, quiet);
+      outcomes.push(...reasons(plan).filter((r) => r === "AnalysisInconclusive" || r === "RolledBack"));
+      expect(plan.status.rollout?.stepIndex).toBe(0);
+    }
+    expect(outcomes).toEqual(["AnalysisInconclusive", "AnalysisInconclusive", "RolledBack"]);
+    expect(world.last?.events.at(-1)?.message).toMatch(
+      /accuracy: 3 predictions with feedback < minSamples 100/,
+    );
+  });
+
+  it("never passes on an unreachable Prometheus, even with onNoData Pass", () => {
+    const world = new World(
+      model((spec) => {
+        (spec.analysis as Record<string, unknown>).onNoData = "Pass";
+      }),
+    );
+    candidateV2(world);
+    const down: Reading = { error: "prometheus http://127.0.0.1:9090: connect ECONNREFUSED" };
+    const unreachable = readings({
+      feedback: down,
+      feedbackHits: down,
+      requests: down,
+      errors: down,
+      latencyP95Seconds: down,
+      psiMax: down,
+    });
+    for (let i = 0; i < 8; i++) tick(world, unreachable);
+    expect(world.last?.status.rollout).toMatchObject({ phase: "Progressing", stepIndex: 0 });
+    expect(world.last?.status.rollout?.analysis?.every((r) => r.verdict === "NoData")).toBe(true);
+    expect(world.last?.status.rollout?.analysis?.[0]?.message).toContain("ECONNREFUSED");
+  });
+});
+
+describe("rollout controls in the spec", () => {
+  it("pause holds the weight and takes no measurement; resume analyses the step for a whole interval", () => {
+    const world = new World(model());
+    candidateV2(world);
+    tick(world);
+    world.editSpec((spec) => {
+      spec.rollout.paused = true;
+    });
+    const paused = tick(world);
+    expect(paused.status.rollout?.phase).toBe("Paused");
+    expect(condition(paused, "Progressing")).toMatchObject({ status: "True", reason: "RolloutPaused" });
+    for (let i = 0; i < 5; i++) {
+      expect(measurementDue(world.model, world.now)).toBeUndefined();
+      expect(tick(world).status.rollout).toMatchObject({ phase: "Paused", stepIndex: 0 });
+    }
+    world.editSpec((spec) => {
+      spec.rollout.paused = false;
+    });
+    expect(tick(world).status.rollout?.phase).toBe("Progressing");
+  });
+
+  it("promoteVersion skips the remaining steps; a stale value for another version does nothing", () => {
+    const world = new World(model());
+    candidateV2(world);
+    world.editSpec((spec) => {
+      spec.rollout.promoteVersion = 7;
+    });
+    expect(tick(world).status.rollout?.phase).toBe("Progressing");
+    world.editSpec((spec) => {
+      spec.rollout.promoteVersion = 2;
+    });
+    const promoting = tick(world);
+    expect(reasons(promoting)).toContain("RolloutPromotedBySpec");
+    expect(servedBy(world, "predictor")).toBe("v2");
+    tick(world);
+    expect(stageOf(world, 2)).toBe("Production");
+  });
+
+  it("abortVersion sends all traffic back to stable and keeps v2 as Rejected with reason Aborted, without Degraded", () => {
+    const world = new World(model());
+    candidateV2(world);
+    tick(world);
+    world.editSpec((spec) => {
+      spec.rollout.abortVersion = 2;
+    });
+    const aborted = tick(world);
+    expect(aborted.status.rollout?.phase).toBe("Aborted");
+    expect(deployment(world, "predictor-canary")).toBeUndefined();
+    const mv = world.versions.find((v) => v.spec.version === 2);
+    expect(mv?.status?.stageHistory?.at(-1)).toMatchObject({
+      stage: "Rejected",
+      reason: "Aborted",
+      message: "aborted by spec",
+    });
+    expect(condition(aborted, "Degraded")?.status).toBe("False");
+    expect(tick(world).status.rollout?.phase).toBe("Aborted");
+  });
+
+  it("rollbackToVersion rolls an archived version out again through the canary, once per value", () => {
+    const world = new World(model());
+    candidateV2(world);
+    world.editSpec((spec) => {
+      spec.rollout.promoteVersion = 2;
+    });
+    for (let i = 0; i < 4; i++) tick(world);
+    expect(stageOf(world, 1)).toBe("Archived");
+    world.editSpec((spec) => {
+      spec.rollout.rollbackToVersion = 1;
+    });
+    const started = tick(world);
+    expect(reasons(started)).toEqual(expect.arrayContaining(["RolledBackTo", "RolloutStarted"]));
+    expect(started.status).toMatchObject({
+      candidateVersion: 1,
+      stableVersion: 2,
+      rollbackToVersionHandled: 1,
+    });
+    expect(world.jobs.filter((j) => j.metadata?.name === "spy-momentum-train-v3")).toEqual([]);
+    for (let i = 0; i < 30 && stageOf(world, 1) !== "Production"; i++) tick(world);
+    expect(stageOf(world, 1)).toBe("Production");
+    expect(stageOf(world, 2)).toBe("Archived");
+    // The field left in place does not start another rollback.
+    expect(reasons(tick(world))).not.toContain("RolledBackTo");
+  });
+
+  it("an unknown rollbackToVersion is refused in Degraded, naming the field", () => {
+    const world = new World(model());
+    candidateV2(world);
+    world.editSpec((spec) => {
+      spec.rollout.rollbackToVersion = 9;
+    });
+    const plan = tick(world);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "InvalidSpec" });
+    expect(condition(plan, "Degraded")?.message).toContain(
+      "spec.rollout.rollbackToVersion 9: no such version is kept",
+    );
+  });
+});
