@@ -12,7 +12,7 @@ export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/node_modules/.bin:$(PATH)
 
 REPORTS := .reports
 
-.PHONY: help deps apt-deps lint typecheck unit test bench bench-rollout demo demo-local fmt clean crds
+.PHONY: help deps apt-deps lint typecheck unit test bench bench-rollout demo demo-local fmt clean crds dashboard dashboard-snapshot
 .PHONY: cluster-build cluster-up cluster-down cluster-status cluster-test e2e
 .PHONY: deploy docker-build kind-up kind-load
 
@@ -60,6 +60,14 @@ CHART := helm/tradingmodel-operator
 crds: deps ## Generate crds/*.yaml from the schema in operator/src/api/ (and the chart's copy)
 	node operator/scripts/generate-crds.ts
 	rm -f $(CHART)/crds/*.yaml && cp crds/*.yaml $(CHART)/crds/
+
+dashboard: deps ## Generate the chart's Grafana dashboard JSON from operator/src/dashboard/ (typed builders)
+	node operator/scripts/generate-dashboard.ts
+
+dashboard-snapshot: deps ## The dashboard without Grafana: MODEL=… NAMESPACE=… [VERSION= RANGE_MINUTES= OUT= PROMETHEUS_URL=] into one SVG
+	node operator/scripts/dashboard-snapshot.ts --model "$(MODEL)" --namespace "$(or $(NAMESPACE),default)" \
+	  --version "$(or $(VERSION),.*)" --range-minutes "$(or $(RANGE_MINUTES),60)" --out "$(OUT)" \
+	  --prometheus "$(or $(PROMETHEUS_URL),http://127.0.0.1:$(or $(TM_PROMETHEUS_PORT),9090))"
 
 cluster-build: ## Build the local cluster's binaries from their Go modules (cached per version)
 	test/cluster/build.sh >/dev/null

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, benchmarks and local cluster use; idempotent.
 set -euo pipefail
-pkgs=(prometheus wrk python3-flask python3-sklearn python3-pandas python3-venv gunicorn iproute2 iptables)
+pkgs=(prometheus prometheus-alertmanager wrk python3-flask python3-sklearn python3-pandas python3-venv gunicorn iproute2 iptables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

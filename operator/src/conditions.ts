@@ -1,6 +1,6 @@
 import type { Condition } from "./api/types.ts";
 
-export type ConditionType = "Ready" | "Training" | "Progressing" | "Degraded";
+export type ConditionType = "Ready" | "Training" | "Progressing" | "Degraded" | "Monitored";
 
 export interface ConditionUpdate {
   type: ConditionType;
@@ -83,6 +83,10 @@ export const Reason = {
   // Ready
   NoVersionServing: "NoVersionServing",
   Serving: "Serving",
+  // Monitored
+  NotServing: "NotServing",
+  AlertRulesInstalled: "AlertRulesInstalled",
+  PrometheusRuleAPIMissing: "PrometheusRuleAPIMissing",
   // Events only
   CandidateAccepted: "CandidateAccepted",
   VersionPromoted: "VersionPromoted",

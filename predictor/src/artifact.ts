@@ -69,6 +69,11 @@ export interface ModelArtifact {
   interval: { level: number; lower: number; upper: number };
   /** Per feature, the training distribution used for drift (PSI) at serving time. */
   reference: Record<string, ReferenceDistribution>;
+  /**
+   * The distribution of the model's own predictions on the holdout, which served predictions are
+   * compared with; absent from artifacts trained before it was recorded.
+   */
+  predictionReference?: ReferenceDistribution;
   split: {
     trainRows: number;
     holdoutRows: number;

@@ -98,16 +98,24 @@ function countDeciles(edges: Float64Array, values: Float64Array): Float64Array {
   return counts;
 }
 
+/** The number of observations in `counts`, which must have a count per reference bin. */
+function countTotal(statistic: string, reference: ReferenceDistribution, counts: ArrayLike<number>): number {
+  if (counts.length !== reference.proportions.length) {
+    throw new RangeError(
+      `${statistic}: ${counts.length} counts for ${reference.proportions.length} reference bins`,
+    );
+  }
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+  return total;
+}
+
 /**
  * Population stability index of observed bin counts against the reference shares:
  * sum (q - p) * ln(q / p), with both shares floored at PSI_EPSILON. 0 when nothing was observed.
  */
 export function psi(reference: ReferenceDistribution, counts: ArrayLike<number>): number {
-  if (counts.length !== reference.proportions.length) {
-    throw new RangeError(`psi: ${counts.length} counts for ${reference.proportions.length} reference bins`);
-  }
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+  const total = countTotal("psi", reference, counts);
   if (total === 0) return 0;
   let sum = 0;
   for (let i = 0; i < counts.length; i++) {
@@ -116,4 +124,24 @@ export function psi(reference: ReferenceDistribution, counts: ArrayLike<number>)
     sum += (q - p) * Math.log(q / p);
   }
   return sum;
+}
+
+/**
+ * Kolmogorov-Smirnov statistic of observed bin counts against the reference shares, read at the
+ * reference's edges: the largest gap between the two cumulative shares below an edge. Serving
+ * keeps only bin counts, so this is the KS statistic of the binned samples, a lower bound of the
+ * exact one that misses at most the gap inside a decile. 0 when nothing was observed.
+ */
+export function ksAtEdges(reference: ReferenceDistribution, counts: ArrayLike<number>): number {
+  const total = countTotal("ks", reference, counts);
+  if (total === 0) return 0;
+  let observed = 0;
+  let expected = 0;
+  let ks = 0;
+  for (let i = 0; i < counts.length - 1; i++) {
+    observed += (counts[i] as number) / total;
+    expected += reference.proportions[i] as number;
+    ks = Math.max(ks, Math.abs(observed - expected));
+  }
+  return ks;
 }

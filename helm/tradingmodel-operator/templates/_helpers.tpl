@@ -68,4 +68,8 @@ to grant them to the trainer's Role (RBAC forbids granting what one does not hav
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# The model's alert rules and predictor scrape config (docs/monitoring.md), server-side applied.
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["prometheusrules", "podmonitors"]
+  verbs: ["create", "patch"]
 {{- end -}}

@@ -1,3 +1,4 @@
+import { normalCdf } from "../../../predictor/src/normal.ts";
 import type { TradingModelSpec } from "../api/types.ts";
 import type { Measurement, Reading, TrackReadings } from "./measurement.ts";
 
@@ -33,15 +34,7 @@ const errorOf = (...readings: Reading[]) =>
   readings.map((r) => ("error" in r ? r.error : undefined)).find(Boolean);
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString());
 
-/** Standard normal CDF (Abramowitz–Stegun 7.1.26 through erf), accurate to ~1e-7: ample for a p-value. */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const poly =
-    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-x * x);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
-}
+export { normalCdf };
 
 /**
  * One-sided two-proportion z-test of "the candidate's hit rate is lower than stable's": the

@@ -24,15 +24,17 @@ export function duration<const Extra extends JSONSchemaProps>(
   description: string,
   bounds: { min: string; max: string },
   extra: Extra,
+  syntax: { pattern: string; name: string } = { pattern: DURATION_PATTERN, name: "Go duration syntax" },
 ) {
+  const { pattern } = syntax;
   return {
     type: "string",
-    description: `${description} Go duration syntax, e.g. 30s, 2m, 1h30m; ${bounds.min}..${bounds.max}.`,
-    pattern: DURATION_PATTERN,
+    description: `${description} ${syntax.name}, e.g. 30s, 2m, 1h30m; ${bounds.min}..${bounds.max}.`,
+    pattern,
     maxLength: 32,
     "x-kubernetes-validations": [
       {
-        rule: `!self.matches(r'${DURATION_PATTERN}') || (duration(self) >= duration('${bounds.min}') && duration(self) <= duration('${bounds.max}'))`,
+        rule: `!self.matches(r'${pattern}') || (duration(self) >= duration('${bounds.min}') && duration(self) <= duration('${bounds.max}'))`,
         message: `must be within ${bounds.min}..${bounds.max}`,
       },
     ],

@@ -176,6 +176,39 @@ const cases: [string, string, (tm: Editable) => void][] = [
   ],
   ["history limit 1", "spec.versionHistoryLimit", (tm) => (tm.spec.versionHistoryLimit = 1)],
   ["unknown training field", "spec.training.epochs", (tm) => (tm.spec.training.epochs = 10)],
+  [
+    "negative latency alert",
+    "spec.monitoring.alerts.latencyP95Ms.threshold",
+    (tm) => (tm.spec.monitoring = { alerts: { latencyP95Ms: { threshold: -5 } } }),
+  ],
+  [
+    "accuracy alert above 1",
+    "spec.monitoring.alerts.accuracy.threshold",
+    (tm) => (tm.spec.monitoring = { alerts: { accuracy: { threshold: 1.5 } } }),
+  ],
+  [
+    "alert duration not a duration",
+    "spec.monitoring.alerts.errorRate.for",
+    (tm) => (tm.spec.monitoring = { alerts: { errorRate: { for: "five minutes" } } }),
+  ],
+  [
+    "alert duration Prometheus cannot read",
+    "spec.monitoring.alerts.noData.for",
+    (tm) => (tm.spec.monitoring = { alerts: { noData: { for: "1.5m" } } }),
+  ],
+  [
+    "retrain due after more than a year",
+    "spec.monitoring.alerts.retrainDue.after",
+    (tm) => (tm.spec.monitoring = { alerts: { retrainDue: { after: "9000h" } } }),
+  ],
+  [
+    "scaling-limit alert without autoscaling",
+    "spec.monitoring.alerts.scalingLimit",
+    (tm) => {
+      tm.spec.serving = { replicas: 2 };
+      tm.spec.monitoring = { alerts: { scalingLimit: { threshold: 0.8 } } };
+    },
+  ],
 ];
 
 export const invalidTradingModels: readonly InvalidExample[] = cases.map(([what, field, edit], i) =>

@@ -1,6 +1,7 @@
 import { analysisSchema, rolloutSchema, servingSchema } from "./delivery.ts";
 import { conditionsSchema, resourceSchema } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
+import { monitoringSchema, scalingLimitNeedsAutoscaling } from "./monitoring.ts";
 import { algorithmSchema, featuresSchema, targetSchema, trainingSchema } from "./training.ts";
 
 /**
@@ -21,6 +22,7 @@ export const tradingModelSpecSchema = {
     serving: servingSchema,
     rollout: rolloutSchema,
     analysis: analysisSchema,
+    monitoring: monitoringSchema,
     versionHistoryLimit: {
       type: "integer",
       description:
@@ -30,6 +32,7 @@ export const tradingModelSpecSchema = {
       default: 5,
     },
   },
+  "x-kubernetes-validations": [scalingLimitNeedsAutoscaling],
 } as const satisfies JSONSchemaProps;
 
 const versionNumber = (description: string) => ({ type: "integer", description, minimum: 1 }) as const;

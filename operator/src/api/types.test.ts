@@ -108,6 +108,22 @@ const syntheticCanary: TradingModelSpecInput = {
     errorRate: { max: 0.02 },
     drift: { psiMax: 0.25 },
   },
+  monitoring: {
+    runbookBaseUrl: "https://runbooks.example/tradingmodel.md",
+    ruleLabels: { release: "kube-prometheus-stack" },
+    alerts: {
+      latencyP95Ms: { threshold: 40, for: "3m" },
+      errorRate: { threshold: 0.02, for: "2m" },
+      accuracy: { threshold: 0.55, for: "10m", minSamples: 200 },
+      noData: { for: "10m" },
+      cpuUtilization: { threshold: 0.9, for: "10m" },
+      dataAgeSeconds: { threshold: 120, for: "2m" },
+      confidence: { threshold: 0.55, for: "30m" },
+      featureDrift: { threshold: 0.1, for: "1h" },
+      retrainDue: { after: "168h", for: "1h30m" },
+      scalingLimit: { threshold: 0.8, for: "15m" },
+    },
+  },
   versionHistoryLimit: 4,
 };
 

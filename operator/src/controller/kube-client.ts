@@ -167,6 +167,17 @@ export class KubeClient implements ClusterWriter {
     }
   }
 
+  /** The resources (plural names) the cluster serves in group/version; none when it serves no such API. */
+  async servedResources(group: string, version: string): Promise<Set<string>> {
+    try {
+      const list = await this.call(() => this.custom.getAPIResources({ group, version }));
+      return new Set(list.resources.map((r) => r.name));
+    } catch (err) {
+      if (statusCode(err) === 404) return new Set();
+      throw err;
+    }
+  }
+
   /** The object, or undefined when it does not exist. */
   async read<T extends KubernetesObject>(ref: NamespacedRef): Promise<T | undefined> {
     const spec = {

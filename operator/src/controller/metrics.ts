@@ -1,4 +1,81 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ModelVersion, TradingModel } from "../api/types.ts";
+
+/** Which TradingModel a business series is about: its `namespace` and `model` labels. */
+export interface ModelRef {
+  namespace: string;
+  name: string;
+}
+
+/** How a rollout ended: the new version took all traffic, or the stable one was kept. */
+export type RolloutOutcome = "promoted" | "rolled_back";
+
+/** What the business gauges read of one model, from the caches at scrape time. */
+export interface ModelSnapshot {
+  ref: ModelRef;
+  /** status.canaryWeight and status.currentStep while a rollout is in progress. */
+  canaryWeight?: number;
+  currentStep?: number;
+  stableVersion?: number;
+  /** Epoch seconds: creation of the newest ModelVersion (every one is a training that succeeded). */
+  lastTrainingSeconds?: number;
+  /** Epoch seconds: creation of the stable version's ModelVersion (when the serving model was trained). */
+  stableTrainedSeconds?: number;
+}
+
+const epochSeconds = (time: Date | string | undefined) =>
+  time === undefined ? undefined : new Date(time).getTime() / 1000;
+
+/** The snapshot of one model, from its status and its ModelVersions. */
+export function modelSnapshot(model: TradingModel, versions: readonly ModelVersion[]): ModelSnapshot {
+  const status = model.status ?? {};
+  const own = versions.filter((v) => v.spec?.model === model.metadata.name);
+  const created = own
+    .map((v) => epochSeconds(v.metadata?.creationTimestamp as Date | string | undefined))
+    .filter((t): t is number => t !== undefined && Number.isFinite(t));
+  const stable = own.find((v) => v.spec.version === status.stableVersion);
+  const stableTrained = epochSeconds(stable?.metadata?.creationTimestamp as Date | string | undefined);
+  const rollingOut = status.candidateVersion !== undefined;
+  return {
+    ref: { namespace: model.metadata.namespace, name: model.metadata.name },
+    ...(rollingOut && status.canaryWeight !== undefined ? { canaryWeight: status.canaryWeight } : {}),
+    ...(rollingOut && status.currentStep !== undefined ? { currentStep: status.currentStep } : {}),
+    ...(status.stableVersion === undefined ? {} : { stableVersion: status.stableVersion }),
+    ...(created.length > 0 ? { lastTrainingSeconds: Math.max(...created) } : {}),
+    ...(stableTrained === undefined ? {} : { stableTrainedSeconds: stableTrained }),
+  };
+}
+
+const modelLabels = (ref: ModelRef) => ({ namespace: ref.namespace, model: ref.name });
+
+/** Gauges of each model read from its snapshot at scrape time: name, help, value (none: no sample). */
+const MODEL_GAUGES: [string, string, (m: ModelSnapshot) => number | undefined][] = [
+  [
+    "tradingmodel_canary_weight_percent",
+    "Percent of traffic on the candidate while a rollout is in progress (status.canaryWeight)",
+    (m) => m.canaryWeight,
+  ],
+  [
+    "tradingmodel_rollout_step",
+    "Index of the canary step in progress, from 0, while a rollout is in progress (status.currentStep)",
+    (m) => m.currentStep,
+  ],
+  [
+    "tradingmodel_stable_version",
+    "Version serving all traffic (status.stableVersion)",
+    (m) => m.stableVersion,
+  ],
+  [
+    "tradingmodel_last_training_timestamp_seconds",
+    "When the newest version was trained (its ModelVersion's creation); time since the last training is time() minus this",
+    (m) => m.lastTrainingSeconds,
+  ],
+  [
+    "tradingmodel_stable_version_trained_timestamp_seconds",
+    "When the stable version was trained (its ModelVersion's creation); the model's age is time() minus this",
+    (m) => m.stableTrainedSeconds,
+  ],
+];
 
 /** The operator's own metrics, on a registry of its own. */
 export class OperatorMetrics {
@@ -53,6 +130,71 @@ export class OperatorMetrics {
 
   observeQueue(read: () => { depth: number; inFlight: number }): void {
     this.queue = read;
+  }
+
+  // Business metrics (docs/monitoring.md). Every series is labelled with the TradingModel's
+  // `namespace` and `model`; the operator is scraped with honor_labels so they are kept.
+
+  readonly rolloutsStarted = new Counter({
+    name: "tradingmodel_rollouts_started_total",
+    help: "Rollouts of a new version started, by model and strategy (Canary, BlueGreen)",
+    labelNames: ["namespace", "model", "strategy"] as const,
+    registers: [this.registry],
+  });
+  readonly rolloutsPromoted = new Counter({
+    name: "tradingmodel_rollouts_promoted_total",
+    help: "Rollouts that ended with the new version taking all traffic, by model",
+    labelNames: ["namespace", "model"] as const,
+    registers: [this.registry],
+  });
+  readonly rolloutsRolledBack = new Counter({
+    name: "tradingmodel_rollouts_rolled_back_total",
+    help: "Rollouts that ended with the stable version kept, by model and reason (the Event's reason)",
+    labelNames: ["namespace", "model", "reason"] as const,
+    registers: [this.registry],
+  });
+  /** Read at scrape time from the caches: a model deleted from the cluster leaves no series behind. */
+  private models: () => ModelSnapshot[] = () => [];
+  /** The gauges of MODEL_GAUGES, registered here and filled at scrape time. */
+  readonly modelGauges: Gauge[] = MODEL_GAUGES.map(([name, help, value]) =>
+    this.modelGauge(name, help, value),
+  );
+
+  private modelGauge(name: string, help: string, value: (m: ModelSnapshot) => number | undefined): Gauge {
+    const models = () => this.models();
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      labelNames: ["namespace", "model"] as const,
+      registers: [this.registry],
+      collect(): void {
+        gauge.reset();
+        for (const m of models()) {
+          const v = value(m);
+          if (v !== undefined) gauge.set(modelLabels(m.ref), v);
+        }
+      },
+    });
+    return gauge;
+  }
+
+  /** Where the model gauges read the models from at scrape time (the informers' caches). */
+  observeModels(read: () => ModelSnapshot[]): void {
+    this.models = read;
+  }
+
+  /** A rollout of a new version began (call once, after the status that starts it is written). */
+  recordRolloutStarted(model: ModelRef, strategy: "Canary" | "BlueGreen"): void {
+    this.rolloutsStarted.inc({ ...modelLabels(model), strategy });
+  }
+
+  /**
+   * A rollout ended (call once, after the status that ends it is written). `reason` is the
+   * CamelCase reason of the Event that reports it (e.g. AnalysisFailed); it labels rollbacks only.
+   */
+  recordRolloutFinished(model: ModelRef, outcome: RolloutOutcome, reason: string): void {
+    if (outcome === "promoted") this.rolloutsPromoted.inc(modelLabels(model));
+    else this.rolloutsRolledBack.inc({ ...modelLabels(model), reason });
   }
 
   constructor() {

@@ -15,7 +15,7 @@ import {
   predictorDeploymentName,
   versionFromName,
 } from "../manifests/names.ts";
-import type { Observed } from "../reconcile/observed.ts";
+import type { MonitoringApis, Observed } from "../reconcile/observed.ts";
 
 /** The informers' caches of one namespace, as the reconcile reads them. */
 export interface NamespaceCache {
@@ -25,6 +25,8 @@ export interface NamespaceCache {
   configMaps: V1ConfigMap[];
   deployments: V1Deployment[];
   autoscalers: V2HorizontalPodAutoscaler[];
+  /** Cluster-wide, from API discovery; none when not given. */
+  monitoringApis?: MonitoringApis;
 }
 
 /** Controlled by this TradingModel (by uid: a model deleted and recreated under the same name owns nothing of the old one's). */
@@ -69,6 +71,7 @@ export function observe(model: TradingModel, cache: NamespaceCache, now: Date): 
     artifacts,
     deployments: mine(cache.deployments).filter((d) => component(d) === "predictor"),
     autoscalerExists: mine(cache.autoscalers).some((a) => a.metadata?.name === autoscalerName),
+    ...(cache.monitoringApis ? { monitoringApis: cache.monitoringApis } : {}),
     now,
   };
 }

@@ -8,9 +8,10 @@ import { EventRecorder } from "./events.ts";
 import { Informers } from "./informers.ts";
 import { describeError, KubeClient, loadKubeConfig } from "./kube-client.ts";
 import { DEFAULT_TIMING, LeaderElector } from "./leader-election.ts";
-import { OperatorMetrics } from "./metrics.ts";
+import { modelSnapshot, OperatorMetrics } from "./metrics.ts";
+import { MonitoringApiDiscovery } from "./monitoring-apis.ts";
 import { type OperatorOptions, OptionsError } from "./options.ts";
-import { Reconciler } from "./reconciler.ts";
+import { type CacheReader, Reconciler } from "./reconciler.ts";
 import { startProbeServer } from "./server.ts";
 
 const IN_CLUSTER_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -54,14 +55,30 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     },
     log,
   );
+  metrics.observeModels(() =>
+    informers.modelKeys().flatMap((key) => {
+      const [namespace = "", name = ""] = key.split("/");
+      const model = informers.model(namespace, name);
+      return model ? [modelSnapshot(model, informers.namespace(namespace).versions)] : [];
+    }),
+  );
   const recorder = new EventRecorder(client, {
     controller: "trading.mlops.dev/tradingmodel-operator",
     instance: identity,
     aggregationWindowMs: 10 * 60_000,
     maxRemembered: 4096,
   });
+  const monitoringApis = new MonitoringApiDiscovery(
+    (group, version) => client.servedResources(group, version),
+    log,
+  );
+  const cache: CacheReader = {
+    model: (namespace, name) => informers.model(namespace, name),
+    find: (kind, namespace, name) => informers.find(kind, namespace, name),
+    namespace: (namespace) => ({ ...informers.namespace(namespace), monitoringApis: monitoringApis.current }),
+  };
   const reconciler = new Reconciler(
-    informers,
+    cache,
     client,
     recorder,
     {
@@ -140,6 +157,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       if (elector) await elector.stop();
       else await workers.stop();
       await informers.stop();
+      monitoringApis.stop();
       probes.server.close();
       clearTimeout(deadline);
       log.info("stopped");
@@ -149,7 +167,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     process.once("SIGINT", () => void shutdown("SIGINT"));
   });
 
-  await informers.start();
+  await Promise.all([informers.start(), monitoringApis.start()]);
   while (!informers.synced && !shuttingDown) await new Promise((r) => setTimeout(r, 100));
   if (!shuttingDown) {
     log.info("caches synced");

@@ -26,7 +26,7 @@ export const FIELD_MANAGER = "tradingmodel-operator";
  */
 export type Track = "stable" | "canary" | "preview" | "shadow";
 
-export type Component = "trainer" | "artifact" | "predictor";
+export type Component = "trainer" | "artifact" | "predictor" | "monitoring";
 
 export const versionLabel = (version: number) => `v${version}`;
 

@@ -3,6 +3,7 @@ import { type ConditionType, findCondition, Reason, setCondition, worstProblem }
 import { phaseOf } from "../phase.ts";
 import { isActive } from "../rollout/machine.ts";
 import { type Context, condition, highestIn, newContext, type Plan, type Settings } from "./context.ts";
+import { monitoringStep } from "./monitoring.ts";
 import type { Observed } from "./observed.ts";
 import { registryStep, rejectionStep } from "./registry.ts";
 import { retentionStep } from "./retention.ts";
@@ -14,6 +15,7 @@ const QUIET: Record<Exclude<ConditionType, "Degraded">, [reason: Reason, message
   Ready: [Reason.NoVersionServing, "nothing is served"],
   Training: [Reason.Idle, "no training in progress"],
   Progressing: [Reason.NoCandidate, "no version waiting to roll out"],
+  Monitored: [Reason.NotServing, "alert rules are installed once a version serves"],
 };
 
 /** The status, with the message of the condition that matters most right now. */
@@ -66,6 +68,7 @@ export function decide(observed: Observed, settings: Settings): Plan {
   servingStep(ctx);
   rejectionStep(ctx);
   retentionStep(ctx);
+  monitoringStep(ctx);
   ctx.plan.status = buildStatus(ctx);
   return ctx.plan;
 }

@@ -155,6 +155,7 @@ function checkPromises(world: World, productionBefore: number[]): void {
   expect(plan.status.stableVersion).toBe(production[0]);
   expect((plan.status.conditions ?? []).map((c) => c.type).sort()).toEqual([
     "Degraded",
+    "Monitored",
     "Progressing",
     "Ready",
     "Training",

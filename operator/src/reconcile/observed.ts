@@ -35,10 +35,20 @@ export interface Observed {
   deployments: V1Deployment[];
   /** Whether the model's HorizontalPodAutoscaler exists. */
   autoscalerExists: boolean;
+  /** Which prometheus-operator APIs the cluster serves; absent: none. */
+  monitoringApis?: MonitoringApis;
   /** The rollout's live measurement, taken by the shell when `measurementDue` asked for one. */
   measurement?: Measurement;
   now: Date;
 }
+
+/** The monitoring.coreos.com/v1 kinds the cluster serves (their CRDs are installed). */
+export interface MonitoringApis {
+  prometheusRules: boolean;
+  podMonitors: boolean;
+}
+
+export const NO_MONITORING_APIS: MonitoringApis = { prometheusRules: false, podMonitors: false };
 
 export type JobState = "Running" | "Succeeded" | "Failed";
 

@@ -5,7 +5,7 @@ import type { StrategyComparison } from "../gate.ts";
 import { LABEL_VERSION, versionLabel } from "../manifests/names.ts";
 import type { Plan, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
-import type { Observed } from "../reconcile/observed.ts";
+import type { MonitoringApis, Observed } from "../reconcile/observed.ts";
 import { artifactText, metrics } from "./fixtures.ts";
 
 /**
@@ -28,6 +28,7 @@ export class World {
   artifacts: Observed["artifacts"] = [];
   deployments: V1Deployment[] = [];
   autoscalerExists = false;
+  monitoringApis?: MonitoringApis;
   now = new Date("2026-11-24T10:00:00Z");
   /** The measurement the shell hands the next reconcile (then it is used up). */
   measurement?: Measurement;
@@ -35,6 +36,16 @@ export class World {
 
   constructor(model: TradingModel) {
     this.model = model;
+  }
+
+  /** From nothing to v1 trained, past the gate and served: the reconciles in between included. */
+  serveFirstVersion(): this {
+    this.reconcile();
+    this.trainingSucceeds(1);
+    this.reconcile();
+    this.rolloutCompletes();
+    this.reconcile();
+    return this;
   }
 
   /** Runs one reconcile and applies its plan the way the adapter and the apiserver would. */
@@ -48,6 +59,7 @@ export class World {
         artifacts: this.artifacts,
         deployments: this.deployments,
         autoscalerExists: this.autoscalerExists,
+        ...(this.monitoringApis ? { monitoringApis: this.monitoringApis } : {}),
         ...(this.measurement ? { measurement: this.measurement } : {}),
         now: this.now,
       },

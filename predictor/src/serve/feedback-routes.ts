@@ -37,8 +37,7 @@ function score(state: ServeState, { predictionId, realized }: FeedbackItem): Fee
     return { predictionId, status: match.status };
   }
   const hit = directionalHit(match.prediction, realized);
-  metrics.feedback.inc();
-  if (hit) metrics.feedbackHits.inc();
+  metrics.feedbackScored(match.prediction, realized, hit);
   state.pnl.record(match.prediction, realized);
   return { predictionId, status: "scored", hit };
 }

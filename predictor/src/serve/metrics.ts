@@ -1,7 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { signConfidence } from "./confidence.ts";
 import type { DriftWindow } from "./drift-window.ts";
 import type { ServedModel } from "./model.ts";
-import { ResponseStats } from "./response-stats.ts";
+import { PlainHistogram, ResponseStats, registerOptionalGauge } from "./response-stats.ts";
 
 /**
  * Latency buckets in seconds, fine from 0.25 ms to 50 ms so that p95 read with
@@ -16,6 +17,9 @@ export const LATENCY_BUCKETS = [
 export const SHADOW_DIFF_BUCKETS = [
   1e-6, 1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,
 ];
+
+/** Prediction confidence (probability of the predicted sign): fine around 0.5-0.7, where return models live. */
+export const CONFIDENCE_BUCKETS = [0.5, 0.525, 0.55, 0.575, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 0.95, 0.99];
 
 export const REQUEST_DURATION = {
   name: "predictor_http_request_duration_seconds",
@@ -42,6 +46,26 @@ export function createMetrics(labels: ServeLabels) {
   collectDefaultMetrics({ register: registry, prefix: "predictor_" });
   const registers = [registry];
   let drift: DriftWindow | undefined;
+  let confidenceOf: ((prediction: number) => number) | undefined;
+  let interval = { lower: 0, upper: 0 };
+  /** Epoch milliseconds of the newest bar seen in a {bars} row; NaN until one is. */
+  let newestBarMs = Number.NaN;
+  const confidence = new PlainHistogram(
+    registry,
+    {
+      name: "predictor_prediction_confidence",
+      help: "Probability that the realized return has the predicted sign, from the holdout residuals (docs/monitoring.md)",
+    },
+    CONFIDENCE_BUCKETS,
+  );
+  registerOptionalGauge(
+    registry,
+    {
+      name: "predictor_data_newest_bar_timestamp_seconds",
+      help: "Timestamp of the newest bar seen in a predicted {bars} row (data age: time() minus this)",
+    },
+    () => (Number.isNaN(newestBarMs) ? undefined : newestBarMs / 1000),
+  );
   const responses = new ResponseStats(LATENCY_BUCKETS);
   responses.register(registry, REQUEST_DURATION, REQUESTS);
 
@@ -67,6 +91,44 @@ export function createMetrics(labels: ServeLabels) {
       name: "predictor_feedback_hits_total",
       help: "Matched feedback whose realized return had the predicted sign",
       registers,
+    }),
+    feedbackInInterval: new Counter({
+      name: "predictor_feedback_in_interval_total",
+      help: "Matched feedback whose realized return fell inside the prediction interval",
+      registers,
+    }),
+    intervalLevel: new Gauge({
+      name: "predictor_interval_nominal_level",
+      help: "Nominal level of the prediction interval (the coverage it promises)",
+      registers,
+    }),
+    rejectedInputs: new Counter({
+      name: "predictor_rejected_inputs_total",
+      help: "Prediction requests refused for their input (4xx on /v1/predict and /v1/predict/batch), by reason",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    featureKs: new Gauge({
+      name: "predictor_feature_ks",
+      help: "Kolmogorov-Smirnov statistic of each feature over the recent-rows window against training, at the training deciles",
+      labelNames: ["feature"] as const,
+      registers,
+      collect() {
+        if (!drift) return;
+        for (const { feature, ks } of drift.ksByFeature()) this.set({ feature }, ks);
+      },
+    }),
+    predictionDrift: new Gauge({
+      name: "predictor_prediction_drift",
+      help: "PSI and KS (statistic label) of the recent-rows window's predictions against the holdout's predictions",
+      labelNames: ["statistic"] as const,
+      registers,
+      collect() {
+        const d = drift?.predictionDrift();
+        if (!d) return;
+        this.set({ statistic: "psi" }, d.psi);
+        this.set({ statistic: "ks" }, d.ks);
+      },
     }),
     feedbackUnmatched: new Counter({
       name: "predictor_feedback_unmatched_total",
@@ -152,9 +214,27 @@ export function createMetrics(labels: ServeLabels) {
       responses.record(route, status, seconds);
     },
 
+    /** One served row: its prediction's confidence, and the newest bar it was computed from (NaN: none). */
+    rowPredicted(prediction: number, newestBarTs: number): void {
+      if (confidenceOf) confidence.observe(confidenceOf(prediction));
+      if (newestBarTs > newestBarMs || Number.isNaN(newestBarMs)) newestBarMs = newestBarTs;
+    },
+
+    /** One matched feedback: the directional hit and whether the interval held the realized return. */
+    feedbackScored(prediction: number, realized: number, hit: boolean): void {
+      metrics.feedback.inc();
+      if (hit) metrics.feedbackHits.inc();
+      if (realized >= prediction + interval.lower && realized <= prediction + interval.upper) {
+        metrics.feedbackInInterval.inc();
+      }
+    },
+
     /** Records the loaded model and the window PSI is read from. */
     modelLoaded(model: ServedModel, window: DriftWindow): void {
       drift = window;
+      interval = model.artifact.interval;
+      confidenceOf = signConfidence(model.artifact.interval);
+      metrics.intervalLevel.set(model.artifact.interval.level);
       metrics.modelInfo.set(
         {
           artifact_sha256: model.sha256,

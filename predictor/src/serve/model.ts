@@ -1,4 +1,9 @@
-import { ArtifactError, type ArtifactFile, type ModelArtifact } from "../artifact.ts";
+import {
+  ArtifactError,
+  type ArtifactFile,
+  type ModelArtifact,
+  type ReferenceDistribution,
+} from "../artifact.ts";
 import { FeatureWindow } from "../features.ts";
 
 /** The loaded model and what serving derives from it once, at load time. */
@@ -22,6 +27,19 @@ function finiteArray(value: unknown, length: number, field: string): void {
   }
   value.forEach((v, i) => {
     finite(v, `${field}[${i}]`);
+  });
+}
+
+function checkReference(ref: ReferenceDistribution | undefined, field: string): void {
+  if (!ref || !Array.isArray(ref.edges) || !Array.isArray(ref.proportions)) {
+    throw new ArtifactError(`artifact field ${field} must have edges and proportions`);
+  }
+  finiteArray(ref.proportions, ref.edges.length + 1, `${field}.proportions`);
+  ref.edges.forEach((e, i) => {
+    finite(e, `${field}.edges[${i}]`);
+    if (i > 0 && e < (ref.edges[i - 1] as number)) {
+      throw new ArtifactError(`artifact field ${field}.edges must be ascending (at index ${i})`);
+    }
   });
 }
 
@@ -60,19 +78,7 @@ export function servedModel(file: ArtifactFile): ServedModel {
   finite(a.interval?.lower, "interval.lower");
   finite(a.interval?.upper, "interval.upper");
   finite(a.interval?.level, "interval.level");
-  for (const name of a.features) {
-    const ref = a.reference?.[name];
-    const field = `reference.${name}`;
-    if (!ref || !Array.isArray(ref.edges) || !Array.isArray(ref.proportions)) {
-      throw new ArtifactError(`artifact field ${field} must have edges and proportions`);
-    }
-    finiteArray(ref.proportions, ref.edges.length + 1, `${field}.proportions`);
-    ref.edges.forEach((e, i) => {
-      finite(e, `${field}.edges[${i}]`);
-      if (i > 0 && e < (ref.edges[i - 1] as number)) {
-        throw new ArtifactError(`artifact field ${field}.edges must be ascending (at index ${i})`);
-      }
-    });
-  }
+  for (const name of a.features) checkReference(a.reference?.[name], `reference.${name}`);
+  if (a.predictionReference !== undefined) checkReference(a.predictionReference, "predictionReference");
   return { artifact: a, sha256: file.sha256, features: a.features, window };
 }

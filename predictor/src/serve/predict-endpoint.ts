@@ -1,5 +1,6 @@
 import { isAscii } from "node:buffer";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Bar } from "../bars.ts";
 import { chaosFor } from "./chaos.ts";
 import { describeValue, errorBody, fieldPath, invalidField, RequestError } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
@@ -88,6 +89,12 @@ function predictV1Rows(state: ServeState, model: ServedModel, rows: readonly unk
     (i, row) => decodeRow(rows[i], batch ? i : -1, model, row),
     (i) => invalidField(rowPath(batch ? i : -1) || "body", NON_FINITE_PREDICTION),
   );
+}
+
+/** The ts of a decoded {bars} row's last bar (decoding checked they ascend); NaN for a features row. */
+function newestBarTs(row: unknown): number {
+  const bars = (row as { bars?: Bar[] }).bars;
+  return bars === undefined ? Number.NaN : (bars[bars.length - 1] as Bar).ts;
 }
 
 interface Interval {
@@ -253,7 +260,7 @@ export class PredictEndpoint {
       } else if (route === BATCH_ROUTE) {
         const rows = batchRows(body, state.config.batchLimit);
         const predictions = predictV1Rows(state, model, rows, true);
-        const first = record(state, model, rows.length, predictions);
+        const first = record(state, model, rows.length, predictions, (i) => newestBarTs(rows[i]));
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, rows.length));
         const results = new Array(rows.length);
         for (let i = 0; i < rows.length; i++) {
@@ -262,7 +269,7 @@ export class PredictEndpoint {
         answer = JSON.stringify({ ...this.#identity, results });
       } else {
         const predictions = predictV1Rows(state, model, [body], false);
-        const id = state.cache.idOf(record(state, model, 1, predictions));
+        const id = state.cache.idOf(record(state, model, 1, predictions, () => newestBarTs(body)));
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, 1));
         answer = JSON.stringify(
           Object.assign(resultOf(predictions[0] as number, interval, id), this.#identity),
@@ -286,6 +293,7 @@ export class PredictEndpoint {
     err: RequestError,
   ): void {
     this.#state.metrics.errors.inc({ route, reason: err.reason });
+    if (err.statusCode < 500) this.#state.metrics.rejectedInputs.inc({ reason: err.reason });
     this.#state.log.debug({ err: err.message, route }, "request rejected");
     // A body left unread (refused before reading, or cut off at the limit) leaves the connection
     // mid-request: close it after the answer.

@@ -42,7 +42,8 @@ export const NON_FINITE_PREDICTION =
   "gives a non-finite prediction: feature values far outside the model's range";
 
 /**
- * Remembers the predictions for feedback and adds their rows to the drift window; returns the
+ * Remembers the predictions for feedback, adds their rows to the drift window and the per-row
+ * metrics (`newestBarTs(i)`: the ts of row i's last bar, NaN for a row of features); returns the
  * first prediction's sequence number in the cache (ids: state.cache.idOf).
  */
 export function record(
@@ -50,10 +51,15 @@ export function record(
   model: ServedModel,
   count: number,
   predictions: Float64Array,
+  newestBarTs: (i: number) => number = () => Number.NaN,
 ): number {
   const values = state.values(0);
-  const drift = state.drift;
-  if (drift) for (let i = 0; i < count; i++) drift.add(values, i * model.features.length);
-  state.metrics.predictions.inc(count);
+  const { drift, metrics } = state;
+  for (let i = 0; i < count; i++) {
+    const prediction = predictions[i] as number;
+    drift?.add(values, i * model.features.length, prediction);
+    metrics.rowPredicted(prediction, newestBarTs(i));
+  }
+  metrics.predictions.inc(count);
   return state.cache.remember(predictions, count);
 }

@@ -1,7 +1,7 @@
 import type { Metric, Registry } from "prom-client";
 
-interface Series {
-  labels: { route: string; status: string };
+interface Series<L extends Record<string, string> = Record<string, string>> {
+  labels: L;
   /** Observations per bucket, not cumulative; the last one is +Inf. */
   buckets: Float64Array;
   sum: number;
@@ -25,7 +25,7 @@ interface Sample {
  */
 export class ResponseStats {
   readonly #bounds: readonly number[];
-  readonly #series = new Map<string, Map<number, Series>>();
+  readonly #series = new Map<string, Map<number, Series<{ route: string; status: string }>>>();
 
   constructor(bounds: readonly number[]) {
     this.#bounds = bounds;
@@ -47,12 +47,7 @@ export class ResponseStats {
       };
       byStatus.set(status, series);
     }
-    const bounds = this.#bounds;
-    let b = 0;
-    while (b < bounds.length && seconds > (bounds[b] as number)) b++;
-    series.buckets[b] = (series.buckets[b] as number) + 1;
-    series.sum += seconds;
-    series.count++;
+    observe(series, this.#bounds, seconds);
   }
 
   #all(): Series[] {
@@ -66,23 +61,71 @@ export class ResponseStats {
     counter: { name: string; help: string },
   ): void {
     const histogramSamples = (): Sample[] =>
-      this.#all().flatMap((s) => {
-        let cumulative = 0;
-        const buckets = this.#bounds.map((le, i) => {
-          cumulative += s.buckets[i] as number;
-          return { labels: { le, ...s.labels }, value: cumulative, metricName: `${histogram.name}_bucket` };
-        });
-        return [
-          ...buckets,
-          { labels: { le: "+Inf", ...s.labels }, value: s.count, metricName: `${histogram.name}_bucket` },
-          { labels: s.labels, value: s.sum, metricName: `${histogram.name}_sum` },
-          { labels: s.labels, value: s.count, metricName: `${histogram.name}_count` },
-        ];
-      });
+      this.#all().flatMap((s) => histogramSamplesOf(s, this.#bounds, histogram.name));
     const counterSamples = (): Sample[] => this.#all().map((s) => ({ labels: s.labels, value: s.count }));
     registry.registerMetric(metricOf(histogram, "histogram", histogramSamples));
     registry.registerMetric(metricOf(counter, "counter", counterSamples));
   }
+}
+
+function observe(series: Series, bounds: readonly number[], value: number): void {
+  let b = 0;
+  while (b < bounds.length && value > (bounds[b] as number)) b++;
+  series.buckets[b] = (series.buckets[b] as number) + 1;
+  series.sum += value;
+  series.count++;
+}
+
+function histogramSamplesOf(s: Series, bounds: readonly number[], name: string): Sample[] {
+  let cumulative = 0;
+  const buckets = bounds.map((le, i) => {
+    cumulative += s.buckets[i] as number;
+    return { labels: { le, ...s.labels }, value: cumulative, metricName: `${name}_bucket` };
+  });
+  return [
+    ...buckets,
+    { labels: { le: "+Inf", ...s.labels }, value: s.count, metricName: `${name}_bucket` },
+    { labels: s.labels, value: s.sum, metricName: `${name}_sum` },
+    { labels: s.labels, value: s.count, metricName: `${name}_count` },
+  ];
+}
+
+/**
+ * A histogram without labels of its own, recorded into a plain array for the same reason as
+ * ResponseStats: it takes an observation per predicted row.
+ */
+export class PlainHistogram {
+  readonly #bounds: readonly number[];
+  readonly #series: Series = { labels: {}, buckets: new Float64Array(0), sum: 0, count: 0 };
+
+  constructor(registry: Registry, meta: { name: string; help: string }, bounds: readonly number[]) {
+    this.#bounds = bounds;
+    this.#series.buckets = new Float64Array(bounds.length + 1);
+    registry.registerMetric(
+      metricOf(meta, "histogram", () => histogramSamplesOf(this.#series, this.#bounds, meta.name)),
+    );
+  }
+
+  observe(value: number): void {
+    observe(this.#series, this.#bounds, value);
+  }
+}
+
+/**
+ * A gauge read at scrape time that has no sample while `read` gives undefined: prom-client's
+ * unlabelled Gauge always shows a value, and 0 would read as a real one.
+ */
+export function registerOptionalGauge(
+  registry: Registry,
+  meta: { name: string; help: string },
+  read: () => number | undefined,
+): void {
+  registry.registerMetric(
+    metricOf(meta, "gauge", () => {
+      const value = read();
+      return value === undefined ? [] : [{ labels: {}, value }];
+    }),
+  );
 }
 
 /**
@@ -92,7 +135,7 @@ export class ResponseStats {
  */
 function metricOf(
   meta: { name: string; help: string },
-  type: "histogram" | "counter",
+  type: "histogram" | "counter" | "gauge",
   samples: () => Sample[],
 ) {
   const metric = {

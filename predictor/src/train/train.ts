@@ -101,7 +101,12 @@ function evaluate(
   bars: BarColumns,
   split: Split,
   spec: TrainSpec["training"],
-): { metrics: HoldoutMetrics; strategyReturns: Float64Array; interval: ModelArtifact["interval"] } {
+): {
+  metrics: HoldoutMetrics;
+  strategyReturns: Float64Array;
+  interval: ModelArtifact["interval"];
+  predicted: Float64Array;
+} {
   const predicted = predictRange(model, design.columns, split.holdout);
   const actual = design.target.subarray(split.holdout.start, split.holdout.end);
   const level = spec.intervalLevel;
@@ -115,6 +120,7 @@ function evaluate(
       splitHalfCoverage(predicted, actual, level),
     ),
     interval: residualInterval(predicted, actual, level),
+    predicted,
   };
 }
 
@@ -133,7 +139,7 @@ export function trainModel(
   const split = holdoutSplit(design.usable, horizon, t.holdoutFraction, spec.features.length);
   const model = fitOn(spec, design, split.train);
   const bars = data.columns;
-  const { metrics, interval, strategyReturns } = evaluate(model, design, bars, split, t);
+  const { metrics, interval, strategyReturns, predicted } = evaluate(model, design, bars, split, t);
 
   const walkForward = t.walkForward && {
     folds: t.walkForward.folds,
@@ -157,6 +163,7 @@ export function trainModel(
     scaler: model.scaler,
     interval,
     reference,
+    predictionReference: referenceDistribution(predicted),
     split: {
       trainRows: split.train.end - split.train.start,
       holdoutRows: split.holdout.end - split.holdout.start,

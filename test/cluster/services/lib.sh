@@ -15,6 +15,9 @@ coredns_ready_port="${TM_COREDNS_READY_PORT:-8181}"
 coredns_metrics_port="${TM_COREDNS_METRICS_PORT:-9153}"
 service_proxy_port="${TM_SERVICE_PROXY_PORT:-10300}"
 prometheus_port="${TM_PROMETHEUS_PORT:-9090}"
+alertmanager_port="${TM_ALERTMANAGER_PORT:-9093}"
+# Where Alertmanager sends every alert: a webhook receiver the e2e suite runs on the host.
+alert_webhook_port="${TM_ALERT_WEBHOOK_PORT:-9097}"
 metrics_server_port="${TM_METRICS_SERVER_PORT:-10350}"
 
 services_state_dir="$state_dir/services"

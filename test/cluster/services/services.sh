@@ -9,6 +9,8 @@
 #     and the demo, and the bridge-side forward that lets pods reach Prometheus;
 #   - Prometheus (built from its Go module: Debian's has no kubernetes_sd_configs) on 127.0.0.1
 #     with pod discovery, and the PrometheusRule sync (prometheus-rules/);
+#   - Alertmanager (Debian's prometheus-alertmanager) on 127.0.0.1, which Prometheus sends its
+#     alerts to and which routes every alert to a webhook on 127.0.0.1 (the e2e suite's receiver);
 #   - metrics-server, the resource metrics API for the HPA and kubectl top.
 # Nothing here sends a packet off the machine: see guard_host_network.
 # shellcheck shell=bash
@@ -163,6 +165,7 @@ start_prometheus() {
   mkdir -p "$dir/rules" "$dir/data"
   ln -sf "$PROMETHEUS_BIN/promtool" "$PROMETHEUS_BIN/prometheus" "$bin_dir/"
   sed -e "s|@APISERVER@|$apiserver_url|g" -e "s|@PKI@|$pki_dir|g" -e "s|@RULES@|$dir/rules|g" \
+    -e "s|@ALERTMANAGER@|127.0.0.1:$alertmanager_port|g" \
     "$services_dir/prometheus.yml" >"$dir/prometheus.yml"
   "$PROMETHEUS_BIN/promtool" check config "$dir/prometheus.yml" >/dev/null
   start prometheus "$PROMETHEUS_BIN/prometheus" --config.file="$dir/prometheus.yml" \
@@ -176,6 +179,36 @@ start_prometheus() {
   start prometheus-rules node "$services_dir/prometheus-rules/main.ts" \
     --kubeconfig="$state_dir/prometheus-rules.kubeconfig" --rules-dir="$dir/rules" \
     --prometheus="http://127.0.0.1:$prometheus_port" --promtool="$PROMETHEUS_BIN/promtool"
+}
+
+# Alertmanager from Debian (scripts/apt-deps.sh), one instance (no gossip), grouping and sending
+# within a second so tests see an alert soon after Prometheus fires it, resolved ones included.
+start_alertmanager() {
+  local dir="$services_state_dir/alertmanager"
+  mkdir -p "$dir/data"
+  command -v prometheus-alertmanager >/dev/null ||
+    die "prometheus-alertmanager is not installed: run make apt-deps (scripts/apt-deps.sh)"
+  cat >"$dir/alertmanager.yml" <<EOF
+route:
+  receiver: webhook
+  group_by: [alertname, namespace, model]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: webhook
+    webhook_configs:
+      - url: http://127.0.0.1:$alert_webhook_port/alerts
+        send_resolved: true
+EOF
+  start alertmanager prometheus-alertmanager --config.file="$dir/alertmanager.yml" \
+    --storage.path="$dir/data" --web.listen-address="127.0.0.1:$alertmanager_port" \
+    --cluster.listen-address=""
+  alertmanager_ready() {
+    fail_if_dead alertmanager
+    curl -sf --max-time 2 "http://127.0.0.1:$alertmanager_port/-/ready"
+  }
+  wait_until 30 "Alertmanager /-/ready" alertmanager_ready
 }
 
 # assert_free <address:port>...: nothing listens there yet. Another cluster's services on this
@@ -228,6 +261,7 @@ start_services() {
   mkdir -p "$services_state_dir"
   assert_free "127.0.0.1:$kube_proxy_healthz_port" "127.0.0.1:$coredns_ready_port" \
     "127.0.0.1:$service_proxy_port" "127.0.0.1:$prometheus_port" "$bridge_ip:$prometheus_port" \
+    "127.0.0.1:$alertmanager_port" \
     "$bridge_ip:$metrics_server_port"
   wait_until 30 "the node agent's bridge $bridge with $bridge_ip" bridge_has_ip
   guard_host_network
@@ -235,6 +269,7 @@ start_services() {
   start_kube_proxy
   start_coredns
   start_service_proxy
+  start_alertmanager
   start_prometheus
   start_metrics_server
 }

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
+import { dashboardJson } from "../../../operator/src/dashboard/dashboard.ts";
 import { e2eContext } from "../support/context.ts";
 import { kubectl } from "../support/kubectl.ts";
 import { useNamespace } from "../support/namespace.ts";
@@ -76,6 +77,7 @@ describe("the Helm chart", () => {
     expect(kinds(docs)).toEqual([
       "PodDisruptionBudget/t-tradingmodel-operator",
       "ServiceAccount/t-tradingmodel-operator",
+      "ConfigMap/t-tradingmodel-operator-dashboard",
       "ClusterRole/t-tradingmodel-operator",
       "ClusterRoleBinding/t-tradingmodel-operator",
       "Role/t-tradingmodel-operator-leader-election",
@@ -130,6 +132,19 @@ describe("the Helm chart", () => {
     );
     expect(single).not.toContain("Role/t-tradingmodel-operator-leader-election");
     expect(single).not.toContain("PodDisruptionBudget/t-tradingmodel-operator");
+  });
+
+  it("ships the generated Grafana dashboard as a ConfigMap for Grafana's sidecar, unless turned off", async () => {
+    const docs = await template([]);
+    const configMap = docs.find((d) => d.kind === "ConfigMap") as {
+      metadata: { labels: Record<string, string> };
+      data: Record<string, string>;
+    };
+    expect(configMap.metadata.labels.grafana_dashboard).toBe("1");
+    expect(configMap.data["tradingmodel.json"]).toBe(dashboardJson().trimEnd());
+    expect(kinds(await template(["--set", "grafanaDashboard.enabled=false"]))).not.toContain(
+      "ConfigMap/t-tradingmodel-operator-dashboard",
+    );
   });
 });
 
@@ -208,6 +223,8 @@ describe("the chart's RBAC on the real apiserver", () => {
       ["patch", "rolebindings.rbac.authorization.k8s.io"],
       ["create", "events.events.k8s.io"],
       ["patch", "events.events.k8s.io"],
+      ["patch", "prometheusrules.monitoring.coreos.com"],
+      ["create", "podmonitors.monitoring.coreos.com"],
       ["create", "leases.coordination.k8s.io"],
       ["update", "leases.coordination.k8s.io/tradingmodel-operator"],
     ];

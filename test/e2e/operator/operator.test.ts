@@ -80,6 +80,7 @@ describe("the operator against the local control plane", () => {
     expect(model.status?.phase).toBe("Training");
     expect(model.status?.conditions?.map((c) => [c.type, c.observedGeneration]).sort()).toEqual([
       ["Degraded", 1],
+      ["Monitored", 1],
       ["Progressing", 1],
       ["Ready", 1],
       ["Training", 1],
