@@ -15,6 +15,9 @@ const track = (over: Partial<TrackReadings> = {}): TrackReadings => ({
   errors: v(0),
   latencyP95Seconds: v(0.012),
   psiMax: v(0.08),
+  shadowCompared: v(500),
+  shadowSignAgreements: v(470),
+  shadowAbsDiffSum: v(0.25),
   ...over,
 });
 const measurement = (candidate: TrackReadings, stable?: TrackReadings): Measurement => ({

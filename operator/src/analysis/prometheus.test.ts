@@ -91,7 +91,7 @@ describe("analysis queries", () => {
     const { registry } = createMetrics({ model: "m", version: "v1", track: "canary" });
     const exported = new Set(
       (await registry.getMetricsAsJSON()).flatMap((m) =>
-        String(m.type) === "histogram" ? [`${m.name}_bucket`, m.name] : [m.name],
+        String(m.type) === "histogram" ? [`${m.name}_bucket`, `${m.name}_sum`, m.name] : [m.name],
       ),
     );
     for (const name of Object.values(ANALYSIS_METRICS)) expect(exported).toContain(name);

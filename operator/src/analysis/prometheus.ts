@@ -121,6 +121,9 @@ export const unconfiguredMetrics: MetricsProvider = {
       errors: error,
       latencyP95Seconds: error,
       psiMax: error,
+      shadowCompared: error,
+      shadowSignAgreements: error,
+      shadowAbsDiffSum: error,
     };
     return {
       version: request.version,

@@ -1,4 +1,4 @@
-import { analysisSchema, rolloutSchema, servingSchema } from "./delivery.ts";
+import { agreementNeedsShadowPhase, analysisSchema, rolloutSchema, servingSchema } from "./delivery.ts";
 import { conditionsSchema, resourceSchema } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
 import { monitoringSchema, scalingLimitNeedsAutoscaling } from "./monitoring.ts";
@@ -32,7 +32,7 @@ export const tradingModelSpecSchema = {
       default: 5,
     },
   },
-  "x-kubernetes-validations": [scalingLimitNeedsAutoscaling],
+  "x-kubernetes-validations": [scalingLimitNeedsAutoscaling, ...agreementNeedsShadowPhase],
 } as const satisfies JSONSchemaProps;
 
 const versionNumber = (description: string) => ({ type: "integer", description, minimum: 1 }) as const;
@@ -47,7 +47,15 @@ export const ROLLOUT_PHASES = [
   "RolledBack",
   "Aborted",
 ] as const;
-export const CHECK_NAMES = ["accuracy", "accuracyVsStable", "latencyP95Ms", "errorRate", "drift"] as const;
+export const CHECK_NAMES = [
+  "accuracy",
+  "accuracyVsStable",
+  "latencyP95Ms",
+  "errorRate",
+  "drift",
+  "signAgreement",
+  "meanAbsDiff",
+] as const;
 export const VERDICTS = ["Passed", "Failed", "NoData"] as const;
 
 const timestamp = (description: string) => ({ type: "string", format: "date-time", description }) as const;
@@ -61,7 +69,17 @@ export const rolloutStatusSchema = {
   properties: {
     version: versionNumber("The candidate version rolled out."),
     fromVersion: versionNumber("The stable version when the rollout started."),
-    strategy: { type: "string", description: "Canary or BlueGreen.", enum: ["Canary", "BlueGreen"] },
+    strategy: {
+      type: "string",
+      description: "Canary, BlueGreen or Shadow.",
+      enum: ["Canary", "BlueGreen", "Shadow"],
+    },
+    shadowPhase: {
+      type: "string",
+      description:
+        "With a shadow phase (strategy Shadow, or rollout.shadow when the rollout started): Running while the candidate gets a mirror of stable's requests and answers no client; Passed once it passed and (Canary, BlueGreen) the live phase began.",
+      enum: ["Running", "Passed"],
+    },
     phase: {
       type: "string",
       description:

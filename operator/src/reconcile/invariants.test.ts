@@ -118,6 +118,9 @@ function apply(world: World, s: Step): void {
             errors: value(0),
             latencyP95Seconds: value(0.003),
             psiMax: value(0.01),
+            shadowCompared: value(1000),
+            shadowSignAgreements: value(990),
+            shadowAbsDiffSum: value(0.1),
           },
         };
       }

@@ -25,6 +25,9 @@ function readings(over: Partial<TrackReadings> = {}): TrackReadings {
     errors: value(5),
     latencyP95Seconds: value(0.004),
     psiMax: value(0.05),
+    shadowCompared: value(800),
+    shadowSignAgreements: value(760),
+    shadowAbsDiffSum: value(0.4),
     ...over,
   };
 }
