@@ -146,7 +146,7 @@ function judgeOne(check: CheckName, analysis: AnalysisSpec, m: Measurement): Jud
         value,
         samples: Math.round(r.count),
         verdict: ok ? "Passed" : "Failed",
-        message: `mean |prediction - stable's| ${fmt(value)} ${ok ? "<=" : ">"} ${threshold} over ${Math.round(r.count)} mirrored predictions`,
+        message: `mean absolute difference from stable ${fmt(value)} ${ok ? "<=" : ">"} ${threshold} over ${Math.round(r.count)} mirrored predictions`,
       };
     }
     case "accuracy": {
