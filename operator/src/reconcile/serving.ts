@@ -1,4 +1,3 @@
-import type { V1Deployment } from "@kubernetes/client-node";
 import type { TradingModelSpec } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
 import { versionLabel } from "../manifests/names.ts";
