@@ -26,6 +26,9 @@ function readings(over: Partial<TrackReadings> = {}): TrackReadings {
     errors: value(5),
     latencyP95Seconds: value(0.004),
     psiMax: value(0.05),
+    strategyOutcomes: value(1000),
+    strategyGains: value(1.2),
+    strategyLosses: value(0.9),
     ...over,
   };
 }
