@@ -18,6 +18,10 @@ export interface TrackReadings {
   shadowCompared: Reading;
   shadowSignAgreements: Reading;
   shadowAbsDiffSum: Reading;
+  /** Feedback outcomes scored as strategy trades, and the sums of their gains and losses (fractions). */
+  strategyOutcomes: Reading;
+  strategyGains: Reading;
+  strategyLosses: Reading;
 }
 
 export interface Measurement {

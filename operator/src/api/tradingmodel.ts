@@ -55,6 +55,7 @@ export const CHECK_NAMES = [
   "drift",
   "signAgreement",
   "meanAbsDiff",
+  "strategyReturnBps",
 ] as const;
 export const VERDICTS = ["Passed", "Failed", "NoData"] as const;
 

@@ -109,6 +109,7 @@ const syntheticCanary: TradingModelSpecInput = {
     drift: { psiMax: 0.25 },
     signAgreement: { min: 0.9 },
     meanAbsDiff: { max: 0.001 },
+    strategyReturnBps: { min: 0 },
   },
   monitoring: {
     runbookBaseUrl: "https://runbooks.example/tradingmodel.md",

@@ -121,6 +121,9 @@ function apply(world: World, s: Step): void {
             shadowCompared: value(1000),
             shadowSignAgreements: value(990),
             shadowAbsDiffSum: value(0.1),
+            strategyOutcomes: value(1000),
+            strategyGains: value(s.accuracy),
+            strategyLosses: value(1 - s.accuracy),
           },
         };
       }

@@ -14,6 +14,8 @@ export const ANALYSIS_METRICS = {
   shadowCompared: "predictor_shadow_compared_total",
   shadowSignAgreements: "predictor_shadow_sign_agreements_total",
   shadowAbsDiffSum: "predictor_shadow_abs_diff_sum",
+  strategyOutcomes: "predictor_strategy_outcomes_total",
+  strategyReturn: "predictor_strategy_return_total",
 } as const;
 
 /**
@@ -69,6 +71,13 @@ export const analysisQueries = {
   /** Sum of |stable − shadow| over the compared predictions: divided by shadowCompared, the mean. */
   shadowAbsDiffSum: (s: SeriesSelector, window: string) =>
     `sum(increase(${ANALYSIS_METRICS.shadowAbsDiffSum}${mirroredTo(s)}[${window}]))`,
+  strategyOutcomes: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.strategyOutcomes}${matchers(s)}[${window}]))`,
+  // Gains and losses are two counters by sign (a counter never decreases): pnl.ts.
+  strategyGains: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.strategyReturn}${matchers(s, ',sign="positive"')}[${window}]))`,
+  strategyLosses: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.strategyReturn}${matchers(s, ',sign="negative"')}[${window}]))`,
 } as const;
 
 export type AnalysisQuery = keyof typeof analysisQueries;
