@@ -195,6 +195,28 @@ describe("shadow rollout", () => {
     expect(world.model.status?.rollout?.analysis?.map((r) => r.check)).toEqual(["accuracy", "latencyP95Ms"]);
   });
 
+  it("runs as the first phase of a blue-green: shadow, then the preview at full size, then the switch", () => {
+    const world = new World(
+      model({ strategy: "BlueGreen", blueGreen: { scaleDownDelaySeconds: 0 }, shadow: { duration: "20s" } }),
+    );
+    startV2(world);
+    for (let i = 0; i < 12 && world.model.status?.rollout?.shadowPhase === "Running"; i++) {
+      tick(world, shadowReadings(780));
+      if (world.model.status?.rollout?.shadowPhase === "Running")
+        expect(deployment(world, "predictor-preview")).toBeUndefined();
+    }
+    expect(
+      world.last?.events.map((e) => e.message).find((m) => m.includes("passed its shadow phase")),
+    ).toMatch(/; next blue-green preview$/);
+    expect(deployment(world, "predictor-shadow")).toBeUndefined();
+    expect(deployment(world, "predictor-preview")?.spec?.replicas).toBe(2);
+    const live: TrackReadings = { ...shadowReadings(0), feedback: value(400), feedbackHits: value(230) };
+    const asked: string[] = [];
+    for (let i = 0; i < 20 && stageOf(world, 2) !== "Production"; i++) tick(world, live, asked);
+    expect(stageOf(world, 2)).toBe("Production");
+    expect(new Set(asked)).toEqual(new Set(["preview"]));
+  });
+
   it("keeps stable's Deployment as it is when shadow is turned on or off in the spec", () => {
     const world = new World(model({ strategy: "Shadow", shadow: { duration: "1m" } })).serveFirstVersion();
     const before = JSON.stringify(deployment(world, "predictor")?.spec);
