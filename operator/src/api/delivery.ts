@@ -175,7 +175,9 @@ export const rolloutSchema = {
       fieldPath: ".blueGreen",
     },
     {
-      rule: "self.strategy != 'Shadow' || has(self.shadow)",
+      // has() first: the apiserver also checks the rule against this object's default ({}), where
+      // strategy is not set yet.
+      rule: "has(self.shadow) || !has(self.strategy) || self.strategy != 'Shadow'",
       message:
         "strategy Shadow needs shadow.duration: how long the new version is judged on mirrored requests",
       fieldPath: ".shadow",
