@@ -144,7 +144,7 @@ describe("shadow rollout", () => {
     }
     expect(plan.status.rollout).toMatchObject({ phase: "RolledBack", failures: 1, weight: 0 });
     const message = plan.status.rollout?.message ?? "";
-    expect(message).toContain("rolled back v2 at its shadow phase");
+    expect(message).toMatch(/^rolled back v2 at shadow: .*; v1 kept all traffic$/);
     expect(message).toContain("sign agreement with stable 0.4 < 0.9 (320 of 800 mirrored predictions)");
     expect(message).toContain(
       "mean absolute difference from stable 0.003 > 0.001 over 800 mirrored predictions",
@@ -258,7 +258,7 @@ describe("shadow rollout", () => {
     });
     const plan = tick(aborted, shadowReadings(780));
     expect(plan.status.rollout?.phase).toBe("Aborted");
-    expect(plan.status.rollout?.message).toMatch(/aborted by spec.rollout.abortVersion in its shadow phase/);
+    expect(plan.status.rollout?.message).toMatch(/aborted by spec.rollout.abortVersion in shadow/);
     expect(deployment(aborted, "predictor-shadow")).toBeUndefined();
     expect(stageOf(aborted, 2)).toBe("Rejected");
   });

@@ -252,7 +252,11 @@ export class Turn {
     const verdict = overall(results);
     state.analysis = results;
     state.lastAnalysisAt = m.measuredAt;
-    const back = `all traffic back to v${this.input.stable}`;
+    // A shadow never took traffic: there is none to bring back.
+    const back =
+      analysisPhaseOf(state) === "shadow"
+        ? `v${this.input.stable} kept all traffic`
+        : `all traffic back to v${this.input.stable}`;
     if (verdict === "Failed") {
       state.failures = (state.failures ?? 0) + 1;
       state.consecutiveNoData = 0;

@@ -57,7 +57,7 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
   );
   const { state, v } = turn;
   const minimum = Math.max(intervalOf(spec), durationSeconds(duration));
-  const where = "its shadow phase";
+  const where = "shadow";
   const next = () =>
     state.strategy === "Canary"
       ? `canary at ${state.steps?.[0]}%`

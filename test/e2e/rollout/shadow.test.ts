@@ -3,7 +3,7 @@
 // CoreDNS carrying stable's mirror to the shadow Service. v1 is trained on a trending market; v2 on a
 // mean-reverting one calls the opposite sign on most rows. v2 runs in shadow under client load,
 // disagrees with stable, and is rejected without ever answering a client, while stable's pods are
-// neither restarted nor replaced.
+// neither restarted nor replaced. v3, trending again on another seed, agrees and is promoted.
 import type { V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -117,7 +117,7 @@ describe("shadow rollout under load, analysed from Prometheus", () => {
   });
 
   it(
-    "rejects a disagreeing v2 in shadow: it answers no client, the verdict is in numbers, stable's pods are untouched",
+    "rejects a disagreeing v2 in shadow (it answers no client, the verdict is in numbers, stable's pods are untouched), then promotes an agreeing v3",
     async () => {
       const { prometheusUrl } = e2eContext();
       expect(prometheusUrl).not.toBe("");
@@ -186,9 +186,12 @@ describe("shadow rollout under load, analysed from Prometheus", () => {
         expect(rejected.status?.stableVersion).toBe(1);
         expect(condition(rejected, "Degraded")).toMatchObject({ status: "True", reason: "RolledBack" });
         const message = rejected.status?.rollout?.message ?? "";
-        console.log(`verdict: ${message}`);
+        const rollout = rejected.status?.rollout;
+        console.log(
+          `shadow: mirroring in effect at ${rollout?.stepStartedAt}, rejected ${(Date.parse(rollout?.finishedAt ?? "") - Date.parse(rollout?.stepStartedAt ?? "")) / 1000} s later: ${message}`,
+        );
         expect(message).toMatch(
-          /^rolled back v2 at its shadow phase: .*sign agreement with stable [0-9.]+ < 0\.8 \([0-9]+ of [0-9]+ mirrored predictions\) \[Failed\]/,
+          /^rolled back v2 at shadow: .*sign agreement with stable [0-9.]+ < 0\.8 \([0-9]+ of [0-9]+ mirrored predictions\) \[Failed\]/,
         );
         const v2 = (await modelVersions(ns.name)).find((v) => v.spec.version === 2);
         expect(v2?.status?.stage).toBe("Rejected");
@@ -208,18 +211,44 @@ describe("shadow rollout under load, analysed from Prometheus", () => {
         for (let i = 0; i < 60 && (await shadowPods()) > 0; i++)
           await new Promise((r) => setTimeout(r, 1_000));
         expect(await shadowPods()).toBe(0);
+        // Stable through v2's whole shadow phase: the same pods, never restarted, the same ReplicaSet.
+        expect(await stableSnapshot(ns.name)).toEqual(before);
+        expect((await getModel(ns.name, MODEL)).status?.phase).toBe("Degraded");
+
+        // v3: the trending market again, another seed: it agrees with v1, passes and is promoted.
+        await patchSpec(ns.name, MODEL, {
+          training: { data: { synthetic: { regime: "Trending", seed: 43 } }, retrainRequest: "v3" },
+        });
+        const promoted = await waitForStable(ns.name, MODEL, 3, TRAINED_MS);
+        expect(promoted.status?.rollout).toMatchObject({
+          version: 3,
+          strategy: "Shadow",
+          phase: "Succeeded",
+          shadowPhase: "Passed",
+        });
+        const passed = promoted.status?.rollout?.analysis?.find((r) => r.check === "signAgreement");
+        expect(passed?.verdict).toBe("Passed");
+        expect(passed?.value).toBeGreaterThanOrEqual(0.8);
+        const note = (await eventNotes(ns.name, "ShadowPassed", "TradingModel")).join("\n");
+        console.log(`shadow: ${note}`);
+        expect(note).toMatch(
+          /v3 passed its shadow phase after [0-9]+ s \(.*sign agreement with stable [0-9.]+ >= 0\.8/,
+        );
+        const stages = Object.fromEntries(
+          (await modelVersions(ns.name)).map((v) => [v.spec.version, v.status?.stage]),
+        );
+        expect(stages).toMatchObject({ 1: "Archived", 2: "Rejected", 3: "Production" });
       } finally {
         seen = await load.stop();
         service.close();
       }
       console.log(`client: ${seen.total} requests, answers by version ${JSON.stringify(seen.byVersion)}`);
       expect(seen.failures).toEqual([]);
-      // No client ever got an answer from v2.
-      expect(Object.keys(seen.byVersion)).toEqual(["v1"]);
-      expect(seen.byVersion.v1).toBe(seen.total);
-      // Stable: the same pods, never restarted, the same ReplicaSet.
-      expect(await stableSnapshot(ns.name)).toEqual(before);
-      expect((await getModel(ns.name, MODEL)).status?.phase).toBe("Degraded");
+      // No client ever got an answer from v2; v3 answers only once promoted.
+      expect(seen.byVersion.v2).toBeUndefined();
+      expect(Object.keys(seen.byVersion).sort()).toEqual(
+        seen.byVersion.v3 === undefined ? ["v1"] : ["v1", "v3"],
+      );
     },
     TRAINED_MS * 2 + 5 * 60_000,
   );
