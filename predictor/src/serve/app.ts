@@ -10,7 +10,7 @@ import Fastify, {
 } from "fastify";
 import type { Logger } from "pino";
 import type { ServeConfig } from "./config.ts";
-import { errorBody, RequestError, schemaError } from "./errors.ts";
+import { describeValue, errorBody, RequestError, schemaError } from "./errors.ts";
 import { feedbackRoutes } from "./feedback-routes.ts";
 import { createMetrics } from "./metrics.ts";
 import { oipRoutes } from "./oip.ts";
@@ -69,6 +69,27 @@ function asRequestError(err: FastifyError, config: ServeConfig, request: Fastify
     return new RequestError(err.statusCode, "invalid_body", `body: ${err.message}`, "body");
   }
   return new RequestError(500, "internal", "internal error");
+}
+
+/**
+ * Errors fastify's router raises before any route: a path it cannot decode (`/v1/%zz`, invalid
+ * percent-encoding) or a path parameter over its length limit, answered in the error contract of
+ * every other route rather than fastify's own body.
+ */
+function routerError(err: FastifyError, config: ServeConfig, request: FastifyRequest): RequestError {
+  const url = describeValue(request.url);
+  switch (err.code) {
+    case "FST_ERR_BAD_URL":
+      return new RequestError(
+        400,
+        "invalid_url",
+        `url ${url} is not a valid path: bad percent-encoding`,
+        "url",
+      );
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new RequestError(414, "invalid_url", `url ${url} has a path segment over 100 characters`, "url");
+  }
+  return asRequestError(err, config, request);
 }
 
 /**
@@ -132,6 +153,7 @@ export function buildPredictor(options: PredictorOptions): Predictor {
       customOptions: { coerceTypes: false, removeAdditional: false, strictNumbers: true, allErrors: false },
     },
     schemaErrorFormatter: schemaError,
+    frameworkErrors: (err, request, reply) => sendError(request, reply, routerError(err, config, request)),
   });
   // Only JSON is accepted: anything else is a 415 rather than a string the schema then rejects.
   app.removeContentTypeParser("text/plain");
