@@ -10,7 +10,7 @@ import Fastify, {
 } from "fastify";
 import type { Logger } from "pino";
 import type { ServeConfig } from "./config.ts";
-import { describeValue, errorBody, RequestError, schemaError } from "./errors.ts";
+import { errorBody, RequestError, schemaError } from "./errors.ts";
 import { feedbackRoutes } from "./feedback-routes.ts";
 import { createMetrics } from "./metrics.ts";
 import { oipRoutes } from "./oip.ts";
@@ -77,7 +77,8 @@ function asRequestError(err: FastifyError, config: ServeConfig, request: Fastify
  * every other route rather than fastify's own body.
  */
 function routerError(err: FastifyError, config: ServeConfig, request: FastifyRequest): RequestError {
-  const url = describeValue(request.url);
+  // Named back as sent, cut short: never echo a large input back.
+  const url = JSON.stringify(request.url.length > 100 ? `${request.url.slice(0, 100)}...` : request.url);
   switch (err.code) {
     case "FST_ERR_BAD_URL":
       return new RequestError(
