@@ -88,7 +88,12 @@ function routerError(err: FastifyError, config: ServeConfig, request: FastifyReq
         "url",
       );
     case "FST_ERR_MAX_PARAM_LENGTH":
-      return new RequestError(414, "invalid_url", `url ${url} has a path segment over 100 characters`, "url");
+      return new RequestError(
+        414,
+        "invalid_url",
+        `url ${url} has a path parameter over 100 characters`,
+        "url",
+      );
   }
   return asRequestError(err, config, request);
 }

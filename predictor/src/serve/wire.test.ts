@@ -53,7 +53,7 @@ describe("a path with invalid percent-encoding", () => {
     const res = await predictor.inject({ method: "GET", url: `/v2/models/${"m".repeat(101)}` });
     expect(res.statusCode).toBe(414);
     expect(res.json()).toEqual({
-      error: `url "/v2/models/${"m".repeat(89)}..." has a path segment over 100 characters`,
+      error: `url "/v2/models/${"m".repeat(89)}..." has a path parameter over 100 characters`,
       reason: "invalid_url",
       field: "url",
     });
