@@ -235,6 +235,34 @@ describe("shadow rollout", () => {
     expect(JSON.stringify(deployment(world, "predictor")?.spec)).toBe(before);
   });
 
+  it("holds a paused shadow phase without measuring, and promotes a shadow on spec.rollout.promoteVersion", () => {
+    const world = new World(model({ strategy: "Shadow", shadow: { duration: "5m" } }));
+    startV2(world);
+    tick(world, shadowReadings(780));
+    world.editSpec((spec) => {
+      spec.rollout.paused = true;
+    });
+    tick(world, shadowReadings(780));
+    const asked: string[] = [];
+    for (let i = 0; i < 4; i++) tick(world, shadowReadings(780), asked);
+    // Once the status says Paused, nothing is measured.
+    expect(asked).toEqual([]);
+    expect(world.model.status?.rollout).toMatchObject({ phase: "Paused", shadowPhase: "Running" });
+    expect(deployment(world, "predictor-shadow")).toBeDefined();
+    world.editSpec((spec) => {
+      spec.rollout.paused = false;
+      spec.rollout.promoteVersion = 2;
+    });
+    const promoting = tick(world, shadowReadings(780));
+    expect(promoting.events.map((e) => [e.reason, e.message])).toContainEqual([
+      "RolloutPromotedBySpec",
+      "v2's shadow phase ended by spec.rollout.promoteVersion; promoting",
+    ]);
+    tick(world, shadowReadings(780));
+    expect(stageOf(world, 2)).toBe("Production");
+    expect(world.model.status?.rollout?.phase).toBe("Succeeded");
+  });
+
   it("ends a canary's shadow phase when the spec removes rollout.shadow, and aborts a shadow by spec", () => {
     const world = new World(
       model({ strategy: "Canary", canary: { steps: [50, 100] }, shadow: { duration: "5m" } }),
