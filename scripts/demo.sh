@@ -4,9 +4,9 @@
 # data), follows `kubectl get tm` until every model is served, sends predictions through a model's
 # Service and shows the registry. The cluster stays up afterwards.
 #
-# The demo is a list of stages run in order (DEMO_STAGES selects some, e.g. "predict versions" on a
-# cluster where the models already serve). Later stages, the canary rollout and the automatic
-# rollback, are appended as functions named stage_<name> and added to STAGES.
+# The demo is the list STAGES, run in order; stage <name> is the function stage_<name>.
+# DEMO_STAGES selects some, e.g. "predict versions" on a cluster where the models already serve.
+# Whatever ran, the demo fails at the end if a container of any pod restarted, naming it and why.
 #
 # Settings: DEMO_TIMEOUT_SECONDS (600: how long the models may take to be served), DEMO_PREDICTIONS
 # (3 per model).
@@ -129,13 +129,46 @@ stage_versions() {
   run kubectl get mv -n "$namespace" -o wide
 }
 
+# Every container that restarted in any namespace: one line each with its pod, count, and the
+# end of its last run (reason, exit code) and the pod's latest warning (a failed liveness probe).
+restarted_containers() {
+  kubectl get pods --all-namespaces -o json | node -e '
+    let s = "";
+    process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      for (const pod of JSON.parse(s).items) {
+        for (const c of pod.status.containerStatuses ?? []) {
+          if (!c.restartCount) continue;
+          const last = c.lastState?.terminated;
+          const ended = last ? `${last.reason ?? "terminated"}, exit ${last.exitCode}` : "no record of its end";
+          console.log(`${pod.metadata.namespace}/${pod.metadata.name} container ${c.name}: ${c.restartCount} restart(s), last ended: ${ended}`);
+        }
+      }
+    });'
+}
+
+no_restarts() {
+  local restarted line pod
+  restarted=$(restarted_containers)
+  [[ -n "$restarted" ]] || return 0
+  while read -r line; do
+    echo "$line"
+    pod=${line%% *}
+    kubectl get events -n "${pod%%/*}" --field-selector "involvedObject.name=${pod#*/},type=Warning" \
+      -o custom-columns=REASON:.reason,MESSAGE:.message --no-headers 2>/dev/null | tail -n 3 | sed 's/^/    /'
+  done <<<"$restarted"
+  fail "containers restarted during the demo (above)"
+}
+
 selected=(${DEMO_STAGES:-${STAGES[@]}})
 for stage in "${selected[@]}"; do
   declare -F "stage_$stage" >/dev/null || fail "unknown stage \"$stage\" (stages: ${STAGES[*]})"
+  started=$SECONDS
   "stage_$stage"
+  printf '\033[2m(%s: %d s)\033[0m\n' "$stage" $((SECONDS - started))
 done
+no_restarts
 
-say "done; the cluster stays up"
+say "done in $SECONDS s; no pod restarted; the cluster stays up"
 cat <<EOF
   export KUBECONFIG=$KUBECONFIG PATH=$root/.cluster/bin:\$PATH
   kubectl get tm,mv -n $namespace                 # where each model stands
