@@ -6,7 +6,8 @@
 #
 # The demo is the list STAGES, run in order; stage <name> is the function stage_<name>.
 # DEMO_STAGES selects some, e.g. "predict versions" on a cluster where the models already serve.
-# Whatever ran, the demo fails at the end if a container of any pod restarted, naming it and why.
+# The canary and rollback stages live in scripts/demo-rollout.sh. Whatever ran, the demo fails at
+# the end if a container of any pod restarted, naming it and why.
 #
 # Settings: DEMO_TIMEOUT_SECONDS (600: how long the models may take to be served), DEMO_PREDICTIONS
 # (3 per model).
@@ -19,7 +20,7 @@ export PATH="$root/.cluster/bin:$PATH"
 namespace=trading # the examples' own
 timeout_seconds=${DEMO_TIMEOUT_SECONDS:-600}
 predictions=${DEMO_PREDICTIONS:-3}
-STAGES=(cluster operator models serve predict versions)
+STAGES=(cluster operator models serve predict versions canary rollback)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() {
@@ -46,7 +47,8 @@ ensure_namespace() { kubectl create namespace "$namespace" --dry-run=client -o y
 stage_operator() {
   say "the operator, installed by its Helm chart (make deploy): two replicas, one leads"
   ensure_namespace
-  make --no-print-directory deploy
+  # The in-cluster Prometheus, which the rollout analysis of the canary and rollback stages asks.
+  make --no-print-directory deploy HELM_ARGS="--set prometheusUrl=http://prometheus.monitoring.svc:9090 ${HELM_ARGS:-}"
   run kubectl get deployment,pods -n tradingmodel-system -o wide
 }
 
@@ -158,6 +160,9 @@ no_restarts() {
   done <<<"$restarted"
   fail "containers restarted during the demo (above)"
 }
+
+# shellcheck source=scripts/demo-rollout.sh
+source "$root/scripts/demo-rollout.sh"
 
 selected=(${DEMO_STAGES:-${STAGES[@]}})
 for stage in "${selected[@]}"; do

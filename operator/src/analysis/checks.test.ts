@@ -15,6 +15,9 @@ const track = (over: Partial<TrackReadings> = {}): TrackReadings => ({
   errors: v(0),
   latencyP95Seconds: v(0.012),
   psiMax: v(0.08),
+  strategyOutcomes: v(400),
+  strategyGains: v(0.9),
+  strategyLosses: v(0.7),
   ...over,
 });
 const measurement = (candidate: TrackReadings, stable?: TrackReadings): Measurement => ({
@@ -151,5 +154,46 @@ describe("candidate against stable: one-sided two-proportion test", () => {
     )[0];
     expect(r?.verdict).toBe("NoData");
     expect(worseThanStablePValue({ hits: 5, total: 10 }, { hits: 5, total: 10 })).toBeCloseTo(0.5, 6);
+  });
+
+  describe("strategy return after costs", () => {
+    const pnl = analysis({ minSamples: 100, strategyReturnBps: { min: 0 } });
+
+    it("passes a strategy that earns after costs, with the mean per trade in basis points", () => {
+      const [result] = judge(pnl, measurement(track()));
+      expect(result).toMatchObject({
+        check: "strategyReturnBps",
+        verdict: "Passed",
+        samples: 400,
+        threshold: 0,
+      });
+      expect(result?.value).toBeCloseTo(5, 9); // (0.9 - 0.7) / 400 = 5 bps
+      expect(result?.message).toBe(
+        "strategy return 5 bps per trade after costs >= 0 bps over 400 scored outcomes",
+      );
+    });
+
+    it("fails a strategy that loses money after costs although its hit rate passes", () => {
+      const both = analysis({ minSamples: 100, accuracy: { min: 0.55 }, strategyReturnBps: { min: 0 } });
+      const results = judge(both, measurement(track({ strategyGains: v(0.5), strategyLosses: v(0.9) })));
+      expect(results.map((r) => [r.check, r.verdict])).toEqual([
+        ["accuracy", "Passed"],
+        ["strategyReturnBps", "Failed"],
+      ]);
+      expect(results[1]?.message).toBe(
+        "strategy return -10 bps per trade after costs < 0 bps over 400 scored outcomes",
+      );
+      expect(overall(results)).toBe("Failed");
+    });
+
+    it("counts a sign with no series yet as no trade of that sign, and too few outcomes as no data", () => {
+      const gainsOnly = judge(pnl, measurement(track({ strategyLosses: { absent: true } })))[0];
+      expect(gainsOnly?.value).toBeCloseTo(22.5, 9);
+      const few = judge(pnl, measurement(track({ strategyOutcomes: v(40) })))[0];
+      expect(few).toMatchObject({ verdict: "NoData" });
+      expect(few?.message).toBe("strategy return: 40 scored outcomes < minSamples 100; waiting");
+      const down = judge(pnl, measurement(track({ strategyGains: { error: "prometheus timeout" } })))[0];
+      expect(down?.verdict).toBe("NoData");
+    });
   });
 });

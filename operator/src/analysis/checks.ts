@@ -1,9 +1,10 @@
 import { normalCdf } from "../../../predictor/src/normal.ts";
+import type { CHECK_NAMES } from "../api/tradingmodel.ts";
 import type { TradingModelSpec } from "../api/types.ts";
 import type { Measurement, Reading, TrackReadings } from "./measurement.ts";
 
 type AnalysisSpec = TradingModelSpec["analysis"];
-type CheckName = "accuracy" | "accuracyVsStable" | "latencyP95Ms" | "errorRate" | "drift";
+type CheckName = (typeof CHECK_NAMES)[number];
 export type Verdict = "Passed" | "Failed" | "NoData";
 
 export interface CheckResult {
@@ -25,6 +26,7 @@ export function configuredChecks(analysis: AnalysisSpec): CheckName[] {
   if (analysis.latencyP95Ms) checks.push("latencyP95Ms");
   if (analysis.errorRate) checks.push("errorRate");
   if (analysis.drift) checks.push("drift");
+  if (analysis.strategyReturnBps) checks.push("strategyReturnBps");
   return checks;
 }
 
@@ -194,6 +196,28 @@ function judgeOne(check: CheckName, analysis: AnalysisSpec, m: Measurement): Jud
         value,
         verdict: ok ? "Passed" : "Failed",
         message: `worst feature PSI ${fmt(value)} ${ok ? "<=" : ">"} ${threshold}`,
+      };
+    }
+    case "strategyReturnBps": {
+      const threshold = analysis.strategyReturnBps?.min ?? 0;
+      const err = errorOf(c.strategyOutcomes, c.strategyGains, c.strategyLosses);
+      const trades = num(c.strategyOutcomes);
+      if (err || trades === undefined || trades < min) {
+        const why = err
+          ? `strategy return unreadable: ${err}`
+          : `strategy return: ${Math.round(trades ?? 0)} scored outcomes < minSamples ${min}`;
+        return { threshold, ...noData(analysis, why, Boolean(err)) };
+      }
+      // A sign with no series yet has had no trade of that sign.
+      const net = (num(c.strategyGains) ?? 0) - (num(c.strategyLosses) ?? 0);
+      const value = (net / trades) * 10_000;
+      const ok = value >= threshold;
+      return {
+        threshold,
+        value,
+        samples: Math.round(trades),
+        verdict: ok ? "Passed" : "Failed",
+        message: `strategy return ${fmt(value)} bps per trade after costs ${ok ? ">=" : "<"} ${threshold} bps over ${Math.round(trades)} scored outcomes`,
       };
     }
   }

@@ -14,6 +14,10 @@ export interface TrackReadings {
   errors: Reading;
   latencyP95Seconds: Reading;
   psiMax: Reading;
+  /** Feedback outcomes scored as strategy trades, and the sums of their gains and losses (fractions). */
+  strategyOutcomes: Reading;
+  strategyGains: Reading;
+  strategyLosses: Reading;
 }
 
 export interface Measurement {

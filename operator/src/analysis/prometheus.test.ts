@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ANALYSIS_METRICS } from "../../../predictor/src/serve/analysis-queries.ts";
 import { createMetrics } from "../../../predictor/src/serve/metrics.ts";
+import { StrategyPnl } from "../../../predictor/src/serve/pnl.ts";
 import { PrometheusProvider, parseInstantVector } from "./prometheus.ts";
 
 const fast = { timeoutMs: 300, retries: 2, backoffMs: 10 };
@@ -89,6 +90,7 @@ describe("Prometheus provider", () => {
 describe("analysis queries", () => {
   it("name only metrics the predictor exports", async () => {
     const { registry } = createMetrics({ model: "m", version: "v1", track: "canary" });
+    new StrategyPnl(registry);
     const exported = new Set(
       (await registry.getMetricsAsJSON()).flatMap((m) =>
         String(m.type) === "histogram" ? [`${m.name}_bucket`, m.name] : [m.name],

@@ -114,14 +114,9 @@ export class PrometheusProvider implements MetricsProvider {
 export const unconfiguredMetrics: MetricsProvider = {
   async measure(request, now) {
     const error: Reading = { error: "no Prometheus configured (operator flag --prometheus-url)" };
-    const track: TrackReadings = {
-      feedback: error,
-      feedbackHits: error,
-      requests: error,
-      errors: error,
-      latencyP95Seconds: error,
-      psiMax: error,
-    };
+    const track = Object.fromEntries(
+      Object.keys(analysisQueries).map((name) => [name, error]),
+    ) as unknown as TrackReadings;
     return {
       version: request.version,
       measuredAt: now.toISOString(),

@@ -255,6 +255,21 @@ export const analysisSchema = {
     accuracy: atLeast("Directional accuracy (0..1) of the new version's predictions with feedback."),
     latencyP95Ms: atMost("95th percentile request latency of the new version, in milliseconds.", 60000),
     errorRate: atMost("Share (0..1) of the new version's requests answered with an error.", 1),
+    strategyReturnBps: {
+      type: "object",
+      description:
+        "Mean return per trade of the model's trading strategy after costs (the artifact's strategy: position from the prediction's sign outside the band, cost per unit of turnover; docs/trading.md), scored from /v1/feedback outcomes of the new version, in basis points. Each measurement needs minSamples outcomes.",
+      required: ["min"],
+      properties: {
+        min: {
+          type: "number",
+          description:
+            "The least mean return per trade that passes, in basis points (0: must not lose money after costs).",
+          minimum: -10000,
+          maximum: 10000,
+        },
+      },
+    },
     drift: {
       type: "object",
       description: "Feature drift of live requests against the training distribution.",

@@ -47,7 +47,14 @@ export const ROLLOUT_PHASES = [
   "RolledBack",
   "Aborted",
 ] as const;
-export const CHECK_NAMES = ["accuracy", "accuracyVsStable", "latencyP95Ms", "errorRate", "drift"] as const;
+export const CHECK_NAMES = [
+  "accuracy",
+  "accuracyVsStable",
+  "latencyP95Ms",
+  "errorRate",
+  "drift",
+  "strategyReturnBps",
+] as const;
 export const VERDICTS = ["Passed", "Failed", "NoData"] as const;
 
 const timestamp = (description: string) => ({ type: "string", format: "date-time", description }) as const;

@@ -107,6 +107,7 @@ const syntheticCanary: TradingModelSpecInput = {
     latencyP95Ms: { max: 10 },
     errorRate: { max: 0.02 },
     drift: { psiMax: 0.25 },
+    strategyReturnBps: { min: 0 },
   },
   monitoring: {
     runbookBaseUrl: "https://runbooks.example/tradingmodel.md",

@@ -21,22 +21,6 @@ async function sample(metrics: OperatorMetrics, name: string, labels: string): P
 }
 
 describe("business metrics of the operator", () => {
-  it("count rollouts started, promoted and rolled back by model, rollbacks by reason", async () => {
-    const metrics = new OperatorMetrics();
-    metrics.recordRolloutStarted(ref, "Canary");
-    metrics.recordRolloutStarted(ref, "Canary");
-    metrics.recordRolloutFinished(ref, "promoted", "RolloutPromoted");
-    metrics.recordRolloutFinished(ref, "rolled_back", "AnalysisFailed");
-    const labels = 'namespace="trading",model="spy-momentum"';
-    expect(await sample(metrics, "tradingmodel_rollouts_started_total", `${labels},strategy="Canary"`)).toBe(
-      2,
-    );
-    expect(await sample(metrics, "tradingmodel_rollouts_promoted_total", labels)).toBe(1);
-    expect(
-      await sample(metrics, "tradingmodel_rollouts_rolled_back_total", `${labels},reason="AnalysisFailed"`),
-    ).toBe(1);
-  });
-
   it("read weight, step, stable version and training times from the caches at scrape time", async () => {
     const metrics = new OperatorMetrics();
     let models: TradingModel[] = [

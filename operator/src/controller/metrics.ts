@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { ModelVersion, TradingModel } from "../api/types.ts";
+import type { ModelVersion, TradingModel, TradingModelStatus } from "../api/types.ts";
+import { Reason } from "../conditions.ts";
 
 /** Which TradingModel a business series is about: its `namespace` and `model` labels. */
 export interface ModelRef {
@@ -9,6 +10,46 @@ export interface ModelRef {
 
 /** How a rollout ended: the new version took all traffic, or the stable one was kept. */
 export type RolloutOutcome = "promoted" | "rolled_back";
+
+type RolloutState = NonNullable<TradingModelStatus["rollout"]>;
+
+const ENDED: Partial<Record<RolloutState["phase"], RolloutOutcome>> = {
+  Succeeded: "promoted",
+  RolledBack: "rolled_back",
+  Aborted: "rolled_back",
+};
+
+/**
+ * Why a rollout kept the stable version, as the reason of the Event that explained it: a check
+ * failed beyond failureLimit (AnalysisFailed), no data beyond noDataLimit (AnalysisInconclusive),
+ * the candidate's pods never became available (RolloutFailed), spec.rollout.abortVersion
+ * (RolloutAborted).
+ */
+function rollbackReason(state: RolloutState): string {
+  if (state.phase === "Aborted") return Reason.RolloutAborted;
+  const verdicts = new Set((state.analysis ?? []).map((r) => r.verdict));
+  if (verdicts.has("Failed")) return Reason.AnalysisFailed;
+  if (verdicts.has("NoData")) return Reason.AnalysisInconclusive;
+  return Reason.RolloutFailed;
+}
+
+/** The rollout that started and the one that ended between two stored rollout states. */
+export function rolloutTransition(
+  before: RolloutState | undefined,
+  after: RolloutState | undefined,
+): { started?: RolloutState["strategy"]; finished?: { outcome: RolloutOutcome; reason: string } } {
+  if (!after) return {};
+  const sameRollout =
+    before !== undefined && before.version === after.version && before.startedAt === after.startedAt;
+  const outcome = ENDED[after.phase];
+  const endedNow = outcome !== undefined && !(sameRollout && ENDED[before.phase] !== undefined);
+  return {
+    ...(sameRollout ? {} : { started: after.strategy }),
+    ...(endedNow
+      ? { finished: { outcome, reason: outcome === "promoted" ? "" : rollbackReason(after) } }
+      : {}),
+  };
+}
 
 /** What the business gauges read of one model, from the caches at scrape time. */
 export interface ModelSnapshot {
@@ -183,18 +224,21 @@ export class OperatorMetrics {
     this.models = read;
   }
 
-  /** A rollout of a new version began (call once, after the status that starts it is written). */
-  recordRolloutStarted(model: ModelRef, strategy: "Canary" | "BlueGreen"): void {
-    this.rolloutsStarted.inc({ ...modelLabels(model), strategy });
-  }
-
   /**
-   * A rollout ended (call once, after the status that ends it is written). `reason` is the
-   * CamelCase reason of the Event that reports it (e.g. AnalysisFailed); it labels rollbacks only.
+   * Counts what changed between the rollout status before and after a status write: a rollout that
+   * started, one that ended, or both. Called after the write, so a failed write counts nothing and
+   * a replayed reconcile (which finds its own write) counts nothing twice.
    */
-  recordRolloutFinished(model: ModelRef, outcome: RolloutOutcome, reason: string): void {
-    if (outcome === "promoted") this.rolloutsPromoted.inc(modelLabels(model));
-    else this.rolloutsRolledBack.inc({ ...modelLabels(model), reason });
+  recordRolloutTransition(
+    model: ModelRef,
+    before: RolloutState | undefined,
+    after: RolloutState | undefined,
+  ): void {
+    const { started, finished } = rolloutTransition(before, after);
+    if (started) this.rolloutsStarted.inc({ ...modelLabels(model), strategy: started });
+    if (finished?.outcome === "promoted") this.rolloutsPromoted.inc(modelLabels(model));
+    if (finished?.outcome === "rolled_back")
+      this.rolloutsRolledBack.inc({ ...modelLabels(model), reason: finished.reason });
   }
 
   constructor() {

@@ -87,6 +87,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     },
     log,
     options.prometheusUrl ? new PrometheusProvider(options.prometheusUrl) : unconfiguredMetrics,
+    metrics,
   );
   controller = new Controller(
     {

@@ -191,3 +191,30 @@ describe("Reconciler", () => {
     ).toEqual(["Train", "Gate", "Rollout", "Prune", "Validate", "Reconcile"]);
   });
 });
+
+describe("Reconciler counting rollouts", () => {
+  it("hands the rollout status before and after to the counters once per status write, never for a failed write", async () => {
+    const cluster = new FakeCluster();
+    cluster.seed(storedModel() as unknown as KubernetesObject);
+    const recorder = new EventRecorder(cluster, {
+      controller: "trading.mlops.dev/tradingmodel-operator",
+      instance: "op-0",
+      aggregationWindowMs: 600_000,
+      maxRemembered: 100,
+    });
+    const transitions: unknown[] = [];
+    const reconciler = new Reconciler(cluster, cluster, recorder, settings, log, undefined, {
+      recordRolloutTransition: (ref, before, after) => transitions.push([ref.name, before, after]),
+    });
+    cluster.fail("status TradingModel", 503, "etcdserver: request timed out");
+    await expect(reconciler.reconcile(KEY, now)).rejects.toThrow(/etcdserver/);
+    expect(transitions).toEqual([]);
+    cluster.failures.clear();
+    cluster.sync();
+    await reconciler.reconcile(KEY, now);
+    expect(transitions).toEqual([["spy-momentum", undefined, undefined]]);
+    cluster.sync();
+    await reconciler.reconcile(KEY, now);
+    expect(transitions).toHaveLength(1);
+  });
+});

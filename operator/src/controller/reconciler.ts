@@ -12,6 +12,7 @@ import { decide } from "../reconcile/decide.ts";
 import { measurementDue } from "../rollout/machine.ts";
 import type { EventRecorder } from "./events.ts";
 import { type ClusterWriter, describeError } from "./kube-client.ts";
+import type { OperatorMetrics } from "./metrics.ts";
 import { type NamespaceCache, observe } from "./observe.ts";
 
 /** The informers' caches, as the reconciler reads them. */
@@ -76,6 +77,9 @@ export const sameJson = (a: unknown, b: unknown) => canonicalJson(a ?? {}) === c
  * that write succeeded. A failed write leaves the model Degraded with the apiserver's message where
  * the status can still be written, and the error goes back to the work queue for a retry.
  */
+/** Where the reconciler counts rollouts that started and ended (OperatorMetrics). */
+export type RolloutCounters = Pick<OperatorMetrics, "recordRolloutTransition">;
+
 export class Reconciler {
   private readonly cache: CacheReader;
   private readonly writer: ClusterWriter;
@@ -83,6 +87,7 @@ export class Reconciler {
   private readonly settings: Settings;
   private readonly log: Logger;
   private readonly metrics: MetricsProvider;
+  private readonly rollouts: RolloutCounters | undefined;
   private readonly expectations = new Map<string, { checks: Expectation[]; deadline: number }>();
 
   constructor(
@@ -92,8 +97,10 @@ export class Reconciler {
     settings: Settings,
     log: Logger,
     metrics: MetricsProvider = unconfiguredMetrics,
+    rollouts?: RolloutCounters,
   ) {
     this.metrics = metrics;
+    this.rollouts = rollouts;
     this.cache = cache;
     this.writer = writer;
     this.recorder = recorder;
@@ -145,6 +152,7 @@ export class Reconciler {
       const before = model.metadata.resourceVersion;
       checks.push((c) => c.find("TradingModel", namespace, name)?.metadata?.resourceVersion !== before);
       statusWritten = true;
+      this.rollouts?.recordRolloutTransition({ namespace, name }, model.status?.rollout, plan.status.rollout);
     }
     if (checks.length > 0) this.expect(key, checks);
     const eventsEmitted = await this.emit(model, plan.events, log);

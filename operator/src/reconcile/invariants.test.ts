@@ -118,6 +118,9 @@ function apply(world: World, s: Step): void {
             errors: value(0),
             latencyP95Seconds: value(0.003),
             psiMax: value(0.01),
+            strategyOutcomes: value(1000),
+            strategyGains: value(s.accuracy),
+            strategyLosses: value(1 - s.accuracy),
           },
         };
       }

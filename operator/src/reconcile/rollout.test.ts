@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Measurement, Reading, TrackReadings } from "../analysis/measurement.ts";
 import type { Condition } from "../api/types.ts";
+import { OperatorMetrics } from "../controller/metrics.ts";
 import { measurementDue } from "../rollout/machine.ts";
 import { metrics, storedModel } from "../testing/fixtures.ts";
 import { World } from "../testing/world.ts";
@@ -25,6 +26,9 @@ function readings(over: Partial<TrackReadings> = {}): TrackReadings {
     errors: value(5),
     latencyP95Seconds: value(0.004),
     psiMax: value(0.05),
+    strategyOutcomes: value(1000),
+    strategyGains: value(1.2),
+    strategyLosses: value(0.9),
     ...over,
   };
 }
@@ -443,5 +447,68 @@ describe("autoscaled stable during a canary", () => {
     world.reconcile();
     expect(hpa(world.reconcile())?.spec?.minReplicas).toBe(2);
     expect(deployment(world, "predictor-canary")).toBeUndefined();
+  });
+});
+
+describe("rollouts counted in the operator's metrics", () => {
+  /** Reconciles like `tick`, handing each status change to the counters as the reconciler does. */
+  function countedTick(world: World, counters: OperatorMetrics, measured?: TrackReadings): Plan {
+    const before = world.model.status?.rollout;
+    const plan = tick(world, measured);
+    counters.recordRolloutTransition(
+      { namespace: "trading", name: "spy-momentum" },
+      before,
+      plan.status.rollout,
+    );
+    return plan;
+  }
+  const series = async (counters: OperatorMetrics) =>
+    (await counters.registry.metrics())
+      .split("\n")
+      .filter((l) => l.startsWith("tradingmodel_rollouts_"))
+      .map((l) => l.replace('namespace="trading",model="spy-momentum"', "…"));
+
+  it("one start and one promotion for v2, one start and one rollback by AnalysisFailed for v3, none for idle reconciles", async () => {
+    const counters = new OperatorMetrics();
+    const world = new World(model());
+    candidateV2(world);
+    counters.recordRolloutTransition(
+      { namespace: "trading", name: "spy-momentum" },
+      undefined,
+      world.model.status?.rollout,
+    );
+    for (let i = 0; i < 30 && stageOf(world, 2) !== "Production"; i++) countedTick(world, counters);
+    for (let i = 0; i < 3; i++) countedTick(world, counters);
+    world.editSpec((spec) => {
+      spec.training.retrainRequest = "r3";
+    });
+    countedTick(world, counters);
+    world.trainingSucceeds(3, metrics({ directionalAccuracy: 0.57 }), metrics({ directionalAccuracy: 0.56 }));
+    countedTick(world, counters);
+    const failing = readings({ latencyP95Seconds: value(0.4) });
+    for (let i = 0; i < 10 && world.model.status?.rollout?.phase !== "RolledBack"; i++)
+      countedTick(world, counters, failing);
+    for (let i = 0; i < 3; i++) countedTick(world, counters);
+    expect(world.model.status?.rollout).toMatchObject({ version: 3, phase: "RolledBack" });
+    expect(await series(counters)).toEqual([
+      'tradingmodel_rollouts_started_total{…,strategy="Canary"} 2',
+      "tradingmodel_rollouts_promoted_total{…} 1",
+      'tradingmodel_rollouts_rolled_back_total{…,reason="AnalysisFailed"} 1',
+    ]);
+  });
+
+  it("an abort by spec counts as a rollback with reason RolloutAborted", async () => {
+    const counters = new OperatorMetrics();
+    const world = new World(model());
+    candidateV2(world);
+    countedTick(world, counters);
+    world.editSpec((spec) => {
+      spec.rollout.abortVersion = 2;
+    });
+    countedTick(world, counters);
+    countedTick(world, counters);
+    expect(await series(counters)).toContain(
+      'tradingmodel_rollouts_rolled_back_total{…,reason="RolloutAborted"} 1',
+    );
   });
 });

@@ -11,6 +11,8 @@ export const ANALYSIS_METRICS = {
   requests: "predictor_http_requests_total",
   errors: "predictor_http_errors_total",
   featurePsi: "predictor_feature_psi",
+  strategyOutcomes: "predictor_strategy_outcomes_total",
+  strategyReturn: "predictor_strategy_return_total",
 } as const;
 
 /**
@@ -50,6 +52,13 @@ export const analysisQueries = {
   latencyP95Seconds: (s: SeriesSelector, window: string) =>
     `histogram_quantile(0.95, sum by (le) (rate(${ANALYSIS_METRICS.requestDurationBucket}${matchers(s, PREDICT_ROUTES)}[${window}])))`,
   psiMax: (s: SeriesSelector) => `max(${ANALYSIS_METRICS.featurePsi}${matchers(s)})`,
+  strategyOutcomes: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.strategyOutcomes}${matchers(s)}[${window}]))`,
+  // Gains and losses are two counters by sign (a counter never decreases): pnl.ts.
+  strategyGains: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.strategyReturn}${matchers(s, ',sign="positive"')}[${window}]))`,
+  strategyLosses: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.strategyReturn}${matchers(s, ',sign="negative"')}[${window}]))`,
 } as const;
 
 export type AnalysisQuery = keyof typeof analysisQueries;
