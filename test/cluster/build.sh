@@ -174,10 +174,10 @@ coredns_dir="$cache_bin/coredns-$COREDNS_VERSION"
 metrics_server_dir="$cache_bin/metrics-server-$METRICS_SERVER_VERSION"
 prometheus_dir="$cache_bin/prometheus-$PROMETHEUS_VERSION"
 
-# Build order, and the first build's duration on 2 cores with empty Go caches (the run of
-# 2026-12-05), for the progress line before there is a time of this machine's own.
+# Build order, and the first build's duration on 2 busy cores with empty Go caches (26 min 38 s
+# in all on 2026-12-05), for the progress line before there is a time of this machine's own.
 components=(k8s etcd helm coredns prometheus metrics-server)
-declare -A first_build_seconds=([k8s]=600 [etcd]=90 [helm]=120 [coredns]=150 [prometheus]=180 [metrics-server]=60)
+declare -A first_build_seconds=([k8s]=446 [etcd]=111 [helm]=365 [coredns]=250 [prometheus]=292 [metrics-server]=131)
 step=0
 
 k8s_targets=()
