@@ -31,7 +31,7 @@ apt-deps: ## Install the Debian packages of every target (scripts/apt-deps.sh: c
 # apt-deps-<group>: one group's packages, for the targets that need only those.
 .PHONY: apt-deps-cluster apt-deps-test apt-deps-bench
 apt-deps-cluster apt-deps-test apt-deps-bench: apt-deps-%:
-	scripts/apt-deps.sh $*
+	@scripts/apt-deps.sh $*
 
 .PHONY: python-deps
 python-deps: apt-deps-test ## Python packages the tests use, from PyPI into .tools/python (test/python/requirements.txt)
@@ -116,7 +116,7 @@ KIND_CLUSTER := tradingmodel
 
 deploy: deps ## Install or upgrade the operator's Helm chart (CRDs included) into the cluster of $KUBECONFIG, the local one by default
 	$(if $(KUBECONFIG),,$(MAKE) --no-print-directory cluster-up)
-	helm=$$({ command -v $(CURDIR)/.cluster/bin/helm helm || true; } | head -n 1); \
+	@helm=$$({ command -v $(CURDIR)/.cluster/bin/helm helm || true; } | head -n 1); \
 	KUBECONFIG=$(DEPLOY_KUBECONFIG) $${helm:?no helm on PATH and no local cluster (make cluster-up)} \
 	  upgrade --install tradingmodel-operator $(CHART) \
 	  --namespace tradingmodel-system --create-namespace --wait --timeout 5m $(HELM_ARGS)
