@@ -6,8 +6,8 @@
 # clone on the same machine) costs nothing. Go's module and build caches stay in their default
 # places. Prints the directories as KEY=path lines for up.sh.
 #
-# Progress goes to stderr, one line per component ([k/N], cached or built, and how long the build
-# took the last time on this machine or, the first time, on 2 cores) and a line every
+# Progress goes to stderr: a line per component built ([k/N], and how long its build took the last
+# time on this machine or, the first time, on 2 cores), one for those cached, and a line every
 # TM_BUILD_TICK_SECONDS (60) while one builds. Go's own output (module downloads, compiler errors)
 # goes to build-logs/<component>-<version>.log beside bin/, which a failure names and quotes.
 set -euo pipefail
@@ -82,7 +82,7 @@ build_into() {
     packages+=("${target#*=}")
   done
   if ((missing == 0)); then
-    log "$progress: cached"
+    cached+=("$component ${dest##*/$component-}")
     return
   fi
   local scratch="$dest.partial-$$" build_log="$build_logs/${dest##*/}.log"
@@ -179,6 +179,7 @@ prometheus_dir="$cache_bin/prometheus-$PROMETHEUS_VERSION"
 components=(k8s etcd helm coredns prometheus metrics-server)
 declare -A first_build_seconds=([k8s]=446 [etcd]=111 [helm]=365 [coredns]=250 [prometheus]=292 [metrics-server]=131)
 step=0
+cached=()
 
 k8s_targets=()
 for cmd in $K8S_COMMANDS; do k8s_targets+=("$cmd=k8s.io/kubernetes/cmd/$cmd"); done
@@ -192,6 +193,8 @@ build_into prometheus "$prometheus_dir" "$cluster_dir/prometheus" prometheus_ldf
   prometheus=github.com/prometheus/prometheus/cmd/prometheus promtool=github.com/prometheus/prometheus/cmd/promtool
 build_into metrics-server "$metrics_server_dir" "$cluster_dir/metrics-server" metrics_server_ldflags \
   metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server
+
+((${#cached[@]} == 0)) || log "cached ${#cached[@]}/${#components[@]}: $(printf '%s, ' "${cached[@]}" | sed 's/, $//')"
 
 echo "K8S_BIN=$k8s_dir"
 echo "ETCD_BIN=$etcd_dir"

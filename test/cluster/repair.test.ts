@@ -112,7 +112,7 @@ describe("make cluster-up after a failed one", () => {
     const again = await up();
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain("already up");
-  }, 1_200_000);
+  }, 600_000);
 
   it("starts the cluster again when one of its processes died", async () => {
     const pid = Number(await readFile(join(cluster.stateDir, "pids", "service-proxy.pid"), "utf8"));
