@@ -28,8 +28,10 @@ export const PRE_STOP_SLEEP_SECONDS = 5;
 export const TERMINATION_GRACE_PERIOD_SECONDS = 30;
 
 /**
- * How long a predictor may take to listen before it is restarted: its cold start was 1 s alone
- * and up to 13 s with two trainers, three more predictors and the operator starting on 2 cores.
+ * How long a predictor may take to listen before it is restarted. Its cold start (process start to
+ * ready) measured 0.5 s alone and up to 5 s with two trainers, three more predictors and the
+ * operator starting beside it on 2 busy cores (scripts/predictor-cold-start.ts); a node busier
+ * still must not turn a slow start into a restart loop.
  */
 export const STARTUP_ALLOWANCE_SECONDS = 120;
 
