@@ -59,8 +59,9 @@ stage_models() {
 }
 
 # Prints `kubectl get tm -o wide` whenever a row changes (AGE aside), as `kubectl get tm -w` would,
-# until every model serves a stable version; fails on a model with nothing served and a failure,
-# or after DEMO_TIMEOUT_SECONDS.
+# until every model serves a stable version (phase Ready, or Degraded: a rejected candidate beside
+# it, as the rollback stage leaves spy-momentum for the next run); fails on a model with nothing
+# served and a failure, or after DEMO_TIMEOUT_SECONDS.
 stage_serve() {
   say "kubectl get tm -n $namespace -o wide, printed as it changes, until every model is served"
   local deadline=$((SECONDS + timeout_seconds)) last="" now states names
@@ -75,7 +76,7 @@ stage_serve() {
     fi
     states=$(kubectl get tm -n "$namespace" \
       -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.status.stableVersion}{"\n"}{end}' || true)
-    if [[ $(awk '$2 == "Ready" && $3 != "" {print $1}' <<<"$states" | sort) == "$names" ]]; then
+    if [[ $(awk '($2 == "Ready" || $2 == "Degraded") && $3 != "" {print $1}' <<<"$states" | sort) == "$names" ]]; then
       return 0
     fi
     if grep -q ' Failed' <<<"$states"; then
