@@ -29,9 +29,10 @@ export const TERMINATION_GRACE_PERIOD_SECONDS = 30;
 
 /**
  * How long a predictor may take to listen before it is restarted. Its cold start (process start to
- * ready) measured 0.5 s alone and up to 5 s with two trainers, three more predictors and the
- * operator starting beside it on 2 busy cores (scripts/predictor-cold-start.ts); a node busier
- * still must not turn a slow start into a restart loop.
+ * ready) measured 0.4 s alone and up to 3.8 s (1.6 s with a warm compile cache) with two trainers,
+ * three more predictors and the operator starting beside it on 2 cores
+ * (scripts/predictor-cold-start.ts); a node busier still must not turn a slow start into a
+ * restart loop.
  */
 export const STARTUP_ALLOWANCE_SECONDS = 120;
 
