@@ -7,7 +7,7 @@ module_dir() {
   local dir
   # go's "downloading" lines go to the log; the first cluster-up fetches a few modules.
   dir="$(cd "$cluster_dir" && go mod download -json "$1" 2>>"$log_dir/crds.log" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-  [[ -d "$dir" ]] || die "go mod download $1 gave no directory"
+  [[ -d "$dir" ]] || die "go mod download $1 gave no directory (go's output: $log_dir/crds.log)"
   echo "$dir"
 }
 
