@@ -108,16 +108,17 @@ clean: ## Remove local build state
 
 # --- The operator on a cluster -------------------------------------------------------------------
 # deploy uses the cluster of $$KUBECONFIG when set, else the local cluster (brought up first by
-# make cluster-up, a no-op when it runs), and the local cluster's helm when there is one.
-# HELM_ARGS passes more, e.g. HELM_ARGS="--set workers=4".
+# make cluster-up, a no-op when it runs); the local cluster's helm when there is one, else the one
+# on PATH, else the one cluster-build made. HELM_ARGS passes more, e.g. HELM_ARGS="--set workers=4".
 DEPLOY_KUBECONFIG := $(or $(KUBECONFIG),$(CURDIR)/.cluster/kubeconfig)
+BUILT_HELM = $(wildcard $(or $(TM_CACHE),$(HOME)/.cache/tm-operator)/bin/helm-*/helm)
 IMAGE_TAG := $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' $(CHART)/Chart.yaml)
 KIND_CLUSTER := tradingmodel
 
-deploy: deps ## Install or upgrade the operator's Helm chart (CRDs included) into the cluster of $KUBECONFIG, the local one by default
+deploy: ## Install or upgrade the operator's Helm chart (CRDs included) into the cluster of $KUBECONFIG, the local one by default
 	$(if $(KUBECONFIG),,$(MAKE) --no-print-directory cluster-up)
-	@helm=$$({ command -v $(CURDIR)/.cluster/bin/helm helm || true; } | head -n 1); \
-	KUBECONFIG=$(DEPLOY_KUBECONFIG) $${helm:?no helm on PATH and no local cluster (make cluster-up)} \
+	@helm=$$({ command -v $(CURDIR)/.cluster/bin/helm helm $(BUILT_HELM) || true; } | head -n 1); \
+	KUBECONFIG=$(DEPLOY_KUBECONFIG) $${helm:?no helm on PATH and none built (make cluster-build)} \
 	  upgrade --install tradingmodel-operator $(CHART) \
 	  --namespace tradingmodel-system --create-namespace --wait --timeout 5m $(HELM_ARGS)
 
