@@ -25,11 +25,16 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed ## Install Node.js 24 and the npm dependencies
 
-apt-deps: ## Install the Debian packages (prometheus, wrk, flask/sklearn baseline, python3-venv, iproute2)
+apt-deps: ## Install the Debian packages of every target (scripts/apt-deps.sh: cluster, test and bench groups)
 	scripts/apt-deps.sh
 
+# apt-deps-<group>: one group's packages, for the targets that need only those.
+.PHONY: apt-deps-cluster apt-deps-test apt-deps-bench
+apt-deps-cluster apt-deps-test apt-deps-bench: apt-deps-%:
+	@scripts/apt-deps.sh $*
+
 .PHONY: python-deps
-python-deps: apt-deps ## Python packages the tests use, from PyPI into .tools/python (test/python/requirements.txt)
+python-deps: apt-deps-test ## Python packages the tests use, from PyPI into .tools/python (test/python/requirements.txt)
 	scripts/python-venv.sh .tools/python test/python/requirements.txt
 
 lint: deps ## Biome lint and format check
@@ -38,7 +43,7 @@ lint: deps ## Biome lint and format check
 typecheck: deps ## TypeScript strict type check
 	tsc -p tsconfig.json --noEmit
 
-unit: deps apt-deps python-deps ## Unit tests (the scikit-learn agreement tests need the Debian packages, the OIP client test its PyPI client)
+unit: deps apt-deps-test python-deps ## Unit tests (the scikit-learn agreement tests need the Debian packages, the OIP client test its PyPI client)
 	@mkdir -p $(REPORTS)
 	vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-unit.json
 
@@ -49,10 +54,10 @@ test: deps apt-deps python-deps ## Everything CI runs: lint, type check, unit, e
 	done; \
 	if [ -n "$$failed" ]; then echo "make test: failed:$$failed"; exit 1; fi
 
-bench: deps apt-deps ## Benchmarks vs Flask+sklearn, MLServer, bare node:http, sklearn, pandas (bench/results/, a few minutes; MLServer is installed into .tools/mlserver once)
+bench: deps apt-deps-bench ## Benchmarks vs Flask+sklearn, MLServer, bare node:http, sklearn, pandas (bench/results/, a few minutes; MLServer is installed into .tools/mlserver once)
 	node bench/main.ts
 
-bench-rollout: deps apt-deps cluster-build ## Canary and rollback timings under load on the local cluster (bench/results/rollout.json, ~10 min)
+bench-rollout: deps apt-deps-cluster apt-deps-bench cluster-build ## Canary and rollback timings under load on the local cluster (bench/results/rollout.json, ~10 min)
 	vitest run --project rollout-bench
 
 CHART := helm/tradingmodel-operator
@@ -72,7 +77,7 @@ dashboard-snapshot: deps ## The dashboard without Grafana: MODEL=â€¦ NAMESPACE=â
 cluster-build: ## Build the local cluster's binaries from their Go modules (cached per version)
 	test/cluster/build.sh >/dev/null
 
-cluster-up: ## Start the local control plane (admin kubeconfig: .cluster/kubeconfig)
+cluster-up: deps apt-deps-cluster ## Start the local control plane (admin kubeconfig: .cluster/kubeconfig)
 	test/cluster/up.sh
 
 cluster-down: ## Stop every process of the local cluster and remove .cluster/
@@ -81,7 +86,7 @@ cluster-down: ## Stop every process of the local cluster and remove .cluster/
 cluster-status: ## Show the local cluster's processes and health
 	test/cluster/status.sh
 
-cluster-test: deps cluster-build ## Tests of the local cluster itself (starts a cluster of its own)
+cluster-test: deps apt-deps-cluster cluster-build ## Tests of the local cluster itself (starts a cluster of its own)
 	@mkdir -p $(REPORTS)
 	vitest run --project cluster --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-cluster.json
 
@@ -89,7 +94,7 @@ e2e: deps apt-deps ## End-to-end suite on the local cluster, up and down around 
 	@mkdir -p $(REPORTS)
 	vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest-e2e.json
 
-demo: deps ## Everything locally: cluster, operator by its chart, examples trained and served, predictions (scripts/demo.sh)
+demo: deps apt-deps-cluster ## Everything locally: cluster, operator by its chart, examples trained and served, predictions (scripts/demo.sh)
 	scripts/demo.sh
 
 demo-local: deps ## The model runtime alone: train the demo model and serve it on loopback
@@ -102,15 +107,19 @@ clean: ## Remove local build state
 	rm -rf $(REPORTS) node_modules .tools
 
 # --- The operator on a cluster -------------------------------------------------------------------
-# deploy uses the cluster of $$KUBECONFIG when set, else the local cluster (make cluster-up), and
-# the local cluster's helm when there is one. HELM_ARGS passes more, e.g. HELM_ARGS="--set workers=4".
+# deploy uses the cluster of $$KUBECONFIG when set, else the local cluster (brought up first by
+# make cluster-up, a no-op when it runs); the local cluster's helm when there is one, else the one
+# on PATH, else the one cluster-build made. HELM_ARGS passes more, e.g. HELM_ARGS="--set workers=4".
 DEPLOY_KUBECONFIG := $(or $(KUBECONFIG),$(CURDIR)/.cluster/kubeconfig)
-HELM := $(or $(wildcard $(CURDIR)/.cluster/bin/helm),helm)
+BUILT_HELM = $(wildcard $(or $(TM_CACHE),$(HOME)/.cache/tm-operator)/bin/helm-*/helm)
 IMAGE_TAG := $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' $(CHART)/Chart.yaml)
 KIND_CLUSTER := tradingmodel
 
 deploy: ## Install or upgrade the operator's Helm chart (CRDs included) into the cluster of $KUBECONFIG, the local one by default
-	KUBECONFIG=$(DEPLOY_KUBECONFIG) $(HELM) upgrade --install tradingmodel-operator $(CHART) \
+	$(if $(KUBECONFIG),,$(MAKE) --no-print-directory cluster-up)
+	@helm=$$({ command -v $(CURDIR)/.cluster/bin/helm helm $(BUILT_HELM) || true; } | head -n 1); \
+	KUBECONFIG=$(DEPLOY_KUBECONFIG) $${helm:?no helm on PATH and none built (make cluster-build)} \
+	  upgrade --install tradingmodel-operator $(CHART) \
 	  --namespace tradingmodel-system --create-namespace --wait --timeout 5m $(HELM_ARGS)
 
 docker-build: ## With Docker: build tradingmodel/operator and tradingmodel/predictor images

@@ -4,9 +4,10 @@
 # data), follows `kubectl get tm` until every model is served, sends predictions through a model's
 # Service and shows the registry. The cluster stays up afterwards.
 #
-# The demo is a list of stages run in order (DEMO_STAGES selects some, e.g. "predict versions" on a
-# cluster where the models already serve); a stage is a function named stage_<name> listed in
-# STAGES. The canary and rollback stages live in scripts/demo-rollout.sh.
+# The demo is the list STAGES, run in order; stage <name> is the function stage_<name>.
+# DEMO_STAGES selects some, e.g. "predict versions" on a cluster where the models already serve.
+# The canary and rollback stages live in scripts/demo-rollout.sh. Whatever ran, the demo fails at
+# the end if a container of any pod restarted, naming it and why.
 #
 # Settings: DEMO_TIMEOUT_SECONDS (600: how long the models may take to be served), DEMO_PREDICTIONS
 # (3 per model).
@@ -58,8 +59,9 @@ stage_models() {
 }
 
 # Prints `kubectl get tm -o wide` whenever a row changes (AGE aside), as `kubectl get tm -w` would,
-# until every model serves a stable version; fails on a model with nothing served and a failure,
-# or after DEMO_TIMEOUT_SECONDS.
+# until every model serves a stable version (phase Ready, or Degraded: a rejected candidate beside
+# it, as the rollback stage leaves spy-momentum for the next run); fails on a model with nothing
+# served and a failure, or after DEMO_TIMEOUT_SECONDS.
 stage_serve() {
   say "kubectl get tm -n $namespace -o wide, printed as it changes, until every model is served"
   local deadline=$((SECONDS + timeout_seconds)) last="" now states names
@@ -74,7 +76,7 @@ stage_serve() {
     fi
     states=$(kubectl get tm -n "$namespace" \
       -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.status.stableVersion}{"\n"}{end}' || true)
-    if [[ $(awk '$2 == "Ready" && $3 != "" {print $1}' <<<"$states" | sort) == "$names" ]]; then
+    if [[ $(awk '($2 == "Ready" || $2 == "Degraded") && $3 != "" {print $1}' <<<"$states" | sort) == "$names" ]]; then
       return 0
     fi
     if grep -q ' Failed' <<<"$states"; then
@@ -130,16 +132,49 @@ stage_versions() {
   run kubectl get mv -n "$namespace" -o wide
 }
 
+# Every container that restarted in any namespace: one line each with its pod, count, and the
+# end of its last run (reason, exit code) and the pod's latest warning (a failed liveness probe).
+restarted_containers() {
+  kubectl get pods --all-namespaces -o json | node -e '
+    let s = "";
+    process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      for (const pod of JSON.parse(s).items) {
+        for (const c of pod.status.containerStatuses ?? []) {
+          if (!c.restartCount) continue;
+          const last = c.lastState?.terminated;
+          const ended = last ? `${last.reason ?? "terminated"}, exit ${last.exitCode}` : "no record of its end";
+          console.log(`${pod.metadata.namespace}/${pod.metadata.name} container ${c.name}: ${c.restartCount} restart(s), last ended: ${ended}`);
+        }
+      }
+    });'
+}
+
+no_restarts() {
+  local restarted line pod
+  restarted=$(restarted_containers)
+  [[ -n "$restarted" ]] || return 0
+  while read -r line; do
+    echo "$line"
+    pod=${line%% *}
+    kubectl get events -n "${pod%%/*}" --field-selector "involvedObject.name=${pod#*/},type=Warning" \
+      -o custom-columns=REASON:.reason,MESSAGE:.message --no-headers 2>/dev/null | tail -n 3 | sed 's/^/    /'
+  done <<<"$restarted"
+  fail "containers restarted during the demo (above)"
+}
+
 # shellcheck source=scripts/demo-rollout.sh
 source "$root/scripts/demo-rollout.sh"
 
 selected=(${DEMO_STAGES:-${STAGES[@]}})
 for stage in "${selected[@]}"; do
   declare -F "stage_$stage" >/dev/null || fail "unknown stage \"$stage\" (stages: ${STAGES[*]})"
+  started=$SECONDS
   "stage_$stage"
+  printf '\033[2m(%s: %d s)\033[0m\n' "$stage" $((SECONDS - started))
 done
+no_restarts
 
-say "done; the cluster stays up"
+say "done in $SECONDS s; no pod restarted; the cluster stays up"
 cat <<EOF
   export KUBECONFIG=$KUBECONFIG PATH=$root/.cluster/bin:\$PATH
   kubectl get tm,mv -n $namespace                 # where each model stands

@@ -5,8 +5,9 @@
 # module_dir <module@version>: the module's directory in the Go module cache, downloaded once.
 module_dir() {
   local dir
-  dir="$(cd "$cluster_dir" && go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-  [[ -d "$dir" ]] || die "go mod download $1 gave no directory"
+  # go's "downloading" lines go to the log; the first cluster-up fetches a few modules.
+  dir="$(cd "$cluster_dir" && go mod download -json "$1" 2>>"$log_dir/crds.log" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$dir" ]] || die "go mod download $1 gave no directory (go's output: $log_dir/crds.log)"
   echo "$dir"
 }
 
@@ -29,5 +30,5 @@ install_crds() {
   for file in $(crd_files); do files+=(--filename="$file"); done
   # Server-side apply: the largest of these CRDs exceed the client-side apply annotation limit.
   "$K8S_BIN/kubectl" --kubeconfig="$admin_kubeconfig" apply --server-side --field-manager=tm-cluster-up \
-    "${files[@]}" >"$log_dir/crds.log" 2>&1
+    "${files[@]}" >>"$log_dir/crds.log" 2>&1
 }

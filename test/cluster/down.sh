@@ -10,6 +10,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 run_exclusively "$0" "$@"
 grace_seconds="${TM_STOP_GRACE_SECONDS:-10}"
+# First of all: the cluster no longer counts as completely up (up.sh), whatever happens below.
+rm -f "$state_dir/up-complete"
 
 # stop <name>: ends the process group of pids/<name>.pid.
 stop() {

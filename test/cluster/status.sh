@@ -19,6 +19,10 @@ for pid_file in "$pid_dir"/*.pid; do
   [[ " ${control_plane[*]} " != *" $name "* ]] || continue
   is_running "$name" && echo "$name: running (pid $(<"$pid_file"))" || echo "$name: not running"
 done
+if [[ -d "$state_dir" && ! -f "$state_dir/up-complete" ]]; then
+  echo "cluster-up did not finish (or is running): make cluster-up repairs it, make cluster-down removes it"
+  healthy=0
+fi
 if ((healthy)); then
   "$bin_dir/kubectl" --kubeconfig="$admin_kubeconfig" --request-timeout=5s get --raw='/readyz?verbose' | tail -n 1
   "$bin_dir/kubectl" --kubeconfig="$admin_kubeconfig" --request-timeout=5s get nodes

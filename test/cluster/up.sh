@@ -8,24 +8,62 @@ source "$(dirname "$0")/lib.sh"
 run_exclusively "$0" "$@"
 source "$cluster_dir/pki.sh"
 source "$cluster_dir/crds.sh"
+source "$cluster_dir/services/services.sh"
 
-all_running() {
-  local component
-  for component in "${control_plane[@]}"; do is_running "$component" || return 1; done
+# The stages of a start, in order; each logs its number and name as it begins. TM_FAIL_AT_STAGE=
+# <name> makes the run fail there (its tests: a failed start at any stage is repaired by the next).
+stages=(build pki etcd kube-apiserver kube-controller-manager kube-scheduler)
+[[ "${TM_NODE_AGENT:-1}" == 0 ]] || stages+=(node-agent)
+stages+=(crds)
+if [[ "${TM_NODE_AGENT:-1}" != 0 && "${TM_SERVICES:-1}" != 0 ]]; then
+  stages+=(host-network "${services[@]}")
+fi
+stages+=(ready)
+stage_number=0
+stage() {
+  stage_number=$((stage_number + 1))
+  log "[$stage_number/${#stages[@]}] $1"
+  [[ "${TM_FAIL_AT_STAGE:-}" != "$1" ]] || die "failing at stage $1, as TM_FAIL_AT_STAGE asks"
 }
-if all_running; then
-  # A node agent that died while the control plane lives is started again (start.sh is a no-op
-  # when it runs).
-  [[ "${TM_NODE_AGENT:-1}" == 0 ]] || "$cluster_dir/agent/start.sh"
-  log "already up (kubeconfig: $admin_kubeconfig)"
-  exit 0
+
+# A start that got to its end leaves this file, with the settings it ran with; down.sh removes it
+# first. Without it, or with a process of the cluster gone, the cluster is incomplete.
+complete_marker="$state_dir/up-complete"
+settings="node-agent=${TM_NODE_AGENT:-1} services=${TM_SERVICES:-1}"
+
+# dead_components: the cluster's processes that no longer run (the node agent is restarted alone).
+dead_components() {
+  local pid_file name
+  for pid_file in "$pid_dir"/*.pid; do
+    [[ -e "$pid_file" ]] || continue
+    name="$(basename "$pid_file" .pid)"
+    [[ "$name" == node-agent ]] || is_running "$name" || echo "$name"
+  done
+}
+
+if [[ -f "$complete_marker" && "$(<"$complete_marker")" == "$settings" ]]; then
+  dead="$(dead_components)"
+  if [[ -z "$dead" ]]; then
+    # A node agent that died while the rest lives is started again (start.sh is a no-op when it runs).
+    [[ "${TM_NODE_AGENT:-1}" == 0 ]] || "$cluster_dir/agent/start.sh"
+    log "already up (kubeconfig: $admin_kubeconfig)"
+    exit 0
+  fi
+  log "no longer running: $(echo $dead): starting the cluster again"
+elif [[ -e "$state_dir" ]]; then
+  log "a start that did not finish (or ran with other settings) left $state_dir: clearing it first"
 fi
 # Leftovers of a cluster that died, partly or wholly, or was half started are cleared first.
 [[ ! -e "$state_dir" ]] || "$cluster_dir/down.sh"
 
+# A failed start leaves its processes and logs for a look; the next cluster-up clears them.
+trap 'status=$?; ((status == 0)) || log "cluster-up failed; logs in $log_dir/. make cluster-up again clears what it left and starts over; make cluster-down removes it"' EXIT
+
+stage build
 eval "$("$cluster_dir/build.sh")"
 mkdir -p "$pid_dir" "$log_dir" "$bin_dir"
 ln -sf "$K8S_BIN/kubectl" "$K8S_BIN/kube-proxy" "$HELM_BIN/helm" "$ETCD_BIN/etcd" "$bin_dir/"
+stage pki
 write_pki
 
 # start <component> <binary> <args...>: runs it in a session of its own (so cluster-down can
@@ -53,6 +91,7 @@ https_ok() {
 }
 admin_curl_args=(--cacert "$pki_dir/ca.crt" --cert "$pki_dir/admin.crt" --key "$pki_dir/admin.key")
 
+stage etcd
 start etcd "$ETCD_BIN/etcd" \
   --name=tm-local --data-dir="$state_dir/etcd" \
   --listen-client-urls="http://127.0.0.1:$etcd_client_port" \
@@ -70,6 +109,7 @@ wait_until 20 "etcd health" etcd_healthy
 # The apiserver cannot publish its own endpoint: it listens on 127.0.0.1 only, and Endpoints
 # validation rejects loopback addresses. With the reconciler off, whoever gives pods a route to the
 # apiserver (the node agent) publishes the "kubernetes" Endpoints with that address.
+stage kube-apiserver
 start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --etcd-servers="http://127.0.0.1:$etcd_client_port" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
@@ -97,6 +137,7 @@ apiserver_ready() {
 wait_until 60 "kube-apiserver /readyz" apiserver_ready
 
 # Single instances: leader election would only add its lease wait to every start.
+stage kube-controller-manager
 start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
   --kubeconfig="$state_dir/controller-manager.kubeconfig" \
   --authentication-kubeconfig="$state_dir/controller-manager.kubeconfig" \
@@ -112,6 +153,7 @@ start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
   --allocate-node-cidrs=true --cluster-cidr="$cluster_cidr" --node-cidr-mask-size=24 \
   --cluster-name=tm-local --leader-elect=false
 
+stage kube-scheduler
 cat >"$state_dir/scheduler.yaml" <<EOF
 apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
@@ -148,15 +190,20 @@ wait_until 30 "kube-scheduler /healthz" scheduler_healthy
 wait_until 30 "the default ServiceAccount" kubectl_admin get serviceaccount default --namespace=default
 # Nodes: the TypeScript node agent runs the pods (README: Local cluster, Node agent).
 # TM_NODE_AGENT=0 starts the control plane alone (its own tests run one beside a live cluster).
-[[ "${TM_NODE_AGENT:-1}" == 0 ]] || "$cluster_dir/agent/start.sh"
+if [[ "${TM_NODE_AGENT:-1}" != 0 ]]; then
+  stage node-agent
+  "$cluster_dir/agent/start.sh"
+fi
+stage crds
 wait "$crds_pid" || die "applying the CRDs failed (log: $log_dir/crds.log)"
 wait_until 60 "CRDs to be established" kubectl_admin wait --for=condition=Established --timeout=5s crd --all
 if [[ "${TM_NODE_AGENT:-1}" != 0 ]]; then
   # On the nodes: kube-proxy, CoreDNS, the loopback service proxy, Prometheus (services/services.sh).
   # One set per machine (kube-proxy owns the host's KUBE-* chains): TM_SERVICES=0 leaves them out,
   # for a second cluster beside the first.
-  source "$cluster_dir/services/services.sh"
   [[ "${TM_SERVICES:-1}" == 0 ]] || start_services
 fi
 
+stage ready
+echo "$settings" >"$complete_marker"
 log "up in ${SECONDS} s: export KUBECONFIG=$admin_kubeconfig PATH=$bin_dir:\$PATH"

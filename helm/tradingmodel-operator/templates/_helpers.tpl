@@ -56,9 +56,10 @@ to grant them to the trainer's Role (RBAC forbids granting what one does not hav
 - apiGroups: [""]
   resources: ["serviceaccounts"]
   verbs: ["create", "patch"]
+# delete: a rollout's canary or preview Deployment goes once it is promoted or rolled back.
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["list", "watch", "create", "patch"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
   verbs: ["list", "watch", "create", "patch", "delete"]

@@ -55,6 +55,15 @@ describe("predictor Deployment", () => {
     expect(pod?.terminationGracePeriodSeconds).toBeGreaterThan(sleep);
   });
 
+  it("is not killed by liveness while it starts: a startup probe allows two minutes, liveness follows", () => {
+    const startup = container?.startupProbe;
+    expect(startup?.httpGet).toEqual({ path: "/healthz", port: "http" });
+    expect((startup?.periodSeconds ?? 10) * (startup?.failureThreshold ?? 3)).toBeGreaterThanOrEqual(120);
+    // Once started, a hung predictor is still restarted within half a minute.
+    const liveness = container?.livenessProbe;
+    expect((liveness?.periodSeconds ?? 10) * (liveness?.failureThreshold ?? 3)).toBeLessThanOrEqual(30);
+  });
+
   it("rolls out without ever going below the desired ready pods", () => {
     expect(deployment.spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
   });

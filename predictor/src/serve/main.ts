@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { flushCompileCache } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino, { type Logger } from "pino";
 import { loadArtifact } from "../artifact.ts";
@@ -62,6 +63,8 @@ export async function runServe(config: ServeConfig, log: Logger): Promise<number
   try {
     const model = state.load(await loadArtifact(config.artifactPath, config.artifactSha256));
     log.info({ artifactSha256: model.sha256, features: model.features, address }, "model loaded; ready");
+    // Node would write its compile cache (cli.ts) only at exit; the next start needs it now.
+    flushCompileCache();
   } catch (err) {
     log.error({ err, artifactPath: config.artifactPath }, "cannot serve the artifact");
     await app.close();

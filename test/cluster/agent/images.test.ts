@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { testImages } from "./fixtures.ts";
-import { containerArgv, imageRepository, lookupImage, parseImageTable } from "./images.ts";
+import { containerArgv, defaultImageTable, imageRepository, lookupImage, parseImageTable } from "./images.ts";
 
 describe("image table", () => {
   it("strips registry, library/, tag and digest from image names", () => {
@@ -23,6 +23,14 @@ describe("image table", () => {
       "/tmp/m",
     ]);
     expect(found.entry.user).toEqual({ uid: 1000, gid: 1000 });
+  });
+
+  it("gives the project's node images one shared compile cache, and busybox none", () => {
+    const table = defaultImageTable("/repo", "/opt/node/bin/node", "/cluster/node-compile-cache");
+    const env = (image: string) => table.find((entry) => entry.repository === image)?.env;
+    expect(env("tradingmodel/predictor")?.NODE_COMPILE_CACHE).toBe("/cluster/node-compile-cache");
+    expect(env("tradingmodel/operator")?.NODE_COMPILE_CACHE).toBe("/cluster/node-compile-cache");
+    expect(env("busybox")).not.toHaveProperty("NODE_COMPILE_CACHE");
   });
 
   it("lets command replace the entrypoint and drop the image CMD", () => {

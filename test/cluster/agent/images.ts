@@ -22,9 +22,19 @@ const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 /**
  * The project's own images and a busybox stand-in for tests. `repoRoot` plays the image's /app,
  * `nodeBinary` its `node`. Extend by concatenating entries (the agent's `--images` file does).
+ * `compileCacheDir`: Node's compile cache shared by every pod of the project's images, so that a
+ * pod does not compile again what an earlier one (or cluster-up's warm-up) compiled.
  */
-export function defaultImageTable(repoRoot: string, nodeBinary: string): ImageTable {
-  const nodeEnv = { PATH: `${dirname(nodeBinary)}:${SYSTEM_PATH}`, NODE_ENV: "production" };
+export function defaultImageTable(
+  repoRoot: string,
+  nodeBinary: string,
+  compileCacheDir?: string,
+): ImageTable {
+  const nodeEnv = {
+    PATH: `${dirname(nodeBinary)}:${SYSTEM_PATH}`,
+    NODE_ENV: "production",
+    ...(compileCacheDir ? { NODE_COMPILE_CACHE: compileCacheDir } : {}),
+  };
   const appUser = { uid: 1000, gid: 1000 };
   return [
     {

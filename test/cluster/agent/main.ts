@@ -70,7 +70,10 @@ async function run(): Promise<void> {
     adminKubeconfig: join(l.clusterDir, "kubeconfig"),
     layout: l,
     net,
-    images: [...extra, ...defaultImageTable(repoRoot, process.execPath)],
+    images: [
+      ...extra,
+      ...defaultImageTable(repoRoot, process.execPath, join(l.clusterDir, "node-compile-cache")),
+    ],
     backoff: {
       ...KUBELET_BACKOFF,
       initialMs: positiveInt("backoff-initial-ms", values["backoff-initial-ms"]),

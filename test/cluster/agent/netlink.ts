@@ -2,7 +2,7 @@
 // routes that keep every packet on this machine (no default route in pods, no NAT, no forwarding).
 import { writeFile } from "node:fs/promises";
 import { run } from "./command.ts";
-import { type NetworkConfig, netnsName, netnsPrefix, vethName } from "./network.ts";
+import { type NetworkConfig, netnsName, netnsPrefix, podMac, vethName } from "./network.ts";
 
 const IP = "/usr/sbin/ip";
 
@@ -43,7 +43,20 @@ export async function createPodNetwork(net: NetworkConfig, podUID: string, ip: s
   await deletePodNetwork(net, podUID);
   await run(IP, ["netns", "add", ns]);
   await run(IP, ["netns", "exec", ns, "/usr/sbin/sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"]);
-  await run(IP, ["link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns]);
+  await run(IP, [
+    "link",
+    "add",
+    veth,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    "eth0",
+    "address",
+    podMac(ip),
+    "netns",
+    ns,
+  ]);
   await writeFile(`/proc/sys/net/ipv6/conf/${veth}/disable_ipv6`, "1");
   await run(IP, ["link", "set", veth, "master", net.bridge]);
   await run(IP, ["link", "set", veth, "up"]);

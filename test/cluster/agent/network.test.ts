@@ -5,6 +5,7 @@ import {
   netnsName,
   networkConfig,
   nodePodCidr,
+  podMac,
   vethName,
 } from "./network.ts";
 
@@ -19,6 +20,13 @@ describe("pod network addressing", () => {
       'pod CIDR "10.244.0.0/16": the node agent needs an a.b.c.0/24',
     );
     expect(() => nodePodCidr(DEFAULT_NETWORK, 0)).toThrow("node index 0: must be an integer from 1 to 254");
+  });
+
+  it("gives a pod the MAC its IP had before, so that ARP caches stay right when an address is reused", () => {
+    expect(podMac("10.244.1.3")).toBe("0a:58:0a:f4:01:03");
+    expect(podMac("10.244.1.3")).toBe(podMac("10.244.1.3"));
+    expect(podMac("10.244.2.3")).not.toBe(podMac("10.244.1.3"));
+    expect(() => podMac("10.244.1")).toThrow('pod IP "10.244.1": not an IPv4 address');
   });
 
   it("names interfaces within the kernel's 15-byte limit, stably per pod", () => {

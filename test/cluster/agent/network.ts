@@ -74,6 +74,20 @@ export function allocatePodIP(podCIDR: string, used: ReadonlySet<string>): strin
   return undefined;
 }
 
+/**
+ * The MAC of a pod's eth0, made from its IP (0a:58 then the four octets, as OVN-Kubernetes does):
+ * an address freed by one pod goes to the next within seconds (allocatePodIP), and the host's and
+ * other pods' ARP caches still hold it for the old pod. With a random MAC every probe of the new
+ * pod timed out for 30-50 s, until those entries expired; with this one they stay right.
+ */
+export function podMac(ip: string): string {
+  const octets = ip.split(".").map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
+    throw new Error(`pod IP "${ip}": not an IPv4 address`);
+  }
+  return ["0a", "58", ...octets.map((o) => o.toString(16).padStart(2, "0"))].join(":");
+}
+
 /** Prefix of the agent's network namespaces: cleanup after a crash finds them by it. */
 export function netnsPrefix(net: NetworkConfig): string {
   return `${net.bridge}-pod-`;

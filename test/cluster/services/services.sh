@@ -18,6 +18,8 @@
 source "$cluster_dir/services/lib.sh"
 
 services_dir="$cluster_dir/services"
+# Started in this order by start_services, each through its start_<name> function.
+services=(kube-proxy coredns service-proxy alertmanager prometheus metrics-server)
 
 bridge_has_ip() { ip -4 -o addr show dev "$bridge" 2>/dev/null | grep -q " $bridge_ip/"; }
 
@@ -263,13 +265,13 @@ start_services() {
     "127.0.0.1:$service_proxy_port" "127.0.0.1:$prometheus_port" "$bridge_ip:$prometheus_port" \
     "127.0.0.1:$alertmanager_port" \
     "$bridge_ip:$metrics_server_port"
+  stage host-network
   wait_until 30 "the node agent's bridge $bridge with $bridge_ip" bridge_has_ip
   guard_host_network
   kubectl_admin apply -f "$services_dir/rbac.yaml" >/dev/null
-  start_kube_proxy
-  start_coredns
-  start_service_proxy
-  start_alertmanager
-  start_prometheus
-  start_metrics_server
+  local service
+  for service in "${services[@]}"; do
+    stage "$service"
+    "start_${service//-/_}"
+  done
 }
