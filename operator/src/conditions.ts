@@ -98,6 +98,8 @@ export const Reason = {
   AnalysisPassed: "AnalysisPassed",
   AnalysisFailed: "AnalysisFailed",
   TrafficShifted: "TrafficShifted",
+  ShadowStarted: "ShadowStarted",
+  ShadowPassed: "ShadowPassed",
   // ModelVersion stage changes
   GatePassed: "GatePassed",
   GateFailed: "GateFailed",

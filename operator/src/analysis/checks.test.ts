@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { analysisSchema } from "../api/delivery.ts";
 import { admit } from "../api/local-admission.ts";
 import type { TradingModelSpec } from "../api/types.ts";
-import { judge, normalCdf, overall, worseThanStablePValue } from "./checks.ts";
+import { configuredChecks, judge, normalCdf, overall, worseThanStablePValue } from "./checks.ts";
 import type { Measurement, Reading, TrackReadings } from "./measurement.ts";
 
 type Analysis = TradingModelSpec["analysis"];
@@ -15,6 +15,9 @@ const track = (over: Partial<TrackReadings> = {}): TrackReadings => ({
   errors: v(0),
   latencyP95Seconds: v(0.012),
   psiMax: v(0.08),
+  shadowCompared: v(500),
+  shadowSignAgreements: v(470),
+  shadowAbsDiffSum: v(0.25),
   strategyOutcomes: v(400),
   strategyGains: v(0.9),
   strategyLosses: v(0.7),
@@ -195,5 +198,54 @@ describe("candidate against stable: one-sided two-proportion test", () => {
       const down = judge(pnl, measurement(track({ strategyGains: { error: "prometheus timeout" } })))[0];
       expect(down?.verdict).toBe("NoData");
     });
+  });
+});
+
+describe("shadow agreement checks", () => {
+  const spec = analysis({
+    minSamples: 200,
+    accuracy: { min: 0.55 },
+    errorRate: { max: 0.01 },
+    signAgreement: { min: 0.9 },
+    meanAbsDiff: { max: 0.001 },
+  });
+
+  it("judges a shadow on agreement, latency, errors and drift, never on accuracy; live, the reverse", () => {
+    expect(configuredChecks(spec, "shadow")).toEqual(["errorRate", "signAgreement", "meanAbsDiff"]);
+    expect(configuredChecks(spec, "live")).toEqual(["accuracy", "errorRate"]);
+  });
+
+  it("passes an agreeing shadow and fails a disagreeing one, with the numbers", () => {
+    // 470 of 500 signs agree (0.94); mean |difference| 0.25 / 500 = 0.0005.
+    const agreeing = judge(spec, measurement(track()), "shadow");
+    expect(agreeing.map((r) => [r.check, r.verdict, r.value, r.samples])).toEqual([
+      ["errorRate", "Passed", 0, 2000],
+      ["signAgreement", "Passed", 0.94, 500],
+      ["meanAbsDiff", "Passed", 0.0005, 500],
+    ]);
+    const disagreeing = judge(
+      spec,
+      measurement(track({ shadowSignAgreements: v(210), shadowAbsDiffSum: v(1.5) })),
+      "shadow",
+    );
+    expect(disagreeing.slice(1).map((r) => r.message)).toEqual([
+      "sign agreement with stable 0.42 < 0.9 (210 of 500 mirrored predictions)",
+      "mean absolute difference from stable 0.003 > 0.001 over 500 mirrored predictions",
+    ]);
+    expect(overall(disagreeing)).toBe("Failed");
+  });
+
+  it("waits for minSamples compared predictions, and never passes on an unreadable comparison", () => {
+    const few = judge(spec, measurement(track({ shadowCompared: v(150) })), "shadow");
+    expect(few[1]).toMatchObject({ verdict: "NoData" });
+    expect(few[1]?.message).toBe(
+      "sign agreement: 150 predictions compared with stable < minSamples 200; waiting",
+    );
+    const broken = judge(
+      analysis({ ...spec, onNoData: "Pass" }),
+      measurement(track({ shadowCompared: { error: "prometheus: timed out" } })),
+      "shadow",
+    );
+    expect(broken.slice(1).map((r) => r.verdict)).toEqual(["NoData", "NoData"]);
   });
 });

@@ -6,6 +6,12 @@ import type { Measurement, Reading, TrackReadings } from "./measurement.ts";
 type AnalysisSpec = TradingModelSpec["analysis"];
 type CheckName = (typeof CHECK_NAMES)[number];
 export type Verdict = "Passed" | "Failed" | "NoData";
+/**
+ * What the candidate is judged on: live traffic (canary, preview, after a switch), where clients'
+ * feedback arrives; or a shadow phase, where it answers mirrored requests only and is compared with
+ * stable's answers to them instead.
+ */
+export type AnalysisPhase = "live" | "shadow";
 
 export interface CheckResult {
   check: CheckName;
@@ -18,15 +24,23 @@ export interface CheckResult {
   message: string;
 }
 
-/** The checks the spec asks for; with none, a rollout advances on time alone. */
-export function configuredChecks(analysis: AnalysisSpec): CheckName[] {
+/**
+ * The checks the spec asks for in this phase; with none, a rollout advances on time alone. A
+ * shadow gets no feedback (clients never see its answers), so accuracy and strategy return are
+ * judged live only; the
+ * agreement checks need stable's answers to the same requests, so they are judged in shadow only.
+ */
+export function configuredChecks(analysis: AnalysisSpec, phase: AnalysisPhase = "live"): CheckName[] {
   const checks: CheckName[] = [];
-  if (analysis.accuracy) checks.push("accuracy");
-  if (analysis.accuracyVsStable) checks.push("accuracyVsStable");
+  const live = phase === "live";
+  if (live && analysis.accuracy) checks.push("accuracy");
+  if (live && analysis.accuracyVsStable) checks.push("accuracyVsStable");
   if (analysis.latencyP95Ms) checks.push("latencyP95Ms");
   if (analysis.errorRate) checks.push("errorRate");
   if (analysis.drift) checks.push("drift");
-  if (analysis.strategyReturnBps) checks.push("strategyReturnBps");
+  if (live && analysis.strategyReturnBps) checks.push("strategyReturnBps");
+  if (!live && analysis.signAgreement) checks.push("signAgreement");
+  if (!live && analysis.meanAbsDiff) checks.push("meanAbsDiff");
   return checks;
 }
 
@@ -80,10 +94,57 @@ function accuracyOf(t: TrackReadings): { hits: number; total: number } | undefin
   return total === undefined || hits === undefined ? undefined : { hits, total };
 }
 
+/** Predictions of the shadow's compared with stable's, or why there are too few to judge. */
+function compared(
+  analysis: AnalysisSpec,
+  c: TrackReadings,
+  what: string,
+  sum: Reading,
+): { noData: Judged } | { count: number; sum: number } {
+  const err = errorOf(c.shadowCompared, sum);
+  const count = num(c.shadowCompared);
+  if (err || count === undefined || count < analysis.minSamples) {
+    const why = err
+      ? `${what} unreadable: ${err}`
+      : `${what}: ${Math.round(count ?? 0)} predictions compared with stable < minSamples ${analysis.minSamples}`;
+    return { noData: noData(analysis, why, Boolean(err)) };
+  }
+  // No series for the sum yet means nothing was counted in it.
+  return { count, sum: num(sum) ?? 0 };
+}
+
 function judgeOne(check: CheckName, analysis: AnalysisSpec, m: Measurement): Judged & { threshold: number } {
   const c = m.candidate;
   const min = analysis.minSamples;
   switch (check) {
+    case "signAgreement": {
+      const threshold = analysis.signAgreement?.min ?? 0;
+      const r = compared(analysis, c, "sign agreement", c.shadowSignAgreements);
+      if ("noData" in r) return { threshold, ...r.noData };
+      const value = r.sum / r.count;
+      const ok = value >= threshold;
+      return {
+        threshold,
+        value,
+        samples: Math.round(r.count),
+        verdict: ok ? "Passed" : "Failed",
+        message: `sign agreement with stable ${fmt(value)} ${ok ? ">=" : "<"} ${threshold} (${Math.round(r.sum)} of ${Math.round(r.count)} mirrored predictions)`,
+      };
+    }
+    case "meanAbsDiff": {
+      const threshold = analysis.meanAbsDiff?.max ?? 0;
+      const r = compared(analysis, c, "mean absolute difference", c.shadowAbsDiffSum);
+      if ("noData" in r) return { threshold, ...r.noData };
+      const value = r.sum / r.count;
+      const ok = value <= threshold;
+      return {
+        threshold,
+        value,
+        samples: Math.round(r.count),
+        verdict: ok ? "Passed" : "Failed",
+        message: `mean absolute difference from stable ${fmt(value)} ${ok ? "<=" : ">"} ${threshold} over ${Math.round(r.count)} mirrored predictions`,
+      };
+    }
     case "accuracy": {
       const threshold = analysis.accuracy?.min ?? 0;
       const err = errorOf(c.feedback, c.feedbackHits);
@@ -224,8 +285,12 @@ function judgeOne(check: CheckName, analysis: AnalysisSpec, m: Measurement): Jud
 }
 
 /** Every configured check's verdict on one measurement. Pure: the numbers come in, verdicts go out. */
-export function judge(analysis: AnalysisSpec, measurement: Measurement): CheckResult[] {
-  return configuredChecks(analysis).map((check) => {
+export function judge(
+  analysis: AnalysisSpec,
+  measurement: Measurement,
+  phase: AnalysisPhase = "live",
+): CheckResult[] {
+  return configuredChecks(analysis, phase).map((check) => {
     const j = judgeOne(check, analysis, measurement);
     return {
       check,

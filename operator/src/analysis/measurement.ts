@@ -14,6 +14,10 @@ export interface TrackReadings {
   errors: Reading;
   latencyP95Seconds: Reading;
   psiMax: Reading;
+  /** A shadow's agreement with the stable pods that mirror to it (absent for other tracks). */
+  shadowCompared: Reading;
+  shadowSignAgreements: Reading;
+  shadowAbsDiffSum: Reading;
   /** Feedback outcomes scored as strategy trades, and the sums of their gains and losses (fractions). */
   strategyOutcomes: Reading;
   strategyGains: Reading;

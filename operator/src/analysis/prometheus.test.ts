@@ -49,6 +49,21 @@ describe("Prometheus provider", () => {
     expect(m.stable).toBeUndefined();
   });
 
+  it("reads a shadow's agreement from the series of the pods that mirror to it, by its version", async () => {
+    const p = await prometheus(() => ({ status: 200, body: vector("7") }));
+    const shadow = { ...request, candidate: { ...request.candidate, track: "shadow" } };
+    const m = await new PrometheusProvider(p.url, fast).measure(shadow, new Date("2026-11-24T10:00:00Z"));
+    expect(m.candidate.shadowCompared).toEqual({ value: 7 });
+    expect(p.queries).toEqual(
+      expect.arrayContaining([
+        'sum(increase(predictor_shadow_compared_total{namespace="trading",model="demo",shadow_version="v2"}[30s]))',
+        'sum(increase(predictor_shadow_sign_agreements_total{namespace="trading",model="demo",shadow_version="v2"}[30s]))',
+        'sum(increase(predictor_shadow_abs_diff_sum{namespace="trading",model="demo",shadow_version="v2"}[30s]))',
+        'sum(increase(predictor_http_requests_total{namespace="trading",model="demo",version="v2",track="shadow",route=~"/v1/predict.*|/v2/models/.*/infer"}[30s]))',
+      ]),
+    );
+  });
+
   it("treats an empty vector or NaN as absent, not zero", () => {
     expect(parseInstantVector({ status: "success", data: { resultType: "vector", result: [] } })).toEqual({
       absent: true,
@@ -93,7 +108,7 @@ describe("analysis queries", () => {
     new StrategyPnl(registry);
     const exported = new Set(
       (await registry.getMetricsAsJSON()).flatMap((m) =>
-        String(m.type) === "histogram" ? [`${m.name}_bucket`, m.name] : [m.name],
+        String(m.type) === "histogram" ? [`${m.name}_bucket`, `${m.name}_sum`, m.name] : [m.name],
       ),
     );
     for (const name of Object.values(ANALYSIS_METRICS)) expect(exported).toContain(name);

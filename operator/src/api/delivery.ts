@@ -68,8 +68,8 @@ export const rolloutSchema = {
     strategy: {
       type: "string",
       description:
-        "Canary: shift traffic in `canary.steps`, analysing each step. BlueGreen: bring the new version up beside the old and switch at once. Omitted: Canary.",
-      enum: ["Canary", "BlueGreen"],
+        "Canary: shift traffic in `canary.steps`, analysing each step. BlueGreen: bring the new version up beside the old and switch at once. Shadow: the new version gets a mirror of the stable version's live requests for `shadow.duration`, answers no client, and replaces stable if it passes. Canary and BlueGreen start with that shadow phase when `shadow` is set. Omitted: Canary.",
+      enum: ["Canary", "BlueGreen", "Shadow"],
       default: "Canary",
     },
     canary: {
@@ -121,10 +121,14 @@ export const rolloutSchema = {
     shadow: {
       type: "object",
       description:
-        "A first phase in which the new version gets a mirrored copy of live requests and serves none.",
+        "A phase in which the new version gets a mirror of the stable version's live requests and answers no client, judged on its agreement with stable (analysis.signAgreement, analysis.meanAbsDiff), latency, errors and drift: the whole rollout with strategy Shadow (required then), the first phase with Canary or BlueGreen.",
       required: ["duration"],
       properties: {
-        duration: duration("How long the shadow phase lasts.", { min: "10s", max: "24h" }, {}),
+        duration: duration(
+          "How long the shadow phase lasts at least: it ends once this has passed and a measurement passed every check.",
+          { min: "10s", max: "24h" },
+          {},
+        ),
       },
     },
     traffic: {
@@ -170,8 +174,23 @@ export const rolloutSchema = {
       message: "blueGreen is only allowed with strategy BlueGreen",
       fieldPath: ".blueGreen",
     },
+    {
+      // has() first: the apiserver also checks the rule against this object's default ({}), where
+      // strategy is not set yet.
+      rule: "has(self.shadow) || !has(self.strategy) || self.strategy != 'Shadow'",
+      message:
+        "strategy Shadow needs shadow.duration: how long the new version is judged on mirrored requests",
+      fieldPath: ".shadow",
+    },
   ],
 } as const satisfies JSONSchemaProps;
+
+/** The agreement checks compare a shadow with stable: without a shadow phase nothing is compared. */
+export const agreementNeedsShadowPhase = (["signAgreement", "meanAbsDiff"] as const).map((check) => ({
+  rule: `!has(self.analysis) || !has(self.analysis.${check}) || (has(self.rollout) && (self.rollout.strategy == 'Shadow' || has(self.rollout.shadow)))`,
+  message: `analysis.${check} compares a shadow with stable: it needs rollout.strategy Shadow or rollout.shadow`,
+  fieldPath: `.analysis.${check}`,
+}));
 
 const atLeast = (description: string) =>
   ({
@@ -253,6 +272,13 @@ export const analysisSchema = {
       },
     },
     accuracy: atLeast("Directional accuracy (0..1) of the new version's predictions with feedback."),
+    signAgreement: atLeast(
+      "Shadow phase only: share (0..1) of mirrored requests where the new version predicts the same sign as stable. Needs at least minSamples compared predictions.",
+    ),
+    meanAbsDiff: atMost(
+      "Shadow phase only: mean absolute difference between the new version's and stable's predictions (returns) on mirrored requests.",
+      1,
+    ),
     latencyP95Ms: atMost("95th percentile request latency of the new version, in milliseconds.", 60000),
     errorRate: atMost("Share (0..1) of the new version's requests answered with an error.", 1),
     strategyReturnBps: {

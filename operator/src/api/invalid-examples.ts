@@ -165,6 +165,34 @@ const cases: [string, string, (tm: Editable) => void][] = [
     "spec.rollout.shadow.duration",
     (tm) => (tm.spec.rollout.shadow.duration = "1s"),
   ],
+  [
+    "strategy Shadow without shadow.duration",
+    "spec.rollout.shadow",
+    (tm) => {
+      tm.spec.rollout = { strategy: "Shadow" };
+    },
+  ],
+  [
+    "sign agreement without a shadow phase",
+    "spec.analysis.signAgreement",
+    (tm) => {
+      delete tm.spec.rollout.shadow;
+      tm.spec.analysis.signAgreement = { min: 0.9 };
+    },
+  ],
+  [
+    "mean absolute difference without a shadow phase",
+    "spec.analysis.meanAbsDiff",
+    (tm) => {
+      delete tm.spec.rollout.shadow;
+      tm.spec.analysis.meanAbsDiff = { max: 0.001 };
+    },
+  ],
+  [
+    "sign agreement above 1",
+    "spec.analysis.signAgreement.min",
+    (tm) => (tm.spec.analysis.signAgreement = { min: 1.5 }),
+  ],
   ["analysis interval 500 ms", "spec.analysis.interval", (tm) => (tm.spec.analysis.interval = "500ms")],
   ["unknown onNoData", "spec.analysis.onNoData", (tm) => (tm.spec.analysis.onNoData = "Ignore")],
   ["accuracy above 1", "spec.analysis.accuracy.min", (tm) => (tm.spec.analysis.accuracy.min = 1.2)],

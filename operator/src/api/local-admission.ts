@@ -191,6 +191,21 @@ function checkRules(
 }
 
 /**
+ * Errors in a schema's own defaults, as the apiserver finds them when the CRD is applied: each
+ * default is checked against the rules of the schema that holds it, as written (its fields'
+ * defaults not applied), so a rule must hold for an object that is still being defaulted.
+ */
+export function defaultErrors(schema: JSONSchemaProps, path = ""): FieldError[] {
+  const errors: FieldError[] = [];
+  if (schema.default !== undefined) checkRules(schema, schema.default, undefined, path, errors);
+  for (const [k, child] of Object.entries(schema.properties ?? {})) {
+    errors.push(...defaultErrors(child, joinPath(path, k)));
+  }
+  if (schema.items) errors.push(...defaultErrors(schema.items, `${path}[]`));
+  return errors;
+}
+
+/**
  * Admits `object` (and, on update, its predecessor `old`) against a CRD's openAPIV3Schema. Returns
  * the defaulted object and every error; CEL rules run only once the structure is valid, as their
  * results on a malformed object would say nothing useful.

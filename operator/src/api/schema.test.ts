@@ -6,7 +6,7 @@ import { storedVersion } from "../testing/fixtures.ts";
 import { CRDS, crdFileName, crdYaml } from "./crd.ts";
 import { invalidTradingModels, validTradingModel } from "./invalid-examples.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
-import { admit } from "./local-admission.ts";
+import { admit, defaultErrors } from "./local-admission.ts";
 import { modelVersionSchema } from "./modelversion.ts";
 import { tradingModelSchema } from "./tradingmodel.ts";
 
@@ -164,4 +164,16 @@ describe("ModelVersion admission (local)", () => {
     ]);
     expect(admit(modelVersionSchema, structuredClone(version), version).errors).toEqual([]);
   });
+});
+
+describe("schema defaults", () => {
+  it.each([
+    ["TradingModel", tradingModelSchema],
+    ["ModelVersion", modelVersionSchema],
+  ] as const)(
+    "of %s satisfy their own rules before their fields are defaulted, as the apiserver requires",
+    (_kind, schema) => {
+      expect(defaultErrors(schema)).toEqual([]);
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { analysisSchema, rolloutSchema, servingSchema } from "./delivery.ts";
+import { agreementNeedsShadowPhase, analysisSchema, rolloutSchema, servingSchema } from "./delivery.ts";
 import { conditionsSchema, readableNumber, resourceSchema } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
 import { monitoringSchema, scalingLimitNeedsAutoscaling } from "./monitoring.ts";
@@ -32,7 +32,7 @@ export const tradingModelSpecSchema = {
       default: 5,
     },
   },
-  "x-kubernetes-validations": [scalingLimitNeedsAutoscaling],
+  "x-kubernetes-validations": [scalingLimitNeedsAutoscaling, ...agreementNeedsShadowPhase],
 } as const satisfies JSONSchemaProps;
 
 const versionNumber = (description: string) => ({ type: "integer", description, minimum: 1 }) as const;
@@ -53,6 +53,8 @@ export const CHECK_NAMES = [
   "latencyP95Ms",
   "errorRate",
   "drift",
+  "signAgreement",
+  "meanAbsDiff",
   "strategyReturnBps",
 ] as const;
 export const VERDICTS = ["Passed", "Failed", "NoData"] as const;
@@ -68,7 +70,17 @@ export const rolloutStatusSchema = {
   properties: {
     version: versionNumber("The candidate version rolled out."),
     fromVersion: versionNumber("The stable version when the rollout started."),
-    strategy: { type: "string", description: "Canary or BlueGreen.", enum: ["Canary", "BlueGreen"] },
+    strategy: {
+      type: "string",
+      description: "Canary, BlueGreen or Shadow.",
+      enum: ["Canary", "BlueGreen", "Shadow"],
+    },
+    shadowPhase: {
+      type: "string",
+      description:
+        "With a shadow phase (strategy Shadow, or rollout.shadow when the rollout started): Running while the candidate gets a mirror of stable's requests and answers no client; Passed once it passed and (Canary, BlueGreen) the live phase began.",
+      enum: ["Running", "Passed"],
+    },
     phase: {
       type: "string",
       description:

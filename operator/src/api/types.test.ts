@@ -107,6 +107,8 @@ const syntheticCanary: TradingModelSpecInput = {
     latencyP95Ms: { max: 10 },
     errorRate: { max: 0.02 },
     drift: { psiMax: 0.25 },
+    signAgreement: { min: 0.9 },
+    meanAbsDiff: { max: 0.001 },
     strategyReturnBps: { min: 0 },
   },
   monitoring: {
@@ -187,6 +189,7 @@ const status: TradingModelStatus = {
     strategy: "Canary",
     phase: "Progressing",
     stepIndex: 1,
+    shadowPhase: "Passed",
     steps: [10, 25, 50, 100],
     desiredWeight: 25,
     weight: 25,
@@ -318,7 +321,9 @@ describe("API types and schema", () => {
   );
 
   it("makes defaulted fields present in what the operator reads, optional in what users write", () => {
-    expectTypeOf<TradingModelSpec["rollout"]["strategy"]>().toEqualTypeOf<"Canary" | "BlueGreen">();
+    expectTypeOf<TradingModelSpec["rollout"]["strategy"]>().toEqualTypeOf<
+      "Canary" | "BlueGreen" | "Shadow"
+    >();
     expectTypeOf<TradingModelSpec["training"]["gate"]["minDirectionalAccuracy"]>().toEqualTypeOf<number>();
     expectTypeOf<TradingModelSpecInput["rollout"]>().toEqualTypeOf<
       TradingModelSpecInput["rollout"] | undefined

@@ -10,7 +10,7 @@ export const LABEL_TRACK = "trading.mlops.dev/track";
 export const LABEL_COMPONENT = "trading.mlops.dev/component";
 /**
  * On predictor pods: `live` for the tracks behind the model's Service (stable, canary), so a
- * future shadow track can run the same pods without receiving client traffic.
+ * shadow track runs the same pods without receiving client traffic.
  */
 export const LABEL_TRAFFIC = "trading.mlops.dev/traffic";
 export const ANNOTATION_TRAINING_HASH = "trading.mlops.dev/training-hash";
@@ -22,7 +22,7 @@ export const FIELD_MANAGER = "tradingmodel-operator";
 
 /**
  * Tracks a predictor Deployment serves: stable, a canary (live traffic by replica share), a
- * blue-green candidate behind its preview Service, and (to come) a shadow.
+ * blue-green candidate behind its preview Service, and a shadow that gets a mirror of stable's requests.
  */
 export type Track = "stable" | "canary" | "preview" | "shadow";
 
@@ -39,6 +39,8 @@ export const predictorDeploymentName = (model: string, track: Track) =>
 export const predictorServiceName = (model: string) => model;
 /** A blue-green candidate's own Service, for clients that try it before the switch. */
 export const predictorPreviewServiceName = (model: string) => `${model}-preview`;
+/** The Service stable's pods mirror to: a shadow's pods, or none (then mirroring rests). */
+export const predictorShadowServiceName = (model: string) => `${model}-shadow`;
 
 export const ARTIFACT_KEY = "artifact.json";
 

@@ -5,8 +5,8 @@ import { ownedBy } from "./owner.ts";
 import { PROMETHEUS_RULE_API_VERSION } from "./prometheus-rule.ts";
 
 /**
- * A PodMonitor for the model's predictor pods of every track (a ServiceMonitor would miss the
- * shadow, which no Service selects). honorLabels keeps the predictor's own model, version and
+ * A PodMonitor for the model's predictor pods of every track (a ServiceMonitor on the model's
+ * Service would miss the preview and the shadow, which it does not select). honorLabels keeps the predictor's own model, version and
  * track labels; the pod labels give the same names to series scraped before the model loaded.
  */
 export function predictorPodMonitor(model: TradingModel): KubernetesObject & { spec: object } {

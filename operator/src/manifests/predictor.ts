@@ -9,6 +9,7 @@ import {
   predictorDeploymentName,
   predictorPreviewServiceName,
   predictorServiceName,
+  predictorShadowServiceName,
   type Track,
   versionLabel,
 } from "./names.ts";
@@ -108,6 +109,7 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
                 { name: "ARTIFACT_PATH", value: `${ARTIFACT_DIR}/${ARTIFACT_KEY}` },
                 { name: "ARTIFACT_SHA256", value: artifact.sha256 },
                 { name: "PORT", value: String(PREDICTOR_PORT) },
+                ...(track === "stable" ? [{ name: "SHADOW_URL", value: shadowUrl(name) }] : []),
               ],
               // Liveness and readiness wait for this: a pod starting slowly on a busy node (Node
               // compiling its modules beside other pods) is not killed before it could listen.
@@ -163,6 +165,19 @@ export function predictorService(model: TradingModel, switchedTo?: "preview"): V
     predictorServiceName(name),
     switchedTo ? predictorSelector(name, switchedTo) : { [LABEL_MODEL]: name, [LABEL_TRAFFIC]: "live" },
   );
+}
+
+/**
+ * Where stable's pods mirror every request, whether a shadow runs or not: the shadow Service's
+ * name, resolved in the pod's namespace. Constant, so a shadow phase starting or ending never
+ * changes stable's pod template (which would restart its pods).
+ */
+export const shadowUrl = (model: string) => `http://${predictorShadowServiceName(model)}:${PREDICTOR_PORT}`;
+
+/** The Service stable mirrors to: the shadow track's pods, none outside a shadow phase. */
+export function predictorShadowService(model: TradingModel): V1Service {
+  const name = model.metadata.name;
+  return service(model, predictorShadowServiceName(name), predictorSelector(name, "shadow"));
 }
 
 /** A blue-green candidate's Service: its pods before the switch, for clients that try it first. */

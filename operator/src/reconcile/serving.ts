@@ -1,12 +1,10 @@
-import type { V1Deployment } from "@kubernetes/client-node";
 import type { TradingModelSpec } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
 import { versionLabel } from "../manifests/names.ts";
-import { blueGreen } from "../rollout/bluegreen.ts";
-import { canary } from "../rollout/canary.ts";
-import { candidateTrack, isActive, type RolloutDecision } from "../rollout/machine.ts";
+import { candidateTrack, isActive, type RolloutDecision, type RolloutState } from "../rollout/machine.ts";
+import { decideRollout, hasShadowPhase } from "../rollout/shadow.ts";
 import { replicasRouter } from "../traffic/replicas.ts";
-import type { Split, TrafficRouter } from "../traffic/router.ts";
+import type { CandidateTrack, Split, TrafficRouter } from "../traffic/router.ts";
 import {
   type Context,
   condition,
@@ -29,7 +27,6 @@ const ROLLOUT_POLL_SECONDS = 5;
  */
 export function unimplementedDelivery({ rollout }: TradingModelSpec): string[] {
   const ignored: string[] = [];
-  if (rollout.shadow) ignored.push(`rollout.shadow (${rollout.shadow.duration})`);
   if (rollout.traffic === "GatewayAPI")
     ignored.push("rollout.traffic GatewayAPI (traffic split by Replicas)");
   return ignored;
@@ -65,7 +62,7 @@ function split(
   ctx: Context,
   stable: VersionView,
   stableFloor: number | undefined,
-  candidate?: { version: VersionView; weight: number; track: "canary" | "preview" },
+  candidate?: { version: VersionView; weight: number; track: CandidateTrack },
 ): Split {
   return {
     model: ctx.model,
@@ -210,29 +207,47 @@ function readiness(ctx: Context, rollout: DeploymentRollout | undefined): void {
   }
 }
 
+/**
+ * Whether a rollout in this state runs candidate pods: a preview always, a shadow while its phase
+ * runs (not once a Shadow rollout promotes), a canary at a weight above 0.
+ */
+function runsCandidate(state: RolloutState, track: CandidateTrack, weight: number): boolean {
+  if (track === "preview") return true;
+  if (track === "shadow") return state.shadowPhase === "Running" && state.phase !== "Promoting";
+  return weight > 0;
+}
+
 /** Carries the strategy's decision out: traffic, stages, events, conditions, live metrics. */
 function progressive(ctx: Context, stable: VersionView, candidate: VersionView): void {
   const { spec } = ctx.model;
   const router = routerFor(spec);
   const previous = ctx.status.rollout;
   const strategy = spec.rollout.strategy;
-  const track = candidateTrack(strategy);
   const sameRollout =
     isActive(previous) && previous?.version === candidate.version && previous.strategy === strategy;
   // What is in effect is read against the split the previous reconcile asked for.
+  const askedTrack = candidateTrack(
+    sameRollout && previous
+      ? previous
+      : { strategy, ...(hasShadowPhase(spec) ? { shadowPhase: "Running" } : {}) },
+  );
   const askedWeight = sameRollout ? (previous?.desiredWeight ?? 0) : 0;
   const asked = split(
     ctx,
     stable,
     sameRollout ? previous?.stableReplicas : undefined,
-    sameRollout && (track === "preview" || askedWeight > 0)
-      ? { version: candidate, weight: track === "canary" ? Math.min(askedWeight, 99) : askedWeight, track }
+    sameRollout && previous && runsCandidate(previous, askedTrack, askedWeight)
+      ? {
+          version: candidate,
+          weight: askedTrack === "canary" ? Math.min(askedWeight, 99) : askedWeight,
+          track: askedTrack,
+        }
       : undefined,
   );
   const traffic = router.inEffect(asked, router.route(asked));
   const stableRollout = stableDeployment(ctx);
   const stableState = stableRollout ? deploymentRollout(stableRollout) : undefined;
-  const candidateState = ctx.observed.deployments.find((d) => trackOf(d) === track);
+  const candidateState = ctx.observed.deployments.find((d) => trackOf(d) === askedTrack);
   const input = {
     spec,
     state: previous,
@@ -244,15 +259,16 @@ function progressive(ctx: Context, stable: VersionView, candidate: VersionView):
     ...(ctx.observed.measurement ? { measurement: ctx.observed.measurement } : {}),
     now: ctx.now,
   };
-  const decision: RolloutDecision = strategy === "BlueGreen" ? blueGreen(input) : canary(input);
+  const decision: RolloutDecision = decideRollout(input);
   const state = decision.state;
   ctx.status.rollout = state;
 
   const promoting = decision.stableVersion === candidate.version;
   const stableTarget = promoting ? candidate : stable;
   const live = isActive(state);
+  const track = candidateTrack(state);
   let candidateWeight = 0;
-  if (live && track === "preview") candidateWeight = decision.weight;
+  if (live && track !== "canary") candidateWeight = decision.weight;
   else if (live)
     candidateWeight = promoting ? ((state.steps ?? []).filter((w) => w < 100).at(-1) ?? 0) : decision.weight;
   const routing = route(
@@ -261,7 +277,7 @@ function progressive(ctx: Context, stable: VersionView, candidate: VersionView):
       ctx,
       stableTarget,
       sameRollout ? previous?.stableReplicas : undefined,
-      live && (track === "preview" || candidateWeight > 0)
+      live && runsCandidate(state, track, candidateWeight)
         ? { version: candidate, weight: candidateWeight, track }
         : undefined,
     ),

@@ -1,5 +1,23 @@
 import { Reason } from "../conditions.ts";
-import { intervalOf, type RolloutDecision, type RolloutInput, SETTLE_POLL_SECONDS, Turn } from "./machine.ts";
+import {
+  intervalOf,
+  type LiveStart,
+  type RolloutDecision,
+  type RolloutInput,
+  SETTLE_POLL_SECONDS,
+  Turn,
+} from "./machine.ts";
+
+const settingsOf = (input: RolloutInput) =>
+  input.spec.rollout.blueGreen ?? { autoPromote: true, scaleDownDelaySeconds: 30 };
+
+export function blueGreenStart(input: RolloutInput): LiveStart {
+  const { spec, candidate, stable } = input;
+  return {
+    fresh: () => ({ stepIndex: 0, steps: [0, 100], desiredWeight: 0, weight: 0 }),
+    started: `blue-green of v${candidate} beside v${stable}: full size behind its preview Service, analysis every ${spec.analysis.interval}, then ${settingsOf(input).autoPromote ? "the switch" : "the switch on spec.rollout.promoteVersion"}`,
+  };
+}
 
 /**
  * The blue-green strategy as a pure state machine. Step 0: the candidate runs at full size beside
@@ -11,13 +29,9 @@ import { intervalOf, type RolloutDecision, type RolloutInput, SETTLE_POLL_SECOND
  */
 export function blueGreen(input: RolloutInput): RolloutDecision {
   const { spec, candidate, stable, traffic } = input;
-  const settings = spec.rollout.blueGreen ?? { autoPromote: true, scaleDownDelaySeconds: 30 };
-  const turn = new Turn(
-    input,
-    "BlueGreen",
-    () => ({ stepIndex: 0, steps: [0, 100], desiredWeight: 0, weight: 0 }),
-    `blue-green of v${candidate} beside v${stable}: full size behind its preview Service, analysis every ${spec.analysis.interval}, then ${settings.autoPromote ? "the switch" : "the switch on spec.rollout.promoteVersion"}`,
-  );
+  const settings = settingsOf(input);
+  const start = blueGreenStart(input);
+  const turn = new Turn(input, "BlueGreen", start.fresh, start.started);
   const { state, v } = turn;
   const interval = intervalOf(spec);
   const afterSwitch = Math.max(interval, settings.scaleDownDelaySeconds);

@@ -1,7 +1,14 @@
 import { DEFAULT_CANARY_STEPS } from "../api/delivery.ts";
 import type { TradingModelSpec } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
-import { intervalOf, type RolloutDecision, type RolloutInput, SETTLE_POLL_SECONDS, Turn } from "./machine.ts";
+import {
+  intervalOf,
+  type LiveStart,
+  type RolloutDecision,
+  type RolloutInput,
+  SETTLE_POLL_SECONDS,
+  Turn,
+} from "./machine.ts";
 
 export function canarySteps(spec: TradingModelSpec): number[] {
   return [...(spec.rollout.canary?.steps ?? DEFAULT_CANARY_STEPS)];
@@ -13,17 +20,20 @@ export function canarySteps(spec: TradingModelSpec): number[] {
  * events with their numbers. Each step below 100 is held for an interval with at least one passing
  * measurement; 100 (or the list's end) is the promotion. Nothing here waits or calls out.
  */
+export function canaryStart({ spec, candidate, stable }: RolloutInput): LiveStart {
+  const steps = canarySteps(spec);
+  return {
+    fresh: () => ({ stepIndex: 0, steps, desiredWeight: steps[0] ?? 100, weight: 0 }),
+    started: `canary of v${candidate} replacing v${stable}: steps ${steps.join(" -> ")}%, analysis every ${spec.analysis.interval}`,
+  };
+}
+
 export function canary(input: RolloutInput): RolloutDecision {
   const { spec, candidate, stable, traffic } = input;
-  const steps0 = canarySteps(spec);
-  const turn = new Turn(
-    input,
-    "Canary",
-    () => ({ stepIndex: 0, steps: steps0, desiredWeight: steps0[0] ?? 100, weight: 0 }),
-    `canary of v${candidate} replacing v${stable}: steps ${steps0.join(" -> ")}%, analysis every ${spec.analysis.interval}`,
-  );
+  const start = canaryStart(input);
+  const turn = new Turn(input, "Canary", start.fresh, start.started);
   const { state, v } = turn;
-  const steps = state.steps ?? steps0;
+  const steps = state.steps ?? canarySteps(spec);
   const stepText = () => `step ${state.stepIndex + 1}/${steps.length}`;
   const where = () => `${traffic.weight}% (${stepText()})`;
   const promoting = () => turn.decide(100, candidate, SETTLE_POLL_SECONDS);

@@ -1,4 +1,10 @@
-import { type CheckResult, configuredChecks, judge, overall } from "../analysis/checks.ts";
+import {
+  type AnalysisPhase,
+  type CheckResult,
+  configuredChecks,
+  judge,
+  overall,
+} from "../analysis/checks.ts";
 import type { Measurement, MeasurementRequest } from "../analysis/measurement.ts";
 import type { TradingModel, TradingModelSpec, TradingModelStatus } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
@@ -70,8 +76,21 @@ export const intervalOf = (spec: TradingModelSpec) => durationSeconds(spec.analy
 export const secondsSince = (since: string | undefined, now: Date) =>
   since === undefined ? Number.POSITIVE_INFINITY : (now.getTime() - new Date(since).getTime()) / 1000;
 
-/** The candidate's track: a canary takes live traffic; a blue-green candidate is previewed first. */
-export const candidateTrack = (strategy: Strategy) => (strategy === "BlueGreen" ? "preview" : "canary");
+/**
+ * The candidate's track: a shadow gets a mirror of stable's requests and answers no client (the
+ * whole of a Shadow rollout, the first phase of the others when they have one); a canary takes live
+ * traffic; a blue-green candidate is previewed first.
+ */
+export const candidateTrack = (state: Pick<RolloutState, "strategy" | "shadowPhase">) =>
+  state.strategy === "Shadow" || state.shadowPhase === "Running"
+    ? "shadow"
+    : state.strategy === "BlueGreen"
+      ? "preview"
+      : "canary";
+
+/** What the candidate is judged on in this state: mirrored requests in a shadow phase, else live ones. */
+export const analysisPhaseOf = (state: Pick<RolloutState, "shadowPhase">): AnalysisPhase =>
+  state.shadowPhase === "Running" ? "shadow" : "live";
 
 /**
  * Whether this reconcile should measure the candidate, and what: only while the rollout is
@@ -82,7 +101,8 @@ export function measurementDue(model: TradingModel, now: Date): MeasurementReque
   const state = model.status?.rollout;
   const spec = model.spec;
   if (state?.phase !== "Progressing" || state.stepStartedAt === undefined) return undefined;
-  if (configuredChecks(spec.analysis).length === 0) return undefined;
+  const phase = analysisPhaseOf(state);
+  if (configuredChecks(spec.analysis, phase).length === 0) return undefined;
   const since = Math.min(secondsSince(state.stepStartedAt, now), secondsSince(state.lastAnalysisAt, now));
   if (since + DUE_SLACK_SECONDS < intervalOf(spec)) return undefined;
   const name = model.metadata.name;
@@ -95,9 +115,9 @@ export function measurementDue(model: TradingModel, now: Date): MeasurementReque
       namespace,
       model: name,
       version: versionLabel(state.version),
-      track: candidateTrack(state.strategy),
+      track: candidateTrack(state),
     },
-    ...(stable === undefined || !spec.analysis.accuracyVsStable
+    ...(stable === undefined || !spec.analysis.accuracyVsStable || phase === "shadow"
       ? {}
       : { stable: { namespace, model: name, version: versionLabel(stable), track: "stable" } }),
   };
@@ -105,6 +125,14 @@ export function measurementDue(model: TradingModel, now: Date): MeasurementReque
 
 export function summary(results: readonly CheckResult[]): string {
   return results.map((r) => `${r.message} [${r.verdict}]`).join("; ");
+}
+
+type FreshState = Omit<RolloutState, "version" | "fromVersion" | "strategy" | "phase" | "startedAt">;
+
+/** How a live strategy (canary, blue-green) starts: its first state and the sentence that says so. */
+export interface LiveStart {
+  fresh: () => FreshState;
+  started: string;
 }
 
 /** One reconcile's work on a rollout: the state being changed and what it decided so far. */
@@ -116,12 +144,7 @@ export class Turn {
   readonly at: string;
   readonly v: string;
 
-  constructor(
-    input: RolloutInput,
-    strategy: Strategy,
-    fresh: () => Omit<RolloutState, "version" | "fromVersion" | "strategy" | "phase" | "startedAt">,
-    started: string,
-  ) {
+  constructor(input: RolloutInput, strategy: Strategy, fresh: () => FreshState, started: string) {
     this.input = input;
     this.at = input.now.toISOString();
     this.v = `v${input.candidate}`;
@@ -142,6 +165,11 @@ export class Turn {
       this.state.message = started;
       this.events.push({ type: "Normal", reason: Reason.RolloutStarted, message: started });
     }
+  }
+
+  /** The checks judged now: a shadow phase's, or the live ones. */
+  get checks() {
+    return configuredChecks(this.input.spec.analysis, analysisPhaseOf(this.state));
   }
 
   event(type: RolloutEvent["type"], reason: Reason, message: string) {
@@ -220,11 +248,15 @@ export class Turn {
     const { spec } = this.input;
     if (!m || m.version !== this.input.candidate) return false;
     const state = this.state;
-    const results = judge(spec.analysis, m);
+    const results = judge(spec.analysis, m, analysisPhaseOf(state));
     const verdict = overall(results);
     state.analysis = results;
     state.lastAnalysisAt = m.measuredAt;
-    const back = `all traffic back to v${this.input.stable}`;
+    // A shadow never took traffic: there is none to bring back.
+    const back =
+      analysisPhaseOf(state) === "shadow"
+        ? `v${this.input.stable} kept all traffic`
+        : `all traffic back to v${this.input.stable}`;
     if (verdict === "Failed") {
       state.failures = (state.failures ?? 0) + 1;
       state.consecutiveNoData = 0;
@@ -264,7 +296,7 @@ export class Turn {
 
   /** Whether the current analysis period is over: an interval gone and (with checks) one pass. */
   periodPassed(minimumSeconds: number): boolean {
-    const checks = configuredChecks(this.input.spec.analysis).length;
+    const checks = this.checks.length;
     const elapsed = secondsSince(this.state.stepStartedAt, this.input.now);
     return (
       elapsed + DUE_SLACK_SECONDS >= minimumSeconds &&
@@ -278,7 +310,7 @@ export class Turn {
     const interval = intervalOf(spec);
     const elapsed = secondsSince(this.state.stepStartedAt, now);
     const sinceMeasured = Math.min(elapsed, secondsSince(this.state.lastAnalysisAt, now));
-    const checks = configuredChecks(spec.analysis).length;
+    const checks = this.checks.length;
     const untilMeasure = checks === 0 ? Number.POSITIVE_INFINITY : interval - sinceMeasured;
     const untilEnd = minimumSeconds > elapsed ? minimumSeconds - elapsed : Number.POSITIVE_INFINITY;
     const next = Math.min(untilMeasure, untilEnd);
@@ -286,8 +318,6 @@ export class Turn {
   }
 
   analysed(): string {
-    return configuredChecks(this.input.spec.analysis).length === 0
-      ? "no analysis configured"
-      : summary(this.state.analysis ?? []);
+    return this.checks.length === 0 ? "no analysis configured" : summary(this.state.analysis ?? []);
   }
 }

@@ -5,9 +5,12 @@ import {
   predictorDeployment,
   predictorPreviewService,
   predictorService,
+  predictorShadowService,
 } from "../manifests/predictor.ts";
 import { trackOf } from "../reconcile/observed.ts";
-import type { Routing, Split, TrafficInEffect, TrafficRouter } from "./router.ts";
+import type { CandidateTrack, Routing, Split, TrafficInEffect, TrafficRouter } from "./router.ts";
+
+const CANDIDATE_TRACKS: readonly CandidateTrack[] = ["canary", "preview", "shadow"];
 
 const runs = (d: V1Deployment | undefined, version: number) =>
   d?.spec?.template.metadata?.labels?.[LABEL_VERSION] === versionLabel(version);
@@ -59,9 +62,12 @@ export const replicasRouter: TrafficRouter = {
       : model.spec.serving.replicas;
     const preview = candidate?.track === "preview";
     const switched = preview && candidate.weight >= 100;
+    // A shadow gets a copy of every request stable answers, so it has stable's size too.
+    const fullSize = preview || candidate?.track === "shadow";
     const apply: Routing["apply"] = [
       predictorDeployment({ model, version: split.stable, track: "stable", image }),
       predictorService(model, switched ? "preview" : undefined),
+      predictorShadowService(model),
     ];
     const del: Routing["delete"] = [];
     const autoscaler = predictorAutoscaler(model, floor);
@@ -75,7 +81,7 @@ export const replicasRouter: TrafficRouter = {
     }
     const replicas = !candidate
       ? 0
-      : preview
+      : fullSize
         ? stableReplicas
         : candidateReplicas(candidate.weight, stableReplicas);
     if (candidate) {
@@ -85,7 +91,7 @@ export const replicasRouter: TrafficRouter = {
       if (preview) apply.push(predictorPreviewService(model));
     }
     // A candidate track no longer asked for goes: each pod leaves the endpoints before it stops.
-    for (const track of ["canary", "preview"] as const) {
+    for (const track of CANDIDATE_TRACKS) {
       if (candidate?.track !== track && split.deployments.some((d) => trackOf(d) === track)) {
         del.push({ apiVersion: "apps/v1", kind: "Deployment", name: predictorDeploymentName(name, track) });
       }
@@ -93,7 +99,7 @@ export const replicasRouter: TrafficRouter = {
     return {
       apply,
       delete: del,
-      achievableWeight: !candidate ? 0 : preview ? (switched ? 100 : 0) : weightOf(replicas, stableReplicas),
+      achievableWeight: !candidate || fullSize ? (switched ? 100 : 0) : weightOf(replicas, stableReplicas),
       minWeight: weightOf(1, stableReplicas),
       stableReplicas,
       candidateReplicas: replicas,
@@ -107,14 +113,17 @@ export const replicasRouter: TrafficRouter = {
     const stableReady = readyOn(stable, split.stable.version);
     const candidateReady = candidate ? readyOn(deployment, candidate.version.version) : 0;
     const canaryGone =
-      !candidate && !split.deployments.some((d) => ["canary", "preview"].includes(trackOf(d) ?? ""));
+      !candidate && !split.deployments.some((d) => CANDIDATE_TRACKS.some((t) => t === trackOf(d)));
     // A preview takes no live traffic until the switch, then all of it: the Service's selector.
+    // A shadow never takes any.
     const weight =
-      candidate?.track === "preview"
-        ? candidate.weight >= 100
-          ? 100
-          : 0
-        : weightOf(candidateReady, stableReady);
+      candidate?.track === "shadow"
+        ? 0
+        : candidate?.track === "preview"
+          ? candidate.weight >= 100
+            ? 100
+            : 0
+          : weightOf(candidateReady, stableReady);
     return {
       weight,
       settled:

@@ -4,6 +4,9 @@ import type { ObjectRef } from "../reconcile/context.ts";
 
 type Served = Pick<ModelVersionSpec, "version" | "artifact">;
 
+/** Where a candidate's pods run: beside stable taking live traffic, behind a preview Service, or in shadow. */
+export type CandidateTrack = "canary" | "preview" | "shadow";
+
 /** The split a rollout asks for: the version on stable, and a candidate with its percent of traffic. */
 export interface Split {
   model: TradingModel;
@@ -11,9 +14,10 @@ export interface Split {
   stable: Served;
   /**
    * canary: live traffic by share. preview: full size behind its own Service, and all of the
-   * model's Service's traffic once weight is 100 (the blue-green switch).
+   * model's Service's traffic once weight is 100 (the blue-green switch). shadow: full size behind
+   * the shadow Service stable mirrors to, no live traffic (weight 0).
    */
-  candidate?: { version: Served; weight: number; track: "canary" | "preview" };
+  candidate?: { version: Served; weight: number; track: CandidateTrack };
   /** The observed predictor Deployments: the router keeps stable's capacity from them. */
   deployments: readonly V1Deployment[];
   /** Stable pods kept at least during a rollout: what stable had when it started. */
@@ -51,6 +55,10 @@ export interface TrafficInEffect {
  * and reads observed ones; the adapter applies them.
  */
 export interface TrafficRouter {
+  /**
+   * Also keeps the `<model>-shadow` Service that stable's pods always mirror to: it selects the
+   * shadow track's pods, so turning a shadow on or off changes its endpoints, never stable's pods.
+   */
   route(split: Split): Routing;
   inEffect(split: Split, routing: Routing): TrafficInEffect;
 }

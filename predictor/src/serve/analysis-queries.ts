@@ -11,6 +11,9 @@ export const ANALYSIS_METRICS = {
   requests: "predictor_http_requests_total",
   errors: "predictor_http_errors_total",
   featurePsi: "predictor_feature_psi",
+  shadowCompared: "predictor_shadow_compared_total",
+  shadowSignAgreements: "predictor_shadow_sign_agreements_total",
+  shadowAbsDiffSum: "predictor_shadow_abs_diff_sum",
   strategyOutcomes: "predictor_strategy_outcomes_total",
   strategyReturn: "predictor_strategy_return_total",
 } as const;
@@ -33,6 +36,14 @@ function matchers(s: SeriesSelector, extra = ""): string {
   return `{namespace=${quoted(s.namespace)},model=${quoted(s.model)},version=${quoted(s.version)},track=${quoted(s.track)}${extra}}`;
 }
 
+/**
+ * A shadow's comparisons are counted by the pods that mirror to it (stable), labelled with the
+ * shadow's version: whichever pods mirrored, the series about this candidate are these.
+ */
+function mirroredTo(s: SeriesSelector): string {
+  return `{namespace=${quoted(s.namespace)},model=${quoted(s.model)},shadow_version=${quoted(s.version)}}`;
+}
+
 /** Prediction routes only: health probes and /metrics scrapes would dilute latency and errors. */
 const PREDICT_ROUTES = ',route=~"/v1/predict.*|/v2/models/.*/infer"';
 
@@ -52,6 +63,14 @@ export const analysisQueries = {
   latencyP95Seconds: (s: SeriesSelector, window: string) =>
     `histogram_quantile(0.95, sum by (le) (rate(${ANALYSIS_METRICS.requestDurationBucket}${matchers(s, PREDICT_ROUTES)}[${window}])))`,
   psiMax: (s: SeriesSelector) => `max(${ANALYSIS_METRICS.featurePsi}${matchers(s)})`,
+  /** Predictions of stable's compared with the shadow's answers to the same requests. */
+  shadowCompared: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.shadowCompared}${mirroredTo(s)}[${window}]))`,
+  shadowSignAgreements: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.shadowSignAgreements}${mirroredTo(s)}[${window}]))`,
+  /** Sum of |stable − shadow| over the compared predictions: divided by shadowCompared, the mean. */
+  shadowAbsDiffSum: (s: SeriesSelector, window: string) =>
+    `sum(increase(${ANALYSIS_METRICS.shadowAbsDiffSum}${mirroredTo(s)}[${window}]))`,
   strategyOutcomes: (s: SeriesSelector, window: string) =>
     `sum(increase(${ANALYSIS_METRICS.strategyOutcomes}${matchers(s)}[${window}]))`,
   // Gains and losses are two counters by sign (a counter never decreases): pnl.ts.

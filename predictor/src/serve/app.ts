@@ -120,6 +120,7 @@ export function buildPredictor(options: PredictorOptions): Predictor {
         metrics,
         log,
         ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.now ? { now: options.now } : {}),
       })
     : undefined;
   const state = new ServeState(config, metrics, log, shadow, options.now);

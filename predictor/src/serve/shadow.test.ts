@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { UNREACHABLE_BACKOFF } from "./shadow.ts";
 import type { TestPredictor } from "./test-support.ts";
 import { metricValue, scrape, testArtifact, testArtifactFile, testPredictor } from "./test-support.ts";
 
@@ -52,7 +53,7 @@ describe("shadow mirroring", () => {
     await primary.state.shadow?.idle();
     const text = await scrape(primary);
     expect(metricValue(text, "predictor_shadow_sent_total")).toBe(3);
-    expect(metricValue(text, "predictor_shadow_compared_total")).toBe(4);
+    expect(metricValue(text, "predictor_shadow_compared_total", { shadow_version: "v1" })).toBe(4);
     // 0.003 vs 0.001, -0.001 vs -0.003 agree; 0.001 vs -0.001 and 0.0012 vs -0.0008 do not.
     expect(metricValue(text, "predictor_shadow_sign_agreements_total")).toBe(2);
     expect(metricValue(text, "predictor_shadow_abs_diff_count")).toBe(4);
@@ -70,7 +71,7 @@ describe("shadow mirroring", () => {
     await primary.state.shadow?.idle();
     const text = await scrape(primary);
     expect(metricValue(text, "predictor_shadow_errors_total", { reason: "timeout" })).toBe(1);
-    expect(metricValue(text, "predictor_shadow_compared_total")).toBe(0);
+    expect(metricValue(text, "predictor_shadow_compared_total")).toBeUndefined();
   });
 
   it("answers before it serializes or sends the copy", async () => {
@@ -145,15 +146,36 @@ describe("shadow mirroring", () => {
     expect(metricValue(text, "predictor_shadow_compared_total")).toBe(2);
   });
 
-  it("counts a shadow that is down, retrying with backoff, and serves regardless", async () => {
+  it("skips copies while no shadow listens, without retrying, and mirrors again after a backoff", async () => {
     const closed = await startShadow();
     await started.pop()?.app.close();
-    const primary = startPrimary({ SHADOW_URL: closed, SHADOW_RETRIES: "2" });
+    let now = 1_000_000;
+    const primary = testPredictor({ SHADOW_URL: closed, SHADOW_RETRIES: "2" }, { now: () => now });
+    started.push(primary);
     expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
     await primary.state.shadow?.idle();
-    const text = await scrape(primary);
-    expect(metricValue(text, "predictor_shadow_errors_total", { reason: "network" })).toBe(1);
+    let text = await scrape(primary);
+    // Connection refused is "no shadow running", not a blip: one attempt, no retry.
+    expect(metricValue(text, "predictor_shadow_errors_total", { reason: "unreachable" })).toBe(1);
     expect(metricValue(text, "predictor_shadow_sent_total")).toBe(1);
+    // Within the first backoff (at least half its base) copies are skipped without a call.
+    now += UNREACHABLE_BACKOFF.baseMs / 2 - 1;
+    for (let i = 0; i < 3; i++) expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
+    await primary.state.shadow?.idle();
+    text = await scrape(primary);
+    expect(metricValue(text, "predictor_shadow_skipped_total")).toBe(3);
+    expect(metricValue(text, "predictor_shadow_sent_total")).toBe(1);
+    // A shadow comes up at that address; after the backoff the next copy reaches it.
+    const shadow = testPredictor({ MODEL_TRACK: "shadow", MODEL_VERSION: "v7" });
+    started.push(shadow);
+    await shadow.app.listen({ port: Number(new URL(closed).port), host: "127.0.0.1" });
+    now += UNREACHABLE_BACKOFF.baseMs;
+    expect((await predict(primary, [0, 0, 0.02])).statusCode).toBe(200);
+    await primary.state.shadow?.idle();
+    text = await scrape(primary);
+    expect(metricValue(text, "predictor_shadow_sent_total")).toBe(2);
+    expect(metricValue(text, "predictor_shadow_compared_total", { shadow_version: "v7" })).toBe(1);
+    expect(metricValue(text, "predictor_shadow_sign_agreements_total", { shadow_version: "v7" })).toBe(1);
   });
 
   it("counts a shadow that rejects the request (say, a model with other features)", async () => {

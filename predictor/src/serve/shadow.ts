@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type RetryPolicy, retrying } from "../backoff.ts";
+import { type BackoffPolicy, backoffDelay, type RetryPolicy, retrying } from "../backoff.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface ShadowOptions {
@@ -13,6 +13,25 @@ export interface ShadowOptions {
   metrics: Metrics;
   log: Logger;
   fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/**
+ * How long mirroring rests after the shadow was found unreachable, growing while it stays so. The
+ * stable pods always mirror to the model's shadow Service; with no shadow running it has no
+ * endpoints and refuses at once, so copies are skipped for a while instead of tried one by one.
+ */
+export const UNREACHABLE_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 5_000 };
+
+/** Connection errors that mean "no shadow there" (no endpoints, no such Service), not a blip. */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+function unreachable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 interface MirrorJob {
@@ -22,7 +41,7 @@ interface MirrorJob {
   predictions: ArrayLike<number>;
 }
 
-type ShadowFailure = "timeout" | "network" | "status" | "rejected" | "invalid_response";
+type ShadowFailure = "timeout" | "network" | "unreachable" | "status" | "rejected" | "invalid_response";
 
 class MirrorError extends Error {
   readonly reason: ShadowFailure;
@@ -33,13 +52,23 @@ class MirrorError extends Error {
 }
 
 /**
- * The shadow's predictions from its answer to the same request: `prediction` for one row,
- * `results[i].prediction` for a batch, the `prediction` output tensor for an Open Inference
- * Protocol request. Undefined when the answer does not have that shape.
+ * The shadow's version and predictions from its answer to the same request: `prediction` for one
+ * row, `results[i].prediction` for a batch, the `prediction` output tensor for an Open Inference
+ * Protocol request; the version from `modelVersion` (/v1) or `model_version` (OIP). Undefined when
+ * the answer does not have that shape.
  */
-export function shadowPredictions(answer: unknown, rows: number): number[] | undefined {
+export function shadowAnswer(
+  answer: unknown,
+  rows: number,
+): { version: string; predictions: number[] } | undefined {
   if (typeof answer !== "object" || answer === null) return undefined;
-  const a = answer as { prediction?: unknown; results?: unknown; outputs?: unknown };
+  const a = answer as {
+    prediction?: unknown;
+    results?: unknown;
+    outputs?: unknown;
+    modelVersion?: unknown;
+    model_version?: unknown;
+  };
   let values: unknown[];
   if (Array.isArray(a.outputs)) {
     const tensor = a.outputs.find((o: unknown) => (o as { name?: unknown } | null)?.name === "prediction");
@@ -50,13 +79,19 @@ export function shadowPredictions(answer: unknown, rows: number): number[] | und
   if (values.length !== rows || !values.every((v) => typeof v === "number" && Number.isFinite(v))) {
     return undefined;
   }
-  return values as number[];
+  const version = typeof a.modelVersion === "string" ? a.modelVersion : a.model_version;
+  return {
+    version: typeof version === "string" && version !== "" ? version : "unknown",
+    predictions: values as number[],
+  };
 }
 
 /**
  * Mirrors prediction requests to a shadow predictor and compares its answers with ours. Requests
  * wait in a bounded queue (by count and by bytes; overflow is dropped and counted) and at most
  * `concurrency` are in flight, so a slow or dead shadow costs the primary nothing but the queue.
+ * A shadow found unreachable is not tried again for a backoff that grows while it stays so; the
+ * copies meanwhile are skipped (counted), which costs a served request one comparison.
  */
 export class ShadowMirror {
   readonly #options: ShadowOptions;
@@ -67,10 +102,15 @@ export class ShadowMirror {
   #inFlight = 0;
   #pumpScheduled = false;
   #idle: (() => void)[] = [];
+  readonly #now: () => number;
+  /** Until when copies are skipped, and how many unreachable answers in a row set it. */
+  #restUntil = 0;
+  #unreachableInARow = 0;
 
   constructor(options: ShadowOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? fetch;
+    this.#now = options.now ?? Date.now;
     this.#policy = { timeoutMs: options.timeoutMs, attempts: options.retries + 1, baseMs: 25, maxMs: 500 };
   }
 
@@ -80,6 +120,10 @@ export class ShadowMirror {
    */
   mirror(path: string, body: unknown, bytes: number, predictions: ArrayLike<number>): void {
     const { metrics, queue, queueBytes, concurrency } = this.#options;
+    if (this.#resting()) {
+      metrics.shadowSkipped.inc();
+      return;
+    }
     // Copies the next pump starts at once are not waiting: `queue` bounds the ones that will.
     const startable = Math.max(0, concurrency - this.#inFlight);
     if (this.#queue.length >= queue + startable || this.#queuedBytes + bytes > queueBytes) {
@@ -96,6 +140,10 @@ export class ShadowMirror {
         this.#pump();
       });
     }
+  }
+
+  #resting(): boolean {
+    return this.#restUntil > this.#now();
   }
 
   /** Resolves when nothing is queued or in flight. */
@@ -122,6 +170,11 @@ export class ShadowMirror {
 
   async #send(job: MirrorJob): Promise<void> {
     const { metrics, log } = this.#options;
+    // Queued before the shadow was found unreachable: skipped like the copies after it.
+    if (this.#resting()) {
+      metrics.shadowSkipped.inc();
+      return;
+    }
     metrics.shadowSent.inc();
     try {
       const answer = await retrying((signal) => this.#call(job, signal), {
@@ -129,19 +182,24 @@ export class ShadowMirror {
         retryable: (err) =>
           err instanceof MirrorError && (err.reason === "network" || err.reason === "status"),
       });
-      const theirs = shadowPredictions(answer, job.predictions.length);
+      this.#unreachableInARow = 0;
+      const theirs = shadowAnswer(answer, job.predictions.length);
       if (!theirs) throw new MirrorError("invalid_response", "shadow answer has no prediction for each row");
+      const labels = { shadow_version: theirs.version };
       let agreements = 0;
-      for (let i = 0; i < theirs.length; i++) {
+      for (let i = 0; i < theirs.predictions.length; i++) {
         const ours = job.predictions[i] as number;
-        const shadow = theirs[i] as number;
+        const shadow = theirs.predictions[i] as number;
         if (Math.sign(ours) === Math.sign(shadow)) agreements++;
-        metrics.shadowAbsDiff.observe(Math.abs(ours - shadow));
+        metrics.shadowAbsDiff.observe(labels, Math.abs(ours - shadow));
       }
-      metrics.shadowCompared.inc(theirs.length);
-      metrics.shadowSignAgreements.inc(agreements);
+      metrics.shadowCompared.inc(labels, theirs.predictions.length);
+      metrics.shadowSignAgreements.inc(labels, agreements);
     } catch (err) {
       const reason = err instanceof MirrorError ? err.reason : "network";
+      if (reason === "unreachable") {
+        this.#restUntil = this.#now() + backoffDelay(UNREACHABLE_BACKOFF, this.#unreachableInARow++);
+      }
       metrics.shadowErrors.inc({ reason });
       log.debug({ err, path: job.path }, "shadow mirror failed");
     }
@@ -159,7 +217,10 @@ export class ShadowMirror {
       });
     } catch (err) {
       const timedOut = (err as Error).name === "TimeoutError";
-      throw new MirrorError(timedOut ? "timeout" : "network", (err as Error).message);
+      throw new MirrorError(
+        timedOut ? "timeout" : unreachable(err) ? "unreachable" : "network",
+        (err as Error).message,
+      );
     }
     let text: string;
     try {
