@@ -104,10 +104,16 @@ function rollouts(file: string, strategy: Record<string, unknown>): Plan[] {
 describe("the chart's RBAC", () => {
   const rules = chartRules();
 
-  it("allows every call of a canary and a blue-green rollout, an abort and retention", () => {
+  it("allows every call of canary, blue-green and shadow rollouts, an abort and retention", () => {
     const calls = callsOf([
       ...rollouts("spy-momentum.yaml", { strategy: "Canary", canary: { steps: [50, 100] } }),
       ...rollouts("mean-reversion-bluegreen.yaml", { strategy: "BlueGreen" }),
+      ...rollouts("spy-momentum.yaml", { strategy: "Shadow", shadow: { duration: "30s" } }),
+      ...rollouts("spy-momentum.yaml", {
+        strategy: "Canary",
+        canary: { steps: [50, 100] },
+        shadow: { duration: "30s" },
+      }),
     ]);
     for (const needed of ["apps/deployments delete", "apps/deployments patch", "batch/jobs create"]) {
       expect(calls).toContain(needed);
