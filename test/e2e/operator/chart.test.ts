@@ -224,6 +224,8 @@ describe("the chart's RBAC on the real apiserver", () => {
       ["create", "events.events.k8s.io"],
       ["patch", "events.events.k8s.io"],
       ["patch", "prometheusrules.monitoring.coreos.com"],
+      ["watch", "prometheusrules.monitoring.coreos.com"],
+      ["watch", "events"],
       ["create", "podmonitors.monitoring.coreos.com"],
       ["create", "leases.coordination.k8s.io"],
       ["update", "leases.coordination.k8s.io/tradingmodel-operator"],
