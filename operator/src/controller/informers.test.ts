@@ -120,53 +120,6 @@ describe("Informers", () => {
     expect(keys).toEqual(["trading/spy", "trading/spy", "trading/spy", "trading/spy"]);
   });
 
-  it("counts an optional API the apiserver does not serve as synced and empty, and looks again quietly", async () => {
-    const errors: string[] = [];
-    const notServed = {
-      listRaw: async (path: string) => {
-        if (path.includes("prometheusrules")) throw new ApiException(404, "not found", {}, {});
-        return { items: [], metadata: {} };
-      },
-    } as unknown as KubeClient;
-    const informers = new Informers(
-      {} as KubeConfig,
-      notServed,
-      undefined,
-      { onKey: () => {}, onError: (kind) => errors.push(kind) },
-      pino({ level: "silent" }),
-      { baseMs: 1000, maxMs: 30_000 },
-    );
-    await informers.start();
-    expect(informers.synced).toBe(true);
-    expect(informers.namespace("trading").prometheusRules).toEqual([]);
-    const rules = byPath("/prometheusrules");
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(rules.starts).toBe(2);
-    expect(errors).toEqual([]);
-    await informers.stop();
-  });
-
-  it("is not synced while a required API answers 404", async () => {
-    const missing = {
-      listRaw: async (path: string) => {
-        if (path.includes("tradingmodels")) throw new ApiException(404, "not found", {}, {});
-        return { items: [], metadata: {} };
-      },
-    } as unknown as KubeClient;
-    const errors: string[] = [];
-    const informers = new Informers(
-      {} as KubeConfig,
-      missing,
-      undefined,
-      { onKey: () => {}, onError: (kind) => errors.push(kind) },
-      pino({ level: "silent" }),
-    );
-    await informers.start();
-    expect(informers.synced).toBe(false);
-    expect(errors).toEqual(["TradingModel"]);
-    await informers.stop();
-  });
-
   it("starts an informer again after an error, with a backoff that grows while it keeps failing", async () => {
     const errors: string[] = [];
     const informers = new Informers(
@@ -193,5 +146,44 @@ describe("Informers", () => {
     jobs.fire("error", new Error("aborted"));
     await vi.advanceTimersByTimeAsync(60_000);
     expect(jobs.starts).toBe(3);
+  });
+
+  /** Informers of all namespaces over a client whose lists of `notFound` answer 404; errors recorded. */
+  function over404(notFound: string) {
+    const errors: string[] = [];
+    const listing = {
+      listRaw: async (path: string) => {
+        if (path.includes(notFound)) throw new ApiException(404, "not found", {}, {});
+        return { items: [], metadata: {} };
+      },
+    } as unknown as KubeClient;
+    const informers = new Informers(
+      {} as KubeConfig,
+      listing,
+      undefined,
+      { onKey: () => {}, onError: (kind) => errors.push(kind) },
+      pino({ level: "silent" }),
+      { baseMs: 1000, maxMs: 30_000 },
+    );
+    return { informers, errors };
+  }
+
+  it("counts an optional API the apiserver does not serve as synced and empty, and looks again quietly", async () => {
+    const { informers, errors } = over404("prometheusrules");
+    await informers.start();
+    expect(informers.synced).toBe(true);
+    expect(informers.namespace("trading").prometheusRules).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(byPath("/prometheusrules").starts).toBe(2);
+    expect(errors).toEqual([]);
+    await informers.stop();
+  });
+
+  it("is not synced while a required API answers 404", async () => {
+    const { informers, errors } = over404("tradingmodels");
+    await informers.start();
+    expect(informers.synced).toBe(false);
+    expect(errors).toEqual(["TradingModel"]);
+    await informers.stop();
   });
 });
