@@ -246,5 +246,12 @@ describe("monitoring of a model on the local cluster", () => {
       { timeoutMs: 60_000 },
     );
     expect(group.rules.length).toBeGreaterThanOrEqual(9);
+    // The operator applies the rule on every reconcile and watches it: an apply that changes
+    // nothing writes nothing, so the watch does not wake the operator into a loop.
+    const version = () =>
+      kubectl(["get", "prometheusrule", MODEL, "-n", ns.name, "-o", "jsonpath={.metadata.resourceVersion}"]);
+    const before = await version();
+    await sleep(5_000);
+    expect(await version()).toBe(before);
   });
 });
