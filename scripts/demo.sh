@@ -5,8 +5,8 @@
 # Service and shows the registry. The cluster stays up afterwards.
 #
 # The demo is a list of stages run in order (DEMO_STAGES selects some, e.g. "predict versions" on a
-# cluster where the models already serve). Later stages, the canary rollout and the automatic
-# rollback, are appended as functions named stage_<name> and added to STAGES.
+# cluster where the models already serve); a stage is a function named stage_<name> listed in
+# STAGES. The canary and rollback stages live in scripts/demo-rollout.sh.
 #
 # Settings: DEMO_TIMEOUT_SECONDS (600: how long the models may take to be served), DEMO_PREDICTIONS
 # (3 per model).
@@ -19,7 +19,7 @@ export PATH="$root/.cluster/bin:$PATH"
 namespace=trading # the examples' own
 timeout_seconds=${DEMO_TIMEOUT_SECONDS:-600}
 predictions=${DEMO_PREDICTIONS:-3}
-STAGES=(cluster operator models serve predict versions)
+STAGES=(cluster operator models serve predict versions canary rollback)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() {
@@ -46,7 +46,8 @@ ensure_namespace() { kubectl create namespace "$namespace" --dry-run=client -o y
 stage_operator() {
   say "the operator, installed by its Helm chart (make deploy): two replicas, one leads"
   ensure_namespace
-  make --no-print-directory deploy
+  # The in-cluster Prometheus, which the rollout analysis of the canary and rollback stages asks.
+  make --no-print-directory deploy HELM_ARGS="--set prometheusUrl=http://prometheus.monitoring.svc:9090 ${HELM_ARGS:-}"
   run kubectl get deployment,pods -n tradingmodel-system -o wide
 }
 
@@ -128,6 +129,9 @@ stage_versions() {
   say "the registry: one ModelVersion per trained version, with lineage, holdout metrics and gate verdict"
   run kubectl get mv -n "$namespace" -o wide
 }
+
+# shellcheck source=scripts/demo-rollout.sh
+source "$root/scripts/demo-rollout.sh"
 
 selected=(${DEMO_STAGES:-${STAGES[@]}})
 for stage in "${selected[@]}"; do

@@ -27,8 +27,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{/*
-What the operator does in the namespaces it watches, and nothing more (see the README's RBAC
-table). No Secrets. ConfigMaps create/get are not used by the operator itself: it must hold them
+What the operator does in the namespaces it watches, and nothing more (see the RBAC table of
+docs/operator.md). No Secrets. ConfigMaps create/get are not used by the operator itself: it must hold them
 to grant them to the trainer's Role (RBAC forbids granting what one does not have).
 */}}
 {{- define "tmo.rules" -}}

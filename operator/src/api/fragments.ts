@@ -201,6 +201,10 @@ export const strategyMetricsSchema = {
 } as const satisfies JSONSchemaProps;
 
 /** Holdout metrics as the trainer reports them (predictor's HoldoutMetrics). */
+/** A number as `kubectl get` prints it, a few significant digits (operator/src/display.ts). */
+export const readableNumber = (description: string) =>
+  ({ type: "string", description: `${description}, to 4 significant digits.`, maxLength: 32 }) as const;
+
 export const holdoutMetricsSchema = {
   type: "object",
   description: "Metrics on the time-ordered holdout the model never saw in training.",

@@ -1,4 +1,10 @@
-import { configMapKeyRef, holdoutMetricsSchema, resourceSchema, SHA256_PATTERN } from "./fragments.ts";
+import {
+  configMapKeyRef,
+  holdoutMetricsSchema,
+  readableNumber,
+  resourceSchema,
+  SHA256_PATTERN,
+} from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
 import { MAX_MODEL_NAME_LENGTH } from "./tradingmodel.ts";
 import { algorithmSchema, featuresSchema, targetSchema } from "./training.ts";
@@ -75,6 +81,16 @@ export const modelVersionStatusSchema = {
         "Development (trained, not judged), Staging (passed the gate, rolling out), Production (serving), Archived (replaced), Rejected (failed the gate or the rollout).",
     },
     metrics: holdoutMetricsSchema,
+    display: {
+      type: "object",
+      description:
+        "The holdout metrics as `kubectl get mv` prints them; `metrics` keeps them in full precision.",
+      properties: {
+        directionalAccuracy: readableNumber("Holdout directional accuracy"),
+        r2: readableNumber("Holdout R²"),
+        sharpe: readableNumber("Annualized Sharpe ratio of the strategy after costs on the holdout"),
+      },
+    },
     championComparison: {
       type: "object",
       description: "The candidate against the stable version on the same time-ordered holdout.",
@@ -167,15 +183,15 @@ export const modelVersionPrinterColumns = [
   { name: "Stage", type: "string", jsonPath: ".status.stage", description: "Lifecycle stage." },
   {
     name: "DirAcc",
-    type: "number",
-    jsonPath: ".status.metrics.directionalAccuracy",
+    type: "string",
+    jsonPath: ".status.display.directionalAccuracy",
     description: "Holdout directional accuracy.",
   },
-  { name: "R2", type: "number", jsonPath: ".status.metrics.r2", description: "Holdout R²." },
+  { name: "R2", type: "string", jsonPath: ".status.display.r2", description: "Holdout R²." },
   {
     name: "Sharpe",
-    type: "number",
-    jsonPath: ".status.metrics.strategy.sharpe",
+    type: "string",
+    jsonPath: ".status.display.sharpe",
     priority: 1,
     description: "Annualized Sharpe ratio of the strategy after costs on the holdout.",
   },

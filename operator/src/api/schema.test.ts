@@ -50,6 +50,7 @@ describe("generated CRDs", () => {
       "Accuracy",
       "P95",
       "Age",
+      "Errors (wide)",
       "Strategy (wide)",
       "Training (wide)",
       "Message (wide)",

@@ -1,5 +1,5 @@
 import { analysisSchema, rolloutSchema, servingSchema } from "./delivery.ts";
-import { conditionsSchema, resourceSchema } from "./fragments.ts";
+import { conditionsSchema, readableNumber, resourceSchema } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
 import { monitoringSchema, scalingLimitNeedsAutoscaling } from "./monitoring.ts";
 import { algorithmSchema, featuresSchema, targetSchema, trainingSchema } from "./training.ts";
@@ -208,6 +208,16 @@ export const tradingModelStatusSchema = {
         measuredAt: { type: "string", format: "date-time", description: "When the measurement was taken." },
       },
     },
+    display: {
+      type: "object",
+      description:
+        "The live measurement as `kubectl get tm` prints it; `metrics` keeps it in full precision.",
+      properties: {
+        accuracy: readableNumber("Live directional accuracy"),
+        latencyP95Ms: readableNumber("Live p95 latency, ms"),
+        errorRate: readableNumber("Live error rate"),
+      },
+    },
     training: {
       type: "object",
       description: "The latest training Job.",
@@ -302,17 +312,24 @@ export const tradingModelPrinterColumns = [
   },
   {
     name: "Accuracy",
-    type: "number",
-    jsonPath: ".status.metrics.accuracy",
+    type: "string",
+    jsonPath: ".status.display.accuracy",
     description: "Live directional accuracy.",
   },
   {
     name: "P95",
-    type: "number",
-    jsonPath: ".status.metrics.latencyP95Ms",
+    type: "string",
+    jsonPath: ".status.display.latencyP95Ms",
     description: "Live p95 latency, ms.",
   },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  {
+    name: "Errors",
+    type: "string",
+    jsonPath: ".status.display.errorRate",
+    priority: 1,
+    description: "Live share of requests answered with an error.",
+  },
   {
     name: "Strategy",
     type: "string",

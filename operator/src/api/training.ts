@@ -1,6 +1,7 @@
-import { MAX_DRIFT_SCALE, MAX_SYNTHETIC_BARS, REGIMES } from "../../../predictor/src/data/synthetic.ts";
+import { SPEC_BOUNDS, schemaBounds } from "../../../predictor/src/bounds.ts";
+import { REGIMES } from "../../../predictor/src/data/synthetic.ts";
 import { NON_FINITE_POLICIES } from "../../../predictor/src/data/validate.ts";
-import { SPEC_DEFAULTS, STRATEGY_LIMITS } from "../../../predictor/src/train/spec.ts";
+import { SPEC_DEFAULTS } from "../../../predictor/src/train/spec.ts";
 import { FEATURE_FORMS, FEATURE_NAME_PATTERN } from "./features.ts";
 import { configMapKeyRef, resourceRequirements } from "./fragments.ts";
 import type { JSONSchemaProps } from "./json-schema.ts";
@@ -36,8 +37,7 @@ export const targetSchema = {
     horizon: {
       type: "integer",
       description: "Bars ahead of the forward return. Omitted: 1.",
-      minimum: 1,
-      maximum: 1000,
+      ...schemaBounds(SPEC_BOUNDS["target.horizon"]),
       default: 1,
     },
   },
@@ -57,9 +57,7 @@ export const algorithmSchema = {
       type: "number",
       description:
         "Ridge penalty on the standardized coefficients; required with Ridge, not allowed with Linear.",
-      minimum: 0,
-      exclusiveMinimum: true,
-      maximum: 1e6,
+      ...schemaBounds(SPEC_BOUNDS["algorithm.alpha"]),
     },
   },
   "x-kubernetes-validations": [
@@ -82,12 +80,15 @@ const syntheticSchema = {
     "A seeded synthetic market with a known weak signal: the same seed gives the same bars everywhere.",
   required: ["seed"],
   properties: {
-    seed: { type: "integer", description: "Seed of the generator.", minimum: 0, maximum: 4294967295 },
+    seed: {
+      type: "integer",
+      description: "Seed of the generator.",
+      ...schemaBounds(SPEC_BOUNDS["training.data.synthetic.seed"]),
+    },
     bars: {
       type: "integer",
       description: "Number of bars. Omitted: 50000.",
-      minimum: 500,
-      maximum: MAX_SYNTHETIC_BARS,
+      ...schemaBounds(SPEC_BOUNDS["training.data.synthetic.bars"]),
       default: 50000,
     },
     regime: {
@@ -101,24 +102,25 @@ const syntheticSchema = {
       description: "From bar `fromBar` on the market changes, to exercise drift detection.",
       required: ["fromBar"],
       properties: {
-        fromBar: { type: "integer", description: "First bar of the changed market.", minimum: 0 },
+        fromBar: {
+          type: "integer",
+          description: "First bar of the changed market.",
+          ...schemaBounds(SPEC_BOUNDS["training.data.synthetic.drift.fromBar"]),
+        },
         volatilityScale: {
           type: "number",
           description: "Multiplies return noise and bar ranges. Omitted: 2.5.",
-          minimum: 0,
-          maximum: MAX_DRIFT_SCALE,
+          ...schemaBounds(SPEC_BOUNDS["training.data.synthetic.drift.volatilityScale"]),
         },
         signalScale: {
           type: "number",
           description: "Multiplies the predictable component. Omitted: 0.",
-          minimum: 0,
-          maximum: MAX_DRIFT_SCALE,
+          ...schemaBounds(SPEC_BOUNDS["training.data.synthetic.drift.signalScale"]),
         },
         volumeScale: {
           type: "number",
           description: "Multiplies volume. Omitted: 3.",
-          minimum: 0,
-          maximum: MAX_DRIFT_SCALE,
+          ...schemaBounds(SPEC_BOUNDS["training.data.synthetic.drift.volumeScale"]),
         },
       },
     },
@@ -165,23 +167,19 @@ const strategySchema = {
     band: {
       type: "number",
       description: `Predictions of at most this absolute return leave the position flat. Omitted: ${SPEC_DEFAULTS.strategy.band}.`,
-      minimum: 0,
-      maximum: STRATEGY_LIMITS.band,
+      ...schemaBounds(SPEC_BOUNDS["training.strategy.band"]),
       default: SPEC_DEFAULTS.strategy.band,
     },
     positionLimit: {
       type: "number",
       description: `Size of a position as a fraction of capital (1: fully invested, long or short). Omitted: ${SPEC_DEFAULTS.strategy.positionLimit}.`,
-      minimum: 0,
-      exclusiveMinimum: true,
-      maximum: STRATEGY_LIMITS.positionLimit,
+      ...schemaBounds(SPEC_BOUNDS["training.strategy.positionLimit"]),
       default: SPEC_DEFAULTS.strategy.positionLimit,
     },
     costBps: {
       type: "number",
       description: `Transaction cost in basis points per unit of position traded (spread, fees, slippage). Omitted: ${SPEC_DEFAULTS.strategy.costBps}.`,
-      minimum: 0,
-      maximum: STRATEGY_LIMITS.costBps,
+      ...schemaBounds(SPEC_BOUNDS["training.strategy.costBps"]),
       default: SPEC_DEFAULTS.strategy.costBps,
     },
   },
@@ -261,8 +259,7 @@ export const trainingSchema = {
     holdoutFraction: {
       type: "number",
       description: `Share of the most recent rows held out, in time order, to judge the model. Omitted: ${SPEC_DEFAULTS.holdoutFraction}.`,
-      minimum: 0.05,
-      maximum: 0.5,
+      ...schemaBounds(SPEC_BOUNDS["training.holdoutFraction"]),
       default: SPEC_DEFAULTS.holdoutFraction,
     },
     nonFinite: {
@@ -274,16 +271,13 @@ export const trainingSchema = {
     minRows: {
       type: "integer",
       description: `Fewest valid rows training accepts. Omitted: ${SPEC_DEFAULTS.minRows}.`,
-      minimum: 1,
-      maximum: 100000000,
+      ...schemaBounds(SPEC_BOUNDS["training.minRows"]),
       default: SPEC_DEFAULTS.minRows,
     },
     intervalLevel: {
       type: "number",
       description: `Nominal coverage of the prediction intervals, from holdout residual quantiles, at least 0.5 and below 1. Omitted: ${SPEC_DEFAULTS.intervalLevel}.`,
-      minimum: 0.5,
-      maximum: 1,
-      exclusiveMaximum: true,
+      ...schemaBounds(SPEC_BOUNDS["training.intervalLevel"]),
       default: SPEC_DEFAULTS.intervalLevel,
     },
     walkForward: {
@@ -291,7 +285,11 @@ export const trainingSchema = {
       description: "Also report walk-forward metrics over expanding training windows.",
       required: ["folds"],
       properties: {
-        folds: { type: "integer", description: "Number of walk-forward folds.", minimum: 2, maximum: 20 },
+        folds: {
+          type: "integer",
+          description: "Number of walk-forward folds.",
+          ...schemaBounds(SPEC_BOUNDS["training.walkForward.folds"]),
+        },
       },
     },
     strategy: strategySchema,

@@ -166,6 +166,7 @@ const status: TradingModelStatus = {
     samples: 400,
     measuredAt: "2026-11-24T09:01:00Z",
   },
+  display: { accuracy: "0.53", latencyP95Ms: "4.2", errorRate: "0" },
   training: {
     version: 3,
     jobName: "spy-train-v3",
@@ -239,6 +240,7 @@ const versionSpec: ModelVersionSpec = {
 const versionStatus: ModelVersionStatus = {
   stage: "Staging",
   metrics,
+  display: { directionalAccuracy: "0.55", r2: "0.012", sharpe: "1.2" },
   championComparison: {
     championVersion: 2,
     metrics,

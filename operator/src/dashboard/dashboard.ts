@@ -32,7 +32,7 @@ export interface PanelQuery {
 
 export interface PanelSpec {
   title: string;
-  /** The seeds' question the panel answers (README). */
+  /** The seeds' question the panel answers (docs/monitoring.md, Dashboard). */
   question: string;
   unit: string;
   queries: PanelQuery[];

@@ -6,7 +6,7 @@ import { ownedBy } from "./owner.ts";
 /**
  * A ConfigMap's data must stay under 1 MiB in total (etcd's object limit); keep headroom for the
  * object's metadata. A linear model's artifact is a few kilobytes per feature; beyond this limit
- * the artifact belongs in an object store (see the README).
+ * the artifact belongs in an object store (see docs/operator.md, Training Jobs and artifacts).
  */
 export const MAX_ARTIFACT_BYTES = 1024 * 1024 - 16 * 1024;
 

@@ -1,5 +1,6 @@
 import type { TradingModelStatus } from "../api/types.ts";
 import { type ConditionType, findCondition, Reason, setCondition, worstProblem } from "../conditions.ts";
+import { liveDisplay } from "../display.ts";
 import { phaseOf } from "../phase.ts";
 import { isActive } from "../rollout/machine.ts";
 import { type Context, condition, highestIn, newContext, type Plan, type Settings } from "./context.ts";
@@ -51,6 +52,7 @@ function buildStatus(ctx: Context): TradingModelStatus {
     ...(candidate === undefined ? {} : { candidateVersion: candidate }),
     ...(active ? { canaryWeight: active.weight ?? 0, currentStep: active.stepIndex } : {}),
     message: (headline ?? findCondition(ctx.conditions, "Ready"))?.message ?? "",
+    ...(ctx.status.metrics ? { display: liveDisplay(ctx.status.metrics) } : {}),
   };
 }
 

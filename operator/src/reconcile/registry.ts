@@ -1,6 +1,8 @@
+import { isDeepStrictEqual } from "node:util";
 import { type ArtifactFile, parseArtifact } from "../../../predictor/src/artifact.ts";
 import type { ModelVersionStatus } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
+import { versionDisplay } from "../display.ts";
 import { type Champion, evaluateGate } from "../gate.ts";
 import { modelVersion, withStage } from "../manifests/model-version.ts";
 import { artifactConfigMapName, modelVersionName } from "../manifests/names.ts";
@@ -46,11 +48,29 @@ function readArtifact(ctx: Context, version: number): ArtifactFile | undefined {
 }
 
 /**
+ * Writes `status.display` where it is missing or stale: on versions registered before it existed,
+ * so every version prints its metrics, not only those registered since.
+ */
+function displayStep(ctx: Context): void {
+  for (const view of ctx.versions.values()) {
+    if (!view.status.metrics) continue;
+    const display = versionDisplay(view.status.metrics);
+    if (isDeepStrictEqual(view.status.display, display)) continue;
+    view.status = { ...view.status, display };
+    ctx.plan.versionStatus.push({
+      name: modelVersionName(ctx.model.metadata.name, view.version),
+      status: view.status,
+    });
+  }
+}
+
+/**
  * Registers the latest successfully trained version as a ModelVersion and judges it with the
  * offline gate: Staging when it passes (the serving step rolls it out), Rejected with its numbers
  * when it does not (the stable version keeps serving untouched).
  */
 export function registryStep(ctx: Context): void {
+  displayStep(ctx);
   const latest = ctx.status.training;
   if (latest?.state !== "Succeeded" || ctx.versions.has(latest.version)) return;
   const file = readArtifact(ctx, latest.version);
@@ -76,6 +96,7 @@ export function registryStep(ctx: Context): void {
   const verdict = evaluateGate(model.spec.training.gate, file.artifact.metrics, opponent);
   const base: ModelVersionStatus = {
     metrics: file.artifact.metrics,
+    display: versionDisplay(file.artifact.metrics),
     gate: { passed: verdict.passed, message: verdict.message },
     ...(opponent
       ? {

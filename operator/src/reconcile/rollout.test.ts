@@ -121,6 +121,7 @@ describe("canary rollout over Replicas", () => {
       errorRate: 0.001,
       samples: 1000,
     });
+    expect(done.status.display).toEqual({ accuracy: "0.56", latencyP95Ms: "4", errorRate: "0.001" });
   });
 
   it("rolls back on the first failing measurement with failureLimit 0: canary pods go in the same reconcile, v2 Rejected with the numbers", () => {

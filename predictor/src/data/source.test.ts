@@ -166,10 +166,10 @@ describe("validateSourceSpec", () => {
       "d.retries: must be an integer >= 0",
     ]);
     expect(validateSourceSpec({ synthetic: { seed: 1, bars: 0 } }, "d")).toEqual([
-      "d.synthetic.bars: must be an integer from 1 to 5000000",
+      "d.synthetic.bars: must be an integer from 500 to 5000000",
     ]);
     expect(validateSourceSpec({ synthetic: { seed: 1, bars: 1e12 } }, "d")).toEqual([
-      "d.synthetic.bars: must be an integer from 1 to 5000000",
+      "d.synthetic.bars: must be an integer from 500 to 5000000",
     ]);
     expect(validateSourceSpec({ path: "" }, "d")).toEqual(["d.path: must be a non-empty string"]);
   });
@@ -191,7 +191,7 @@ describe("validateSourceSpec", () => {
     ]);
     expect(validateSourceSpec({ synthetic: { seed: 1 }, sha256: "x" }, "d")).toEqual([
       "d.sha256: unknown field (known: synthetic)",
-      "d.synthetic.bars: must be an integer from 1 to 5000000",
+      "d.synthetic.bars: must be an integer from 500 to 5000000",
     ]);
   });
 });

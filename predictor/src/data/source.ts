@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { type RetryPolicy, retrying } from "../backoff.ts";
+import { boundsError, SPEC_BOUNDS } from "../bounds.ts";
 import { unknownFields } from "../problems.ts";
 import { CsvBarParser, type RawBars } from "./csv.ts";
 import { generateBars, type SyntheticOptions, validateSyntheticOptions } from "./synthetic.ts";
@@ -95,17 +96,12 @@ export function validateSourceSpec(value: unknown, field: string): string[] {
   if (typeof value.url !== "string" || !/^https?:\/\/./i.test(value.url) || !URL.canParse(value.url)) {
     errors.push(`${field}.url: must be an http:// or https:// URL`);
   }
-  if (
-    value.timeoutMs !== undefined &&
-    !(Number.isSafeInteger(value.timeoutMs) && (value.timeoutMs as number) > 0)
-  ) {
-    errors.push(`${field}.timeoutMs: must be an integer > 0`);
-  }
-  if (
-    value.retries !== undefined &&
-    !(Number.isSafeInteger(value.retries) && (value.retries as number) >= 0)
-  ) {
-    errors.push(`${field}.retries: must be an integer >= 0`);
+  for (const name of ["timeoutMs", "retries"] as const) {
+    const error =
+      value[name] === undefined
+        ? undefined
+        : boundsError(`${field}.${name}`, value[name], SPEC_BOUNDS[`training.data.${name}`]);
+    if (error) errors.push(error);
   }
   return errors;
 }

@@ -43,10 +43,10 @@ describe("generateBars", () => {
   it("rejects bad options naming the field", () => {
     expect(validateSyntheticOptions({ seed: 1.5, bars: 0, drift: { fromBar: -1, signalScale: -2 } })).toEqual(
       [
-        "synthetic.seed: must be an integer",
-        "synthetic.bars: must be an integer from 1 to 5000000",
-        "synthetic.drift.fromBar: must be an integer >= 0",
-        "synthetic.drift.signalScale: must be a number from 0 to 100",
+        "synthetic.seed: must be an integer from 0 to 4294967295",
+        "synthetic.bars: must be an integer from 500 to 5000000",
+        "synthetic.drift.fromBar: must be an integer from 0 to 4999999",
+        "synthetic.drift.signalScale: must be a number in [0, 100]",
       ],
     );
     expect(() => generateBars({ seed: 1, bars: 10, regime: "sideways" as "mixed" })).toThrow(

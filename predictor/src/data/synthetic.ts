@@ -1,4 +1,5 @@
 import { type BarColumns, emptyColumns } from "../bars.ts";
+import { type Bounds, boundsError, SPEC_BOUNDS } from "../bounds.ts";
 import { unknownFields } from "../problems.ts";
 
 /**
@@ -98,31 +99,35 @@ const MOMENTUM_PERSISTENCE = 0.97;
 const REVERSION_PERSISTENCE = 0.8;
 const GARCH = { alpha: 0.08, beta: 0.9 };
 
-/** The most bars a synthetic market has (the TradingModel CRD's bound too): ~1 GB of columns and features. */
-export const MAX_SYNTHETIC_BARS = 5_000_000;
-/** The largest drift scale, as the CRD allows. */
-export const MAX_DRIFT_SCALE = 100;
 const DRIFT_SCALES = ["volatilityScale", "signalScale", "volumeScale"] as const;
 
-export function validateSyntheticOptions(o: SyntheticOptions, field = "synthetic"): string[] {
+/**
+ * Field errors of synthetic market options, against the trainer spec's bounds. The generator itself
+ * makes any number of bars from 1 (tests use short markets): `generateBars` passes `minBars` 1.
+ */
+export function validateSyntheticOptions(
+  o: SyntheticOptions,
+  field = "synthetic",
+  minBars: number = SPEC_BOUNDS["training.data.synthetic.bars"].minimum,
+): string[] {
   const errors = unknownFields(
     o as unknown as Record<string, unknown>,
     ["seed", "bars", "regime", "startTs", "barMs", "drift"],
     field,
   );
-  if (!Number.isSafeInteger(o.seed)) errors.push(`${field}.seed: must be an integer`);
-  if (!Number.isSafeInteger(o.bars) || o.bars < 1 || o.bars > MAX_SYNTHETIC_BARS) {
-    errors.push(`${field}.bars: must be an integer from 1 to ${MAX_SYNTHETIC_BARS}`);
-  }
+  const check = (name: string, value: unknown, bounds: Bounds) => {
+    const error = boundsError(`${field}.${name}`, value, bounds);
+    if (error) errors.push(error);
+  };
+  check("seed", o.seed, SPEC_BOUNDS["training.data.synthetic.seed"]);
+  check("bars", o.bars, { ...SPEC_BOUNDS["training.data.synthetic.bars"], minimum: minBars });
   if (o.regime !== undefined && !REGIMES.includes(o.regime)) {
     errors.push(`${field}.regime: must be one of ${REGIMES.join(", ")}`);
   }
   if (o.startTs !== undefined && !Number.isSafeInteger(o.startTs)) {
     errors.push(`${field}.startTs: must be an integer (epoch ms)`);
   }
-  if (o.barMs !== undefined && (!Number.isSafeInteger(o.barMs) || o.barMs < 1)) {
-    errors.push(`${field}.barMs: must be an integer >= 1`);
-  }
+  if (o.barMs !== undefined) check("barMs", o.barMs, SPEC_BOUNDS["training.data.synthetic.barMs"]);
   const d = o.drift;
   if (d !== undefined) {
     if (typeof d !== "object" || d === null || Array.isArray(d))
@@ -135,17 +140,9 @@ export function validateSyntheticOptions(o: SyntheticOptions, field = "synthetic
           `${field}.drift`,
         ),
       );
-      if (!Number.isSafeInteger(d.fromBar) || d.fromBar < 0) {
-        errors.push(`${field}.drift.fromBar: must be an integer >= 0`);
-      }
+      check("drift.fromBar", d.fromBar, SPEC_BOUNDS["training.data.synthetic.drift.fromBar"]);
       for (const k of DRIFT_SCALES) {
-        const v = d[k];
-        if (
-          v !== undefined &&
-          (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > MAX_DRIFT_SCALE)
-        ) {
-          errors.push(`${field}.drift.${k}: must be a number from 0 to ${MAX_DRIFT_SCALE}`);
-        }
+        if (d[k] !== undefined) check(`drift.${k}`, d[k], SPEC_BOUNDS[`training.data.synthetic.drift.${k}`]);
       }
     }
   }
@@ -153,7 +150,7 @@ export function validateSyntheticOptions(o: SyntheticOptions, field = "synthetic
 }
 
 export function generateBars(opts: SyntheticOptions): BarColumns {
-  const errors = validateSyntheticOptions(opts);
+  const errors = validateSyntheticOptions(opts, "synthetic", 1);
   if (errors.length > 0) throw new RangeError(errors.join("; "));
   const n = opts.bars;
   const uniform = mulberry32(opts.seed);

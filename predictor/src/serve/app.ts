@@ -72,6 +72,33 @@ function asRequestError(err: FastifyError, config: ServeConfig, request: Fastify
 }
 
 /**
+ * Errors fastify's router raises before any route: a path it cannot decode (`/v1/%zz`, invalid
+ * percent-encoding) or a path parameter over its length limit, answered in the error contract of
+ * every other route rather than fastify's own body.
+ */
+function routerError(err: FastifyError, config: ServeConfig, request: FastifyRequest): RequestError {
+  // Named back as sent, cut short: never echo a large input back.
+  const url = JSON.stringify(request.url.length > 100 ? `${request.url.slice(0, 100)}...` : request.url);
+  switch (err.code) {
+    case "FST_ERR_BAD_URL":
+      return new RequestError(
+        400,
+        "invalid_url",
+        `url ${url} is not a valid path: bad percent-encoding`,
+        "url",
+      );
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new RequestError(
+        414,
+        "invalid_url",
+        `url ${url} has a path parameter over 100 characters`,
+        "url",
+      );
+  }
+  return asRequestError(err, config, request);
+}
+
+/**
  * The predictor's HTTP app. Nothing is served from /v1 until `state.load` is given an artifact;
  * the probes and /metrics answer from the start.
  */
@@ -132,6 +159,7 @@ export function buildPredictor(options: PredictorOptions): Predictor {
       customOptions: { coerceTypes: false, removeAdditional: false, strictNumbers: true, allErrors: false },
     },
     schemaErrorFormatter: schemaError,
+    frameworkErrors: (err, request, reply) => sendError(request, reply, routerError(err, config, request)),
   });
   // Only JSON is accepted: anything else is a 415 rather than a string the schema then rejects.
   app.removeContentTypeParser("text/plain");

@@ -2,6 +2,7 @@ import type { FastifySchemaValidationError } from "fastify";
 
 /** Why a request failed: the `reason` label of `predictor_http_errors_total` and of the error body. */
 export type ErrorReason =
+  | "invalid_url"
   | "invalid_json"
   | "invalid_body"
   | "body_too_large"

@@ -147,9 +147,14 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The body as text: an ASCII body (the usual JSON) is copied byte for byte, skipping UTF-8 decoding. */
+/**
+ * The body as text: an ASCII body (the usual JSON) is copied byte for byte, skipping UTF-8 decoding.
+ * A UTF-8 byte order mark before the JSON is skipped, as fastify's JSON parser does on the other
+ * routes (RFC 8259 lets a parser ignore it; some Windows tools write one).
+ */
 function bodyText(chunks: Buffer[], bytes: number): string {
-  const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
+  const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
+  const body = whole[0] === 0xef && whole[1] === 0xbb && whole[2] === 0xbf ? whole.subarray(3) : whole;
   return isAscii(body) ? body.toString("latin1") : body.toString();
 }
 

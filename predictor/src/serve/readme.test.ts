@@ -3,11 +3,15 @@ import { describe, expect, it } from "vitest";
 import { SETTINGS } from "./config.ts";
 import { createMetrics } from "./metrics.ts";
 
-/** The README section is the contract the operator's analysis and platform teams read. */
-const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-const section = readme.slice(readme.indexOf("## Model runtime: `predictor serve`"));
+/** docs/predictor.md's serving section is the contract the operator's analysis and platform teams read. */
+const doc = readFileSync(new URL("../../../docs/predictor.md", import.meta.url), "utf8");
+const section = doc.slice(doc.indexOf("## Serving: `predictor serve`"));
 
-describe("README: Model runtime: predictor serve", () => {
+describe("docs/predictor.md: Serving: predictor serve", () => {
+  it("has the section", () => {
+    expect(doc).toContain("## Serving: `predictor serve`");
+  });
+
   it("documents every setting", () => {
     for (const s of SETTINGS) expect(section, s.env).toContain(`\`${s.env}\``);
   });

@@ -1,4 +1,5 @@
 import type { Algorithm, StrategySettings } from "../artifact.ts";
+import { boundsError, SPEC_BOUNDS, type SpecBoundsPath } from "../bounds.ts";
 import { type DataSourceSpec, validateSourceSpec } from "../data/source.ts";
 import { NON_FINITE_POLICIES, type NonFinitePolicy } from "../data/validate.ts";
 import { FeatureError, parseFeatureName } from "../features.ts";
@@ -33,9 +34,6 @@ export const SPEC_DEFAULTS = {
   strategy: { band: 0, positionLimit: 1, costBps: 2 } satisfies StrategySettings,
 };
 
-/** Upper bounds of the strategy settings; the CRD's bounds are these. */
-export const STRATEGY_LIMITS = { band: 1, positionLimit: 10, costBps: 1000 };
-
 export class SpecError extends InputProblems {
   override name = "SpecError";
 }
@@ -46,8 +44,10 @@ function isObject(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function isInt(v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+/** Adds the error of the trainer field at `path` (SPEC_BOUNDS) when `value` is outside its bounds. */
+function checkBounds(path: SpecBoundsPath, value: unknown, errors: string[]): void {
+  const error = boundsError(`spec.${path}`, value, SPEC_BOUNDS[path]);
+  if (error) errors.push(error);
 }
 
 function checkFeatures(value: unknown, errors: string[]): string[] {
@@ -82,11 +82,8 @@ function checkAlgorithm(value: unknown, errors: string[]): Algorithm {
   }
   if (value.type === "ridge") {
     const alpha = value.alpha ?? SPEC_DEFAULTS.ridgeAlpha;
-    if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha < 0) {
-      errors.push("spec.algorithm.alpha: must be >= 0");
-      return { type: "ridge", alpha: SPEC_DEFAULTS.ridgeAlpha };
-    }
-    return { type: "ridge", alpha };
+    checkBounds("algorithm.alpha", alpha, errors);
+    return { type: "ridge", alpha: typeof alpha === "number" ? alpha : SPEC_DEFAULTS.ridgeAlpha };
   }
   errors.push("spec.algorithm.type: must be 'linear' or 'ridge'");
   return { type: "linear" };
@@ -99,22 +96,12 @@ function checkStrategy(value: unknown, errors: string[]): StrategySettings {
     return { ...SPEC_DEFAULTS.strategy };
   }
   errors.push(...unknownFields(value, ["band", "positionLimit", "costBps"], "spec.training.strategy"));
-  const setting = (name: keyof StrategySettings, min: number, minIncluded: boolean): number => {
+  const setting = (name: keyof StrategySettings): number => {
     const v = value[name] ?? SPEC_DEFAULTS.strategy[name];
-    const max = STRATEGY_LIMITS[name];
-    if (typeof v !== "number" || !(minIncluded ? v >= min : v > min) || !(v <= max)) {
-      errors.push(
-        `spec.training.strategy.${name}: must be a number in ${minIncluded ? "[" : "("}${min}, ${max}]`,
-      );
-      return SPEC_DEFAULTS.strategy[name];
-    }
-    return v;
+    checkBounds(`training.strategy.${name}`, v, errors);
+    return typeof v === "number" ? v : SPEC_DEFAULTS.strategy[name];
   };
-  return {
-    band: setting("band", 0, true),
-    positionLimit: setting("positionLimit", 0, false),
-    costBps: setting("costBps", 0, true),
-  };
+  return { band: setting("band"), positionLimit: setting("positionLimit"), costBps: setting("costBps") };
 }
 
 function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] {
@@ -132,15 +119,12 @@ function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] 
   errors.push(...unknownFields(t, known, "spec.training"));
   errors.push(...validateSourceSpec(t.data, "spec.training.data"));
   const holdoutFraction = t.holdoutFraction ?? SPEC_DEFAULTS.holdoutFraction;
-  if (typeof holdoutFraction !== "number" || !(holdoutFraction > 0 && holdoutFraction <= 0.9)) {
-    errors.push("spec.training.holdoutFraction: must be a number in (0, 0.9]");
-  }
+  checkBounds("training.holdoutFraction", holdoutFraction, errors);
   let walkForward: { folds: number } | undefined;
   if (t.walkForward !== undefined) {
     const wf: Obj = isObject(t.walkForward) ? t.walkForward : {};
     errors.push(...unknownFields(wf, ["folds"], "spec.training.walkForward"));
-    if (!isInt(wf.folds, 2, 20))
-      errors.push("spec.training.walkForward.folds: must be an integer from 2 to 20");
+    checkBounds("training.walkForward.folds", wf.folds, errors);
     walkForward = { folds: wf.folds as number };
   }
   const nonFinite = t.nonFinite ?? SPEC_DEFAULTS.nonFinite;
@@ -148,11 +132,9 @@ function checkTraining(value: unknown, errors: string[]): TrainSpec["training"] 
     errors.push(`spec.training.nonFinite: must be one of ${NON_FINITE_POLICIES.join(", ")}`);
   }
   const minRows = t.minRows ?? SPEC_DEFAULTS.minRows;
-  if (!isInt(minRows, 1)) errors.push("spec.training.minRows: must be an integer >= 1");
+  checkBounds("training.minRows", minRows, errors);
   const intervalLevel = t.intervalLevel ?? SPEC_DEFAULTS.intervalLevel;
-  if (typeof intervalLevel !== "number" || !(intervalLevel >= 0.5 && intervalLevel < 1)) {
-    errors.push("spec.training.intervalLevel: must be a number in [0.5, 1)");
-  }
+  checkBounds("training.intervalLevel", intervalLevel, errors);
   const strategy = checkStrategy(t.strategy, errors);
   return {
     data: t.data as DataSourceSpec,
@@ -173,7 +155,7 @@ export function parseTrainSpec(value: unknown): TrainSpec {
   const target: Obj = isObject(value.target) ? value.target : {};
   if (!isObject(value.target)) errors.push("spec.target: must be an object like {horizon: 1}");
   else errors.push(...unknownFields(target, ["horizon"], "spec.target"));
-  if (!isInt(target.horizon, 1, 100_000)) errors.push("spec.target.horizon: must be an integer >= 1");
+  checkBounds("target.horizon", target.horizon, errors);
   const algorithm = checkAlgorithm(value.algorithm, errors);
   const training = checkTraining(value.training, errors);
   if (errors.length > 0) throw new SpecError(errors);

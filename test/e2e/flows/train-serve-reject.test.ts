@@ -3,6 +3,7 @@
 // feature set without signal fails the offline gate and v1 keeps serving, on the same pods.
 import type { V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { readable } from "../../../operator/src/display.ts";
 import { getJson } from "../support/kubectl.ts";
 import { useNamespace } from "../support/namespace.ts";
 import { containerLog, pods as podsOf } from "../support/pods.ts";
@@ -93,7 +94,11 @@ describe("the example, served by the chart-deployed operator", () => {
       expect(wide).toMatchObject({ STRATEGY: "Canary", TRAINING: "Succeeded" });
       const [mvRow] = await table(ns.name, "mv");
       expect(mvRow).toMatchObject({ NAME: `${MODEL}-v1`, MODEL, VERSION: "1", STAGE: "Production" });
-      expect(Number(mvRow?.DIRACC)).toBeCloseTo(metrics?.directionalAccuracy ?? 0, 3);
+      // Printed to 4 significant digits; the status keeps every digit.
+      expect(mvRow).toMatchObject({
+        DIRACC: readable(metrics?.directionalAccuracy ?? Number.NaN),
+        R2: readable(metrics?.r2 ?? Number.NaN),
+      });
 
       // The Deployment starts with one pod; the HPA raises it to the example's minReplicas, 2.
       const autoscaler = await getJson<V2HorizontalPodAutoscaler>([
