@@ -4,7 +4,8 @@
 // realized returns and sends bars and refused inputs through the model's Service the whole time.
 // During a canary every query of every dashboard panel, its variables substituted as Grafana
 // would, has data in the real Prometheus. Then a runbook URL Prometheus cannot parse as a template
-// makes the rule sync refuse the model's PrometheusRule, which shows on the model. Local only: the
+// makes the rule sync refuse the model's PrometheusRule, which shows on the model, and an aborted
+// rollout shows as the dashboard's rollback annotation. Local only: the
 // static scrape job and the rule sync are the local cluster's.
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,8 +13,13 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { VARIABLES } from "../../../operator/src/dashboard/dashboard.ts";
-import { type PanelData, snapshot, variableValues } from "../../../operator/src/dashboard/snapshot.ts";
+import { tradingModelDashboard, VARIABLES } from "../../../operator/src/dashboard/dashboard.ts";
+import {
+  type PanelData,
+  snapshot,
+  substitute,
+  variableValues,
+} from "../../../operator/src/dashboard/snapshot.ts";
 import { lookback } from "../../../predictor/src/features.ts";
 import {
   applyModel,
@@ -30,7 +36,7 @@ import { e2eContext } from "../support/context.ts";
 import { kubectl } from "../support/kubectl.ts";
 import { runLoad } from "../support/load.ts";
 import { useNamespace } from "../support/namespace.ts";
-import { ruleGroups } from "../support/prometheus.ts";
+import { query, ruleGroups } from "../support/prometheus.ts";
 import { openService, type ServiceEndpoint } from "../support/service.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -253,5 +259,27 @@ describe("monitoring of a model on the local cluster", () => {
     const before = await version();
     await sleep(5_000);
     expect(await version()).toBe(before);
+  });
+
+  it("marks an aborted rollout on the time axis: the dashboard's rollback annotation has an event", async () => {
+    await patchSpec(ns.name, MODEL, { rollout: { paused: false, abortVersion: 2 } });
+    await waitForModel(ns.name, MODEL, "v2 aborted", (m) => m.status?.rollout?.phase === "Aborted", {
+      timeoutMs: 60_000,
+    });
+    const { annotations } = tradingModelDashboard() as unknown as {
+      annotations: { list: { name: string; expr?: string }[] };
+    };
+    const rollback = annotations.list.find((a) => a.name === "Rollback")?.expr ?? "";
+    const expr = substitute(rollback, { prometheusUrl: "", namespace: ns.name, model: MODEL }, 60);
+    // The counter existed at 0 before the abort: changes() sees its first step.
+    const samples = await waitFor(
+      `${expr} with a result`,
+      async () => {
+        const result = await query(expr);
+        return result.length > 0 ? result : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(samples.map((s) => s.metric.reason)).toEqual(["RolloutAborted"]);
   });
 });
