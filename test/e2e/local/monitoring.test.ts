@@ -5,8 +5,8 @@
 // During a canary every query of every dashboard panel, its variables substituted as Grafana
 // would, has data in the real Prometheus. Then a runbook URL Prometheus cannot parse as a template
 // makes the rule sync refuse the model's PrometheusRule, which shows on the model, and an aborted
-// rollout shows as the dashboard's rollback annotation. Local only: the
-// static scrape job and the rule sync are the local cluster's.
+// rollout shows as the dashboard's rollback annotation. Local only: the static scrape job and the
+// rule sync are the local cluster's.
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
