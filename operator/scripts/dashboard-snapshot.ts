@@ -41,6 +41,12 @@ try {
   const empty = panels.filter((p) => p.points.length === 0).map((p) => p.title);
   console.log(`wrote ${out}: ${panels.length - empty.length} of ${panels.length} panels with data`);
   if (empty.length > 0) console.log(`no data: ${empty.join(", ")}`);
+  const partial = panels.flatMap((p) =>
+    p.points.length === 0
+      ? []
+      : p.queries.filter((q) => q.points === 0).map((q) => `${p.title} (${q.legend})`),
+  );
+  if (partial.length > 0) console.log(`queries without data in panels with data: ${partial.join(", ")}`);
 } catch (err) {
   console.error(`dashboard-snapshot: ${(err as Error).message}`);
   process.exit(1);

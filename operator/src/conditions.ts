@@ -87,6 +87,7 @@ export const Reason = {
   NotServing: "NotServing",
   AlertRulesInstalled: "AlertRulesInstalled",
   PrometheusRuleAPIMissing: "PrometheusRuleAPIMissing",
+  RulesRejected: "RulesRejected",
   // Events only
   CandidateAccepted: "CandidateAccepted",
   VersionPromoted: "VersionPromoted",

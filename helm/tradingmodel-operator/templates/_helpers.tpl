@@ -69,8 +69,15 @@ to grant them to the trainer's Role (RBAC forbids granting what one does not hav
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
-# The model's alert rules and predictor scrape config (docs/monitoring.md), server-side applied.
+# The model's alert rules and predictor scrape config (docs/monitoring.md), server-side applied;
+# the rules are watched, with the Warning Events a rule loader records on one it refused.
 - apiGroups: ["monitoring.coreos.com"]
-  resources: ["prometheusrules", "podmonitors"]
+  resources: ["prometheusrules"]
+  verbs: ["list", "watch", "create", "patch"]
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["podmonitors"]
   verbs: ["create", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["list", "watch"]
 {{- end -}}

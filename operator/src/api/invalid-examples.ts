@@ -225,6 +225,11 @@ const cases: [string, string, (tm: Editable) => void][] = [
     (tm) => (tm.spec.monitoring = { alerts: { noData: { for: "1.5m" } } }),
   ],
   [
+    "no-data window Prometheus refuses",
+    "spec.monitoring.alerts.noData.for",
+    (tm) => (tm.spec.monitoring = { alerts: { noData: { for: "0s" } } }),
+  ],
+  [
     "retrain due after more than a year",
     "spec.monitoring.alerts.retrainDue.after",
     (tm) => (tm.spec.monitoring = { alerts: { retrainDue: { after: "9000h" } } }),

@@ -100,10 +100,18 @@ export const monitoringSchema = {
             },
           },
         ),
-        noData: alert(
-          `Critical: the model predicted nothing (no traffic, or no predictor scraped). Omitted: for ${d.noData.for}.`,
-          {},
-        ),
+        // Its `for` is the window of increase(): Prometheus refuses an empty one, and a window
+        // shorter than two scrapes holds no increase at all (the alert would always fire).
+        noData: {
+          type: "object",
+          description: `Critical: the model predicted nothing (no traffic, or no predictor scraped). Omitted: for ${d.noData.for}.`,
+          properties: {
+            for: promDuration(
+              "The window without any prediction that fires the alert; at least two scrape intervals.",
+              { min: "10s", max: "24h" },
+            ),
+          },
+        },
         cpuUtilization: alert(
           `Warning: a predictor pod's CPU above the threshold share of its CPU limit (its request when no limit is set). Omitted: ${d.cpuUtilization.threshold} for ${d.cpuUtilization.for}.`,
           {

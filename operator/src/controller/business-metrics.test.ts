@@ -50,6 +50,43 @@ describe("business metrics of the operator", () => {
     expect(await sample(metrics, "tradingmodel_stable_version", labels)).toBeUndefined();
   });
 
+  it("start every model's rollout counters at 0, so increase() sees its first rollout", async () => {
+    const metrics = new OperatorMetrics();
+    metrics.observeModels(() => [modelSnapshot(withStatus({}), [])]);
+    const labels = 'namespace="trading",model="spy-momentum"';
+    expect(await sample(metrics, "tradingmodel_rollouts_started_total", `${labels},strategy="Canary"`)).toBe(
+      0,
+    );
+    expect(
+      await sample(metrics, "tradingmodel_rollouts_started_total", `${labels},strategy="BlueGreen"`),
+    ).toBe(0);
+    expect(await sample(metrics, "tradingmodel_rollouts_promoted_total", labels)).toBe(0);
+    for (const reason of ["AnalysisFailed", "AnalysisInconclusive", "RolloutFailed", "RolloutAborted"]) {
+      expect(
+        await sample(metrics, "tradingmodel_rollouts_rolled_back_total", `${labels},reason="${reason}"`),
+      ).toBe(0);
+    }
+    const rollout = {
+      version: 2,
+      strategy: "Canary",
+      startedAt: "2026-12-01T00:00:00Z",
+      stepIndex: 0,
+    } as const;
+    metrics.recordRolloutTransition(ref, undefined, { ...rollout, phase: "Progressing" });
+    metrics.recordRolloutTransition(
+      ref,
+      { ...rollout, phase: "Progressing" },
+      { ...rollout, phase: "Aborted" },
+    );
+    expect(await sample(metrics, "tradingmodel_rollouts_started_total", `${labels},strategy="Canary"`)).toBe(
+      1,
+    );
+    expect(
+      await sample(metrics, "tradingmodel_rollouts_rolled_back_total", `${labels},reason="RolloutAborted"`),
+    ).toBe(1);
+    expect(await sample(metrics, "tradingmodel_rollouts_promoted_total", labels)).toBe(0);
+  });
+
   it("leave out what a model without versions cannot say", () => {
     expect(modelSnapshot(withStatus({}), [])).toEqual({ ref });
   });

@@ -1,21 +1,25 @@
 import {
+  type CoreV1Event,
   type Informer,
   type KubeConfig,
   type KubernetesObject,
-  makeInformer,
+  ListWatch,
   type ObjectCache,
   type V1ConfigMap,
   type V1Deployment,
   type V1Job,
   type V1Pod,
   type V2HorizontalPodAutoscaler,
+  Watch,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type BackoffPolicy, backoffDelay } from "../../../predictor/src/backoff.ts";
 import { GROUP, VERSION } from "../api/crd.ts";
 import type { ModelVersion, TradingModel } from "../api/types.ts";
 import { LABEL_COMPONENT, LABEL_MODEL } from "../manifests/names.ts";
-import { describeError, type KubeClient } from "./kube-client.ts";
+import { PROMETHEUS_RULE_API_VERSION } from "../manifests/prometheus-rule.ts";
+import { INVALID_RULES_REASON } from "../reconcile/monitoring.ts";
+import { describeError, type KubeClient, statusCode } from "./kube-client.ts";
 import { modelKey, type NamespaceCache, ownerKey } from "./observe.ts";
 import type { CacheReader } from "./reconciler.ts";
 
@@ -25,6 +29,12 @@ interface WatchedResource {
   prefix: string;
   plural: string;
   labelSelector?: string;
+  fieldSelector?: string;
+  /**
+   * Served only where a CRD is installed (prometheus-operator's): while the list answers 404 the
+   * cache counts as synced and empty, and the watch is tried again after the restart backoff.
+   */
+  optional?: true;
   keyOf: (object: KubernetesObject) => string | undefined;
 }
 
@@ -68,6 +78,25 @@ export const WATCHED: readonly WatchedResource[] = [
     labelSelector: CHILD,
     keyOf: ownerKey,
   },
+  {
+    kind: "PrometheusRule",
+    prefix: `/apis/${PROMETHEUS_RULE_API_VERSION}`,
+    plural: "prometheusrules",
+    labelSelector: CHILD,
+    optional: true,
+    keyOf: ownerKey,
+  },
+  // A rule loader's refusal of a model's PrometheusRule (named after the model): only these Events.
+  {
+    kind: "Event",
+    prefix: "/api/v1",
+    plural: "events",
+    fieldSelector: `involvedObject.kind=PrometheusRule,reason=${INVALID_RULES_REASON}`,
+    keyOf: (o) => {
+      const about = (o as CoreV1Event).involvedObject;
+      return about?.namespace && about.name ? `${about.namespace}/${about.name}` : undefined;
+    },
+  },
 ];
 
 export const resourcePath = (resource: WatchedResource, namespace: string | undefined) =>
@@ -84,6 +113,8 @@ interface Running {
   resource: WatchedResource;
   informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
   synced: boolean;
+  /** An optional resource the apiserver does not serve (its list answered 404). */
+  absent: boolean;
   failures: number;
   restart?: NodeJS.Timeout;
 }
@@ -114,13 +145,25 @@ export class Informers implements CacheReader {
       const path = resourcePath(resource, namespace);
       const entry = {} as Running;
       const list = async () => {
-        const result = await client.listRaw(path, resource.labelSelector);
-        entry.synced = true;
-        entry.failures = 0;
-        return result;
+        try {
+          const result = await client.listRaw(path, resource.labelSelector, resource.fieldSelector);
+          Object.assign(entry, { synced: true, absent: false, failures: 0 });
+          return result;
+        } catch (err) {
+          if (resource.optional && statusCode(err) === 404)
+            Object.assign(entry, { synced: true, absent: true });
+          throw err;
+        }
       };
-      const informer = makeInformer(kc, path, list, resource.labelSelector);
-      Object.assign(entry, { resource, informer, synced: false, failures: 0 });
+      const informer = new ListWatch(
+        path,
+        new Watch(kc),
+        list,
+        false,
+        resource.labelSelector,
+        resource.fieldSelector,
+      );
+      Object.assign(entry, { resource, informer, synced: false, absent: false, failures: 0 });
       const enqueue = (object: KubernetesObject) => {
         entry.failures = 0;
         const key = resource.keyOf(object);
@@ -130,7 +173,7 @@ export class Informers implements CacheReader {
       informer.on("update", enqueue);
       informer.on("delete", enqueue);
       informer.on("error", (err) => {
-        hooks.onError(resource.kind, err);
+        if (!entry.absent) hooks.onError(resource.kind, err);
         this.scheduleRestart(entry, err);
       });
       this.running.set(resource.kind, entry);
@@ -140,9 +183,10 @@ export class Informers implements CacheReader {
   private scheduleRestart(entry: Running, err: unknown): void {
     if (this.stopped || entry.restart) return;
     const delay = backoffDelay(this.restartPolicy, entry.failures++);
-    this.log.warn(
+    // A CRD that is not installed is expected (docs/monitoring.md), not a failure to warn about.
+    this.log[entry.absent ? "debug" : "warn"](
       { kind: entry.resource.kind, err: describeError(err), restartInMs: Math.round(delay) },
-      "watch failed; restarting the informer",
+      entry.absent ? "API not served; looking again later" : "watch failed; restarting the informer",
     );
     entry.restart = setTimeout(() => {
       entry.restart = undefined;
@@ -199,6 +243,8 @@ export class Informers implements CacheReader {
       configMaps: list<V1ConfigMap>("ConfigMap"),
       deployments: list<V1Deployment>("Deployment"),
       autoscalers: list<V2HorizontalPodAutoscaler>("HorizontalPodAutoscaler"),
+      prometheusRules: list<KubernetesObject>("PrometheusRule"),
+      ruleRejections: list<CoreV1Event>("Event"),
     };
   }
 }

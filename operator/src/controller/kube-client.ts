@@ -260,11 +260,13 @@ export class KubeClient implements ClusterWriter {
   async listRaw<T extends KubernetesObject>(
     path: string,
     labelSelector?: string,
+    fieldSelector?: string,
   ): Promise<KubernetesListObject<T>> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error("the kubeconfig has no current cluster");
     const url = new URL(cluster.server + path);
     if (labelSelector) url.searchParams.set("labelSelector", labelSelector);
+    if (fieldSelector) url.searchParams.set("fieldSelector", fieldSelector);
     return this.call(async () => {
       const request = new RequestContext(url.toString(), HttpMethod.GET);
       await this.kc.applySecurityAuthentication(request);

@@ -33,6 +33,15 @@ function rollbackReason(state: RolloutState): string {
   return Reason.RolloutFailed;
 }
 
+/** The label values the rollout counters of every model start from, at 0. */
+const STRATEGIES: RolloutState["strategy"][] = ["Canary", "BlueGreen"];
+export const ROLLBACK_REASONS = [
+  Reason.AnalysisFailed,
+  Reason.AnalysisInconclusive,
+  Reason.RolloutFailed,
+  Reason.RolloutAborted,
+] as const;
+
 /** The rollout that started and the one that ended between two stored rollout states. */
 export function rolloutTransition(
   before: RolloutState | undefined,
@@ -176,24 +185,41 @@ export class OperatorMetrics {
   // Business metrics (docs/monitoring.md). Every series is labelled with the TradingModel's
   // `namespace` and `model`; the operator is scraped with honor_labels so they are kept.
 
-  readonly rolloutsStarted = new Counter({
+  readonly rolloutsStarted: Counter<"namespace" | "model" | "strategy"> = new Counter({
     name: "tradingmodel_rollouts_started_total",
     help: "Rollouts of a new version started, by model and strategy (Canary, BlueGreen)",
     labelNames: ["namespace", "model", "strategy"] as const,
     registers: [this.registry],
+    collect: () =>
+      this.startAtZero(this.rolloutsStarted, (m) => STRATEGIES.map((strategy) => ({ ...m, strategy }))),
   });
-  readonly rolloutsPromoted = new Counter({
+  readonly rolloutsPromoted: Counter<"namespace" | "model"> = new Counter({
     name: "tradingmodel_rollouts_promoted_total",
     help: "Rollouts that ended with the new version taking all traffic, by model",
     labelNames: ["namespace", "model"] as const,
     registers: [this.registry],
+    collect: () => this.startAtZero(this.rolloutsPromoted, (m) => [m]),
   });
-  readonly rolloutsRolledBack = new Counter({
+  readonly rolloutsRolledBack: Counter<"namespace" | "model" | "reason"> = new Counter({
     name: "tradingmodel_rollouts_rolled_back_total",
     help: "Rollouts that ended with the stable version kept, by model and reason (the Event's reason)",
     labelNames: ["namespace", "model", "reason"] as const,
     registers: [this.registry],
+    collect: () =>
+      this.startAtZero(this.rolloutsRolledBack, (m) => ROLLBACK_REASONS.map((reason) => ({ ...m, reason }))),
   });
+
+  /**
+   * Every model's rollout series exist from the first scrape, at 0: increase() and changes() see
+   * a counter's first step only from a sample before it, and a series born at 1 has none.
+   */
+  private startAtZero<L extends string>(
+    counter: Counter<L>,
+    series: (model: { namespace: string; model: string }) => Partial<Record<L, string>>[],
+  ): void {
+    for (const m of this.models()) for (const labels of series(modelLabels(m.ref))) counter.inc(labels, 0);
+  }
+
   /** Read at scrape time from the caches: a model deleted from the cluster leaves no series behind. */
   private models: () => ModelSnapshot[] = () => [];
   /** The gauges of MODEL_GAUGES, registered here and filled at scrape time. */

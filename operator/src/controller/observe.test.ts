@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { CoreV1Event, KubernetesObject, V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { ModelVersion } from "../api/types.ts";
 import { labels } from "../manifests/names.ts";
@@ -73,6 +73,24 @@ describe("observe", () => {
     };
     expect(observe(model, cache({ autoscalers: [hpa] }), now).autoscalerExists).toBe(true);
     expect(observe(model, cache(), now).autoscalerExists).toBe(false);
+  });
+
+  it("picks the model's own PrometheusRule and the refusals of rules of its name", () => {
+    const rule = (name: string, owner: typeof mine) => ({ metadata: { name, ownerReferences: owner } });
+    const refusal = (name: string) => ({ involvedObject: { kind: "PrometheusRule", name } }) as CoreV1Event;
+    const observed = observe(
+      model,
+      cache({
+        prometheusRules: [rule("spy-momentum", theirs), rule("other", mine), rule("spy-momentum", mine)],
+        ruleRejections: [refusal("other"), refusal("spy-momentum")],
+      }),
+      now,
+    );
+    expect(observed.alertRules).toEqual({
+      stored: rule("spy-momentum", mine),
+      rejections: [refusal("spy-momentum")],
+    });
+    expect(observe(model, cache(), now).alertRules).toBeUndefined();
   });
 });
 

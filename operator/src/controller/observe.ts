@@ -1,4 +1,5 @@
 import type {
+  CoreV1Event,
   KubernetesObject,
   V1ConfigMap,
   V1Deployment,
@@ -25,6 +26,10 @@ export interface NamespaceCache {
   configMaps: V1ConfigMap[];
   deployments: V1Deployment[];
   autoscalers: V2HorizontalPodAutoscaler[];
+  /** The models' PrometheusRules; absent where the operator does not watch them. */
+  prometheusRules?: KubernetesObject[];
+  /** Warning Events with reason InvalidRules on PrometheusRules (a rule loader refused them). */
+  ruleRejections?: CoreV1Event[];
   /** Cluster-wide, from API discovery; none when not given. */
   monitoringApis?: MonitoringApis;
 }
@@ -72,8 +77,18 @@ export function observe(model: TradingModel, cache: NamespaceCache, now: Date): 
     deployments: mine(cache.deployments).filter((d) => component(d) === "predictor"),
     autoscalerExists: mine(cache.autoscalers).some((a) => a.metadata?.name === autoscalerName),
     ...(cache.monitoringApis ? { monitoringApis: cache.monitoringApis } : {}),
+    ...alertRulesOf(model, cache),
     now,
   };
+}
+
+/** The model's PrometheusRule (named after it, controlled by it) and the refusals of rules named like it. */
+function alertRulesOf(model: TradingModel, cache: NamespaceCache): Pick<Observed, "alertRules"> {
+  if (!cache.prometheusRules || !cache.ruleRejections) return {};
+  const name = model.metadata.name;
+  const stored = cache.prometheusRules.find((r) => r.metadata?.name === name && controlledBy(r, model));
+  const rejections = cache.ruleRejections.filter((e) => e.involvedObject.name === name);
+  return { alertRules: { ...(stored ? { stored } : {}), rejections } };
 }
 
 /** The work-queue key of a TradingModel. */

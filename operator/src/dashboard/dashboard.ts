@@ -306,6 +306,17 @@ function variable(name: string, label: string, query: string) {
     .refresh(VariableRefresh.OnTimeRangeChanged);
 }
 
+/** The dashboard's query variables, each narrowing the next (Grafana's label_values). */
+export const VARIABLES = [
+  { name: "namespace", label: "Namespace", query: "label_values(predictor_ready, namespace)" },
+  { name: "model", label: "Model", query: 'label_values(predictor_ready{namespace="$namespace"}, model)' },
+  {
+    name: "version",
+    label: "Version",
+    query: 'label_values(predictor_ready{namespace="$namespace",model="$model"}, version)',
+  },
+] as const;
+
 /** Promotions and rollbacks as events on the time axis, from the operator's counters. */
 function rolloutAnnotation(name: string, metric: string, color: string) {
   return new AnnotationQueryBuilder()
@@ -333,19 +344,13 @@ export function tradingModelDashboard(): Dashboard {
     .refresh("30s")
     .time({ from: "now-3h", to: "now" })
     .timezone("utc")
-    .withVariable(new DatasourceVariableBuilder("datasource").label("Prometheus").type("prometheus"))
-    .withVariable(variable("namespace", "Namespace", "label_values(predictor_ready, namespace)"))
-    .withVariable(variable("model", "Model", 'label_values(predictor_ready{namespace="$namespace"}, model)'))
-    .withVariable(
-      variable(
-        "version",
-        "Version",
-        'label_values(predictor_ready{namespace="$namespace",model="$model"}, version)',
-      )
-        .multi(true)
-        .includeAll(true)
-        .allValue(".*"),
-    );
+    .withVariable(new DatasourceVariableBuilder("datasource").label("Prometheus").type("prometheus"));
+  for (const v of VARIABLES) {
+    const query = variable(v.name, v.label, v.query);
+    // Versions: any number of them, all by default (the panels match them with =~).
+    if (v.name === "version") query.multi(true).includeAll(true).allValue(".*");
+    builder.withVariable(query);
+  }
   for (const a of ANNOTATION_QUERIES) builder.annotation(rolloutAnnotation(a.name, a.metric, a.color));
   for (const row of ROWS) {
     builder.withRow(new RowBuilder(row.title));

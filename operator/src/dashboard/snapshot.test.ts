@@ -1,13 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROWS } from "./dashboard.ts";
-import { snapshot, substitute } from "./snapshot.ts";
+import { ROWS, VARIABLES } from "./dashboard.ts";
+import { snapshot, substitute, variableValues } from "./snapshot.ts";
 
-/** A loopback Prometheus: throughput has a series, every other query none; the first answer is a 503. */
+/** A loopback Prometheus: throughput has a series, every other query none; answers 503 once when `failNext`. */
 let server: Server;
 let url = "";
 const queries: string[] = [];
+const variableRequests: string[] = [];
 let failNext = true;
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -15,6 +16,13 @@ beforeAll(async () => {
     if (failNext) {
       failNext = false;
       res.writeHead(503).end("overloaded");
+      return;
+    }
+    if (req.url?.startsWith("/api/v1/label/model/values")) {
+      variableRequests.push(params.getAll("match[]").join());
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: "success", data: ["spy", "qqq"] }));
       return;
     }
     const query = params.get("query") ?? "";
@@ -46,7 +54,16 @@ describe("dashboard snapshot", () => {
     expect(substitute("[$__rate_interval]", o, 30)).toBe("[120s]");
   });
 
+  it("asks Prometheus for a variable's values as Grafana does, earlier variables substituted", async () => {
+    const model = VARIABLES.find((v) => v.name === "model")?.query ?? "";
+    const o = { prometheusUrl: url, namespace: "trading", model: "" };
+    expect(await variableValues(o, model)).toEqual(["spy", "qqq"]);
+    expect(variableRequests).toEqual(['predictor_ready{namespace="trading"}']);
+    await expect(variableValues(o, "query_result(up)")).rejects.toThrow(/not a label_values/);
+  });
+
   it("runs every panel's queries against Prometheus and draws them, saying which panels have no data", async () => {
+    failNext = true;
     const { svg, panels } = await snapshot({
       prometheusUrl: url,
       namespace: "trading",
@@ -63,6 +80,8 @@ describe("dashboard snapshot", () => {
     }
     const throughput = panels.find((p) => p.title === "Throughput");
     expect(throughput?.points).toHaveLength(10);
+    expect(throughput?.queries).toEqual([{ legend: "{{track}}", points: 10 }]);
+    expect(panels.find((p) => p.title === "Rollouts")?.queries.map((q) => q.points)).toEqual([0, 0, 0]);
     expect(throughput?.points[0]).toMatchObject({
       series: "stable",
       time: (Date.parse("2026-12-02T11:00:00Z") / 1000) * 1000,

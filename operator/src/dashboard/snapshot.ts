@@ -23,6 +23,8 @@ export interface PanelData {
   title: string;
   unit: string;
   points: { series: string; time: number; value: number }[];
+  /** Each query's legend and how many points it returned: a panel with data can hide an empty query. */
+  queries: { legend: string; points: number }[];
 }
 
 /** Points across the range: Grafana's default resolution for a panel is about this many. */
@@ -52,6 +54,27 @@ export function substitute(expr: string, o: SnapshotOptions, stepSeconds: number
 const legendOf = (format: string, labels: Record<string, string>) =>
   format.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => labels[name] ?? "");
 
+/** A GET of Prometheus's HTTP API: its data, retried on 429, 5xx and network errors. */
+async function prometheusGet<T>(
+  url: string,
+  path: string,
+  params: URLSearchParams,
+  what: string,
+): Promise<T> {
+  return await retrying(
+    async (signal) => {
+      const res = await fetch(`${url}${path}?${params}`, signal ? { signal } : {});
+      const body = (await res.json().catch(() => ({}))) as { status?: string; error?: string; data?: T };
+      if (res.ok && body.status === "success" && body.data !== undefined) return body.data;
+      throw new PrometheusError(
+        `Prometheus refused ${what}: HTTP ${res.status} ${body.error ?? ""}`.trim(),
+        res.status === 429 || res.status >= 500,
+      );
+    },
+    { policy: QUERY_RETRY, retryable: (err) => !(err instanceof PrometheusError) || err.retryable },
+  );
+}
+
 async function queryRange(
   url: string,
   expr: string,
@@ -65,27 +88,35 @@ async function queryRange(
     end: String(end),
     step: String(step),
   });
-  return await retrying(
-    async (signal) => {
-      const res = await fetch(`${url}/api/v1/query_range?${params}`, signal ? { signal } : {});
-      const body = (await res.json().catch(() => ({}))) as {
-        status?: string;
-        error?: string;
-        data?: { result: { metric: Record<string, string>; values: [number, string][] }[] };
-      };
-      if (res.ok && body.status === "success" && body.data) return body.data.result;
-      throw new PrometheusError(
-        `Prometheus refused ${expr}: HTTP ${res.status} ${body.error ?? ""}`.trim(),
-        res.status === 429 || res.status >= 500,
-      );
-    },
-    { policy: QUERY_RETRY, retryable: (err) => !(err instanceof PrometheusError) || err.retryable },
-  );
+  const data = await prometheusGet<{
+    result: { metric: Record<string, string>; values: [number, string][] }[];
+  }>(url, "/api/v1/query_range", params, expr);
+  return data.result;
+}
+
+/**
+ * The values Grafana offers for a `label_values(selector, label)` variable over the range, asked
+ * as Grafana asks Prometheus (the label values API matching the selector, earlier variables
+ * substituted).
+ */
+export async function variableValues(o: SnapshotOptions, query: string): Promise<string[]> {
+  const parsed = /^label_values\((.+),\s*(\w+)\)$/.exec(query);
+  if (!parsed) throw new Error(`not a label_values() variable: ${query}`);
+  const [, selector = "", label = ""] = parsed;
+  const end = Math.floor((o.now ?? new Date()).getTime() / 1000);
+  const params = new URLSearchParams({
+    "match[]": substitute(selector, o, 60),
+    start: String(end - (o.rangeSeconds ?? 3600)),
+    end: String(end),
+  });
+  return await prometheusGet<string[]>(o.prometheusUrl, `/api/v1/label/${label}/values`, params, query);
 }
 
 async function panelData(spec: PanelSpec, o: SnapshotOptions, start: number, end: number, step: number) {
   const points: PanelData["points"] = [];
+  const queries: PanelData["queries"] = [];
   for (const q of spec.queries) {
+    const before = points.length;
     const result = await queryRange(o.prometheusUrl, substitute(q.expr, o, step), start, end, step);
     for (const series of result) {
       const name = legendOf(q.legend, series.metric) || q.legend;
@@ -94,8 +125,9 @@ async function panelData(spec: PanelSpec, o: SnapshotOptions, start: number, end
         if (Number.isFinite(v)) points.push({ series: name, time: time * 1000, value: v });
       }
     }
+    queries.push({ legend: q.legend, points: points.length - before });
   }
-  return { title: spec.title, unit: spec.unit, points };
+  return { title: spec.title, unit: spec.unit, points, queries };
 }
 
 /** Every panel's data over the range, in dashboard order. */

@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { CoreV1Event, KubernetesObject, V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
 import { EXIT } from "../../../predictor/src/train/command.ts";
 import type { Measurement } from "../analysis/measurement.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
@@ -37,6 +37,12 @@ export interface Observed {
   autoscalerExists: boolean;
   /** Which prometheus-operator APIs the cluster serves; absent: none. */
   monitoringApis?: MonitoringApis;
+  /**
+   * The model's PrometheusRule as stored (controlled by the model), and the Warning Events with
+   * reason InvalidRules that a rule loader recorded on PrometheusRules of the namespace; absent
+   * where neither is watched.
+   */
+  alertRules?: { stored?: KubernetesObject; rejections: CoreV1Event[] };
   /** The rollout's live measurement, taken by the shell when `measurementDue` asked for one. */
   measurement?: Measurement;
   now: Date;

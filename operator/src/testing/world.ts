@@ -29,6 +29,7 @@ export class World {
   deployments: V1Deployment[] = [];
   autoscalerExists = false;
   monitoringApis?: MonitoringApis;
+  alertRules?: Observed["alertRules"];
   now = new Date("2026-11-24T10:00:00Z");
   /** The measurement the shell hands the next reconcile (then it is used up). */
   measurement?: Measurement;
@@ -60,6 +61,7 @@ export class World {
         deployments: this.deployments,
         autoscalerExists: this.autoscalerExists,
         ...(this.monitoringApis ? { monitoringApis: this.monitoringApis } : {}),
+        ...(this.alertRules ? { alertRules: this.alertRules } : {}),
         ...(this.measurement ? { measurement: this.measurement } : {}),
         now: this.now,
       },

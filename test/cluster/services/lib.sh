@@ -18,6 +18,9 @@ prometheus_port="${TM_PROMETHEUS_PORT:-9090}"
 alertmanager_port="${TM_ALERTMANAGER_PORT:-9093}"
 # Where Alertmanager sends every alert: a webhook receiver the e2e suite runs on the host.
 alert_webhook_port="${TM_ALERT_WEBHOOK_PORT:-9097}"
+# Where an operator run on the host (test/e2e/local/dashboard.test.ts) serves /metrics: Prometheus
+# scrapes it there, so the dashboard's rollout panels have the operator's series.
+operator_metrics_port="${TM_OPERATOR_METRICS_PORT:-9098}"
 metrics_server_port="${TM_METRICS_SERVER_PORT:-10350}"
 
 services_state_dir="$state_dir/services"

@@ -168,6 +168,7 @@ start_prometheus() {
   ln -sf "$PROMETHEUS_BIN/promtool" "$PROMETHEUS_BIN/prometheus" "$bin_dir/"
   sed -e "s|@APISERVER@|$apiserver_url|g" -e "s|@PKI@|$pki_dir|g" -e "s|@RULES@|$dir/rules|g" \
     -e "s|@ALERTMANAGER@|127.0.0.1:$alertmanager_port|g" \
+    -e "s|@OPERATOR@|127.0.0.1:$operator_metrics_port|g" \
     "$services_dir/prometheus.yml" >"$dir/prometheus.yml"
   "$PROMETHEUS_BIN/promtool" check config "$dir/prometheus.yml" >/dev/null
   start prometheus "$PROMETHEUS_BIN/prometheus" --config.file="$dir/prometheus.yml" \

@@ -146,6 +146,30 @@ describe("the Helm chart", () => {
       "ConfigMap/t-tradingmodel-operator-dashboard",
     );
   });
+
+  it("has the operator scraped with its own labels kept: annotations, or a PodMonitor on request", async () => {
+    const docs = await template([
+      "--set",
+      "metrics.podMonitor.enabled=true",
+      "--set",
+      "metrics.podMonitor.labels.release=kps",
+    ]);
+    const deployment = docs.find((d) => d.kind === "Deployment") as unknown as V1Deployment;
+    expect(deployment.spec?.template.metadata?.annotations).toMatchObject({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "8081",
+    });
+    const monitor = docs.find((d) => d.kind === "PodMonitor") as {
+      metadata: { labels: Record<string, string> };
+      spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: object[] };
+    };
+    expect(monitor.metadata.labels.release).toBe("kps");
+    expect(monitor.spec.selector.matchLabels).toEqual(deployment.spec?.selector.matchLabels);
+    expect(monitor.spec.podMetricsEndpoints).toEqual([
+      { port: "metrics", path: "/metrics", interval: "30s", honorLabels: true },
+    ]);
+    expect(kinds(await template([])).some((k) => k.startsWith("PodMonitor/"))).toBe(false);
+  });
 });
 
 describe("the chart's RBAC on the real apiserver", () => {
@@ -224,6 +248,8 @@ describe("the chart's RBAC on the real apiserver", () => {
       ["create", "events.events.k8s.io"],
       ["patch", "events.events.k8s.io"],
       ["patch", "prometheusrules.monitoring.coreos.com"],
+      ["watch", "prometheusrules.monitoring.coreos.com"],
+      ["watch", "events"],
       ["create", "podmonitors.monitoring.coreos.com"],
       ["create", "leases.coordination.k8s.io"],
       ["update", "leases.coordination.k8s.io/tradingmodel-operator"],

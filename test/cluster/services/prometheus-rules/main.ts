@@ -12,7 +12,8 @@ import {
 import pino from "pino";
 import { withRetry } from "../../agent/retry.ts";
 import { keepRunning } from "../informer.ts";
-import { type PrometheusRule, ruleFileName } from "./rules.ts";
+import { type Reported, refusalEvent, refusalsToReport } from "./report.ts";
+import type { PrometheusRule } from "./rules.ts";
 import { type RuleError, syncRules } from "./sync.ts";
 
 const log = pino({ base: { component: "prometheus-rules" } });
@@ -47,39 +48,17 @@ const informer = makeInformer<RuleObject>(
   () => custom.listClusterCustomObject(GROUP) as Promise<KubernetesListObject<RuleObject>>,
 );
 
-/** What was last reported per rule file, so a rule that stays broken is reported once. */
-const reported = new Map<string, string>();
+const reported: Reported = new Map();
 
 async function report(errors: RuleError[]): Promise<void> {
-  const current = new Map(errors.map((e) => [ruleFileName(e.rule), e]));
-  for (const file of reported.keys()) if (!current.has(file)) reported.delete(file);
-  for (const [file, { rule, message }] of current) {
-    if (reported.get(file) === message) continue;
-    reported.set(file, message);
-    const { namespace = "", name = "", uid } = rule.metadata ?? {};
-    log.error({ rule: `${namespace}/${name}`, message }, "PrometheusRule rejected by promtool; not loaded");
-    const now = new Date();
+  for (const refusal of refusalsToReport(errors, reported, Date.now())) {
+    const { namespace = "", name = "", resourceVersion } = refusal.rule.metadata ?? {};
+    log.error(
+      { rule: `${namespace}/${name}`, resourceVersion, message: refusal.message },
+      "PrometheusRule rejected by promtool; not loaded",
+    );
     await withRetry(() =>
-      core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: `${name}.`, namespace },
-          involvedObject: {
-            apiVersion: `${GROUP.group}/${GROUP.version}`,
-            kind: "PrometheusRule",
-            name,
-            namespace,
-            uid,
-          },
-          reason: "InvalidRules",
-          message: `not loaded into Prometheus: ${message}`.slice(0, 1024),
-          type: "Warning",
-          source: { component: "tm-prometheus-rules" },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      }),
+      core.createNamespacedEvent({ namespace, body: refusalEvent(refusal, new Date()) }),
     ).catch((err: unknown) => log.warn({ err: String(err) }, "could not record the event"));
   }
 }
