@@ -18,17 +18,16 @@ import {
   waitForModel,
   waitForStable,
 } from "../../test/e2e/flows/lib/models.ts";
-import { featureRow, servedPods } from "../../test/e2e/flows/lib/serving.ts";
+import { servedPods } from "../../test/e2e/flows/lib/serving.ts";
 import {
   installCrds,
   type OperatorProcess,
   startOperator,
   stopOperator,
 } from "../../test/e2e/operator/support.ts";
+import { clientOn, predictions } from "../../test/e2e/rollout/support.ts";
 import { e2eContext } from "../../test/e2e/support/context.ts";
 import { kubectl } from "../../test/e2e/support/kubectl.ts";
-import { type Outcome, runLoad } from "../../test/e2e/support/load.ts";
-import { openService } from "../../test/e2e/support/service.ts";
 import { waitFor } from "../../test/e2e/support/wait.ts";
 import type { Figure } from "../summary.ts";
 
@@ -84,23 +83,7 @@ it(
     await applyModel(model);
     await waitForStable(NAMESPACE, MODEL, 1, 6 * 60_000);
 
-    const service = await openService(NAMESPACE, MODEL, "http");
-    let stopped = false;
-    const outcomes: Outcome[] = [];
-    const body = JSON.stringify({ features: featureRow(model.spec.features) });
-    const load = (async () => {
-      while (!stopped) {
-        const r = await runLoad({
-          address: service.address,
-          path: "/v1/predict",
-          body,
-          count: 40,
-          intervalMs: 50,
-        });
-        outcomes.push(...r.outcomes);
-      }
-    })();
-
+    const client = await clientOn(NAMESPACE, MODEL, (address) => predictions(address, model.spec.features));
     const figures: Figure[] = [];
     try {
       await patchSpec(NAMESPACE, MODEL, { training: { retrainRequest: "v2" } });
@@ -169,11 +152,10 @@ it(
         },
       );
     } finally {
-      stopped = true;
-      await load;
-      service.close();
+      await client.stop();
     }
-    const failed = outcomes.filter((o) => o.error !== undefined || o.status !== 200);
+    const outcomes = client.answers;
+    const failed = client.failures();
     figures.push({
       name: `failed client requests during 1 promotion and ${ROLLBACKS} rollbacks (${outcomes.length} sent)`,
       value: failed.length,

@@ -172,6 +172,12 @@ describe("a canary of an autoscaled model", () => {
         const stableCounts = v2.map((s) => s.stableReplicas ?? 0);
         expect(stableCounts.every((n, i) => i === 0 || n >= (stableCounts[i - 1] ?? 0))).toBe(true);
         expect(samples.every((s) => !s.replicasManagers.includes("tradingmodel-operator"))).toBe(true);
+        // The floor is capacity stable had, never more: a promotion's surge pods do not raise it.
+        let most = 0;
+        for (const s of samples.filter((x) => x.at < promotedAt)) {
+          most = Math.max(most, s.stableReplicas ?? 0);
+          expect(s.hpas[0]?.spec?.minReplicas ?? 0).toBeLessThanOrEqual(Math.max(most, MIN));
+        }
 
         // After the promotion the HPA's floor returns to the spec's.
         const afterPromotion = samples.filter((s) => s.at > promotedAt + 3_000 && s.at < abortedAt);
