@@ -118,11 +118,11 @@ describe("a canary of an autoscaled model", () => {
           (r) => r.phase === "Paused" && (r.weight ?? 0) > 0,
           TRAINED_MS,
         );
-        await new Promise((r) => setTimeout(r, 30_000));
+        await new Promise((r) => setTimeout(r, 20_000));
         await patchSpec(ns, MODEL, { rollout: { paused: false } });
         await waitForRollout(ns, 2, "at its second step", (r) => r.stepIndex === 1 && (r.weight ?? 0) >= 50);
         await patchSpec(ns, MODEL, { rollout: { paused: true } });
-        await new Promise((r) => setTimeout(r, 30_000));
+        await new Promise((r) => setTimeout(r, 20_000));
         await patchSpec(ns, MODEL, { rollout: { paused: false } });
         await waitForRollout(ns, 2, "promoted", (r) => r.phase === "Succeeded");
         const promotedAt = Date.now();

@@ -46,9 +46,11 @@ describe("rollout controls in the spec", () => {
         expect(held.status?.rollout?.stepIndex).toBe(0);
         expect(held.status?.rollout?.lastAnalysisAt).toBe(paused.status?.rollout?.lastAnalysisAt);
         expect(await serviceVersions(ns, MODEL)).toEqual(["v1", "v1", "v2"]);
-        expect(await modelEvents(ns, "RolloutPaused")).toContain(
-          "paused by spec.rollout.paused at 33% (step 1/3)",
-        );
+        expect(
+          (await modelEvents(ns, "RolloutPaused")).some((n) =>
+            /^paused by spec.rollout.paused at [0-9]+% \(step 1\/3\)$/.test(n),
+          ),
+        ).toBe(true);
 
         // Resume: the step is analysed again from now; then promote now, skipping the rest.
         await patchSpec(ns, MODEL, { rollout: { paused: false } });
@@ -100,7 +102,6 @@ describe("rollout controls in the spec", () => {
         const back = await waitForRollout(ns, 1, "promoted", (r) => r.phase === "Succeeded");
         expect(back.status?.stableVersion).toBe(1);
         expect(back.status?.latestVersion).toBe(3);
-        expect(back.status?.training?.version).toBe(3);
         expect((await modelVersions(ns)).length).toBe(versionsBefore);
         expect((await modelVersion(ns, 2))?.status?.stage).toBe("Archived");
         expect(await modelEvents(ns, "RolledBackTo")).toContain(
