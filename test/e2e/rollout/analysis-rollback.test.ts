@@ -149,11 +149,11 @@ describe("automatic rollback on the live analysis", () => {
             /^rolled back v3 at [0-9]+% \(step [0-9]\/3\): error rate [0-9.]+ > 0\.005/.test(n),
           ),
         ).toBe(true);
-        // What the client saw: the canary's injected errors and nothing else, none once v1 serves alone
+        // What the client saw: the canary's injected errors (chaos fails its feedback calls too) and
+        // nothing else, none once v1 serves alone.
         await new Promise((r) => setTimeout(r, 2_000));
         const failures = client.failures();
         expect(failures.length).toBeGreaterThan(0);
-        // (Chaos fails any /v1 call of the canary's, its feedback too.)
         const injected = (f: Answer) => f.status === 503 && /"reason":"chaos"/.test(f.body ?? "");
         expect(failures.filter((f) => !injected(f))).toEqual([]);
         expect(client.answers.slice(stableFrom).filter(failed)).toEqual([]);
