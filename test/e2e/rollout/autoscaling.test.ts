@@ -82,13 +82,20 @@ function sampler(namespace: string) {
   };
 }
 
-const timeline = (samples: Sample[]) =>
-  samples
-    .map(
-      (s) =>
-        `${new Date(s.at).toISOString().slice(14, 19)} v${s.rollout?.version} ${s.rollout?.phase} w=${s.rollout?.desiredWeight} stable=${s.stableReplicas} canary=${s.canaryReplicas ?? "-"} hpa=${s.hpas.map((h) => `${h.spec?.minReplicas}..${h.spec?.maxReplicas}->${h.status?.desiredReplicas}`).join(",")}`,
-    )
-    .join("\n");
+/** The samples as lines, one per change (the time of the first sample showing it). */
+function timeline(samples: Sample[]): string {
+  const lines: string[] = [];
+  let last = "";
+  for (const s of samples) {
+    const hpas = s.hpas.map(
+      (h) => `${h.spec?.minReplicas}..${h.spec?.maxReplicas}->${h.status?.desiredReplicas}`,
+    );
+    const line = `v${s.rollout?.version} ${s.rollout?.phase} w=${s.rollout?.desiredWeight} stable=${s.stableReplicas} canary=${s.canaryReplicas ?? "-"} hpa=${hpas.join(",")}`;
+    if (line !== last) lines.push(`${new Date(s.at).toISOString().slice(14, 19)} ${line}`);
+    last = line;
+  }
+  return lines.join("\n");
+}
 
 describe("a canary of an autoscaled model", () => {
   const served = useServedModel("e2e-autoscaling", {
