@@ -48,7 +48,8 @@ export const replicasRouter: TrafficRouter = {
     const candidate = split.candidate;
     const autoscaling = model.spec.serving.autoscaling;
     // With an autoscaler the stable count is whatever it scaled to (never below its minimum, nor,
-    // during a rollout, below what it had when the rollout started).
+    // during a rollout, below what it had when the rollout started): the count it asked for, not
+    // the pods that exist, which lag its decision and include a rolling update's surge pod.
     const floor = candidate ? (split.stableFloor ?? 0) : 0;
     const stableReplicas = autoscaling
       ? Math.min(
@@ -56,7 +57,7 @@ export const replicasRouter: TrafficRouter = {
           Math.max(
             autoscaling.minReplicas,
             floor,
-            stableDeployment?.status?.replicas ?? stableDeployment?.spec?.replicas ?? 0,
+            stableDeployment?.spec?.replicas ?? stableDeployment?.status?.replicas ?? 0,
           ),
         )
       : model.spec.serving.replicas;

@@ -15,45 +15,18 @@ import {
   waitForModel,
   waitForStable,
 } from "../flows/lib/models.ts";
-import { featureRow, servedPods } from "../flows/lib/serving.ts";
+import { servedPods } from "../flows/lib/serving.ts";
 import { installCrds, type OperatorProcess, startOperator, stopOperator } from "../operator/support.ts";
 import { e2eContext } from "../support/context.ts";
 import { kubectl } from "../support/kubectl.ts";
-import { type Outcome, runLoad } from "../support/load.ts";
 import { useNamespace } from "../support/namespace.ts";
-import { openService } from "../support/service.ts";
 import { waitFor } from "../support/wait.ts";
+import { clientOn, predictions } from "./support.ts";
 
 const MODEL = "spy-momentum";
 // Training 50,000 bars and starting two predictor pods on a loaded 2-core machine.
 const TRAINED_MS = 6 * 60_000;
 const CANARY_LATENCY_MS = 400;
-
-/** Predictions through the Service at 20/s until stopped: every outcome is kept. */
-function continuousLoad(address: string, body: string) {
-  let stopped = false;
-  const outcomes: Outcome[] = [];
-  const done = (async () => {
-    while (!stopped) {
-      const { outcomes: batch } = await runLoad({
-        address,
-        path: "/v1/predict",
-        body,
-        count: 40,
-        intervalMs: 50,
-      });
-      outcomes.push(...batch);
-    }
-  })();
-  return {
-    outcomes,
-    async stop() {
-      stopped = true;
-      await done;
-      return outcomes.filter((o) => o.error !== undefined || o.status !== 200);
-    },
-  };
-}
 
 describe("canary rollouts under load, analysed from Prometheus", () => {
   const ns = useNamespace("e2e-canary");
@@ -91,11 +64,7 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
       await applyModel(model);
       await waitForStable(ns.name, MODEL, 1, TRAINED_MS);
 
-      const service = await openService(ns.name, MODEL, "http");
-      const load = continuousLoad(
-        service.address,
-        JSON.stringify({ features: featureRow(model.spec.features) }),
-      );
+      const load = await clientOn(ns.name, MODEL, (address) => predictions(address, model.spec.features));
       try {
         // v2: same inputs, retrained on request; it passes every step and replaces v1.
         await patchSpec(ns.name, MODEL, { training: { retrainRequest: "v2" } });
@@ -211,10 +180,7 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
           expect(described).toContain(reason);
         }
       } finally {
-        const failures = await load.stop();
-        service.close();
-        console.log(`client: ${load.outcomes.length} requests, ${failures.length} failed`);
-        expect(failures).toEqual([]);
+        expect(await load.stop()).toEqual([]);
       }
       expect((await getModel(ns.name, MODEL)).status?.phase).toBe("Degraded");
     },

@@ -1,7 +1,7 @@
 // A bounded fixed-rate load generator: `count` requests started `intervalMs` apart, each on a new
 // connection (a ClusterIP balances connections, not requests), each with a timeout. It records
 // what every request saw, so a test can say exactly which ones failed and how.
-import { request } from "node:http";
+import { type Agent, request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export type LoadOptions = {
@@ -19,7 +19,18 @@ export type Outcome = { i: number; status?: number; error?: string; body?: strin
 
 export type LoadResult = { outcomes: Outcome[]; failures: Outcome[] };
 
-function post(address: string, path: string, body: string, timeoutMs: number, i: number): Promise<Outcome> {
+/**
+ * One POST; on a new connection unless `agent` says otherwise (a keep-alive agent sends several
+ * requests down one connection, so they reach the same pod).
+ */
+export function post(
+  address: string,
+  path: string,
+  body: string,
+  timeoutMs: number,
+  i: number,
+  agent: Agent | false = false,
+): Promise<Outcome> {
   const [host, port] = address.split(":");
   return new Promise((resolve) => {
     const req = request(
@@ -28,7 +39,7 @@ function post(address: string, path: string, body: string, timeoutMs: number, i:
         port: Number(port),
         path,
         method: "POST",
-        agent: false,
+        agent,
         timeout: timeoutMs,
         headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
       },
