@@ -71,7 +71,14 @@ describe("reconcile: the first version", () => {
     world.reconcile();
     world.trainingSucceeds(1, metrics({ r2: 0.0123, directionalAccuracy: 0.534 }));
     const plan = world.reconcile();
-    expect(plan.create.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(["ModelVersion/spy-momentum-v1"]);
+    expect(plan.create.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      "ModelVersion/spy-momentum-v1",
+      "Deployment/spy-momentum-predictor",
+    ]);
+    // Autoscaled: created with the spec's starting count, which later applies leave to the HPA.
+    const created = plan.create.find((o) => o.kind === "Deployment") as V1Deployment;
+    expect(created.spec?.replicas).toBe(2);
+    expect(plan.apply.some((o) => o.kind === "Deployment")).toBe(false);
     expect(stageOf(world, 1)).toBe("Staging");
     expect(world.versions[0]?.status?.metrics?.directionalAccuracy).toBe(0.534);
     const accepted = plan.events.find((e) => e.reason === "CandidateAccepted");
@@ -79,8 +86,12 @@ describe("reconcile: the first version", () => {
       "v1 passed: R² 0.0123 >= 0.0000 (minR2); directional accuracy 0.5340 >= 0.5200 (minDirectionalAccuracy); Sharpe after costs 2.5000 >= 0.0000 (minSharpe); no champion to compare with",
     );
     expect(plan.apply.map((o) => o.kind)).toEqual(
-      expect.arrayContaining(["Deployment", "Service", "HorizontalPodAutoscaler"]),
+      expect.arrayContaining(["Service", "HorizontalPodAutoscaler"]),
     );
+    const next = world.reconcile();
+    const applied = next.apply.find((o) => o.kind === "Deployment") as V1Deployment;
+    expect(applied.spec?.replicas).toBeUndefined();
+    expect(next.create.filter((o) => o.kind === "Deployment")).toEqual([]);
     expect(plan.status).toMatchObject({ phase: "Progressing", candidateVersion: 1 });
     expect(condition(plan, "Ready")).toMatchObject({ status: "False", reason: "NoVersionServing" });
   });
@@ -97,7 +108,7 @@ describe("reconcile: the first version", () => {
     expect(plan.status).toMatchObject({
       phase: "Ready",
       stableVersion: 1,
-      message: "v1 serving: 1/1 pods available",
+      message: "v1 serving: 2/2 pods available",
     });
     expect(plan.status.candidateVersion).toBeUndefined();
     expect(condition(plan, "Progressing")).toMatchObject({ status: "False", reason: "RolloutComplete" });

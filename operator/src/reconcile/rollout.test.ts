@@ -422,6 +422,7 @@ describe("autoscaled stable during a canary", () => {
     world.reconcile();
     // The autoscaler grew stable to 4 pods under load.
     const stable = deployment(world, "predictor");
+    if (stable?.spec) stable.spec.replicas = 4;
     if (stable)
       stable.status = {
         ...stable.status,

@@ -54,6 +54,7 @@ function podsText(rollout: DeploymentRollout | undefined) {
 function route(ctx: Context, split: Split) {
   const routing = routerFor(ctx.model.spec).route(split);
   ctx.plan.apply.push(...routing.apply);
+  ctx.plan.create.push(...routing.create);
   ctx.plan.delete.push(...routing.delete);
   return routing;
 }

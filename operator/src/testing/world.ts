@@ -70,11 +70,17 @@ export class World {
     delete this.measurement;
     for (const object of plan.create) {
       // The apiserver answers AlreadyExists to a create of a name that exists: nothing changes.
-      const exists = [...this.jobs, ...this.versions].some(
+      const exists = [...this.jobs, ...this.versions, ...this.deployments].some(
         (o) => o.kind === object.kind && o.metadata?.name === object.metadata?.name,
       );
       if (exists) continue;
       if (object.kind === "Job") this.jobs.push(structuredClone(object) as V1Job);
+      if (object.kind === "Deployment") {
+        const created = structuredClone(object) as V1Deployment;
+        created.metadata = { ...created.metadata, generation: 1 };
+        created.status = {};
+        this.deployments.push(created);
+      }
       if (object.kind === "ModelVersion")
         this.versions.push(structuredClone(object) as unknown as ModelVersion);
     }
@@ -82,6 +88,10 @@ export class World {
       if (object.kind !== "Deployment") continue;
       const previous = this.deployments.find((d) => d.metadata?.name === object.metadata?.name);
       const next = structuredClone(object) as V1Deployment;
+      // Server-side apply keeps a field it does not send that another write owns (the count an
+      // autoscaled Deployment was created with, or the HPA's since).
+      if (next.spec && next.spec.replicas === undefined && previous?.spec?.replicas !== undefined)
+        next.spec.replicas = previous.spec.replicas;
       const changed = JSON.stringify(previous?.spec) !== JSON.stringify(next.spec);
       next.metadata = {
         ...next.metadata,

@@ -1,4 +1,4 @@
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment, V1DeploymentSpec } from "@kubernetes/client-node";
 import { LABEL_VERSION, predictorDeploymentName, versionLabel } from "../manifests/names.ts";
 import {
   predictorAutoscaler,
@@ -57,7 +57,10 @@ export const replicasRouter: TrafficRouter = {
           Math.max(
             autoscaling.minReplicas,
             floor,
-            stableDeployment?.spec?.replicas ?? stableDeployment?.status?.replicas ?? 0,
+            // A stable Deployment not created yet starts from the spec's count.
+            stableDeployment?.spec?.replicas ??
+              stableDeployment?.status?.replicas ??
+              model.spec.serving.replicas,
           ),
         )
       : model.spec.serving.replicas;
@@ -65,8 +68,17 @@ export const replicasRouter: TrafficRouter = {
     const switched = preview && candidate.weight >= 100;
     // A shadow gets a copy of every request stable answers, so it has stable's size too.
     const fullSize = preview || candidate?.track === "shadow";
+    const stable = predictorDeployment({ model, version: split.stable, track: "stable", image });
+    // An autoscaled stable Deployment leaves its count to the HPA, so applies never send it. A
+    // new one is created (not applied) with the count it should start at: the create owns that
+    // field apart from the applies, which would otherwise leave it to default to one pod until the
+    // HPA's first sync, and could never stop sending it without the field being removed.
+    const create: V1Deployment[] =
+      autoscaling && !stableDeployment
+        ? [{ ...stable, spec: { ...(stable.spec as V1DeploymentSpec), replicas: stableReplicas } }]
+        : [];
     const apply: Routing["apply"] = [
-      predictorDeployment({ model, version: split.stable, track: "stable", image }),
+      ...(create.length > 0 ? [] : [stable]),
       predictorService(model, switched ? "preview" : undefined),
       predictorShadowService(model),
     ];
@@ -99,6 +111,7 @@ export const replicasRouter: TrafficRouter = {
     }
     return {
       apply,
+      create,
       delete: del,
       achievableWeight: !candidate || fullSize ? (switched ? 100 : 0) : weightOf(replicas, stableReplicas),
       minWeight: weightOf(1, stableReplicas),

@@ -29,6 +29,8 @@ export interface Split {
 /** What a router wants applied and deleted for a split, and what that split really is. */
 export interface Routing {
   apply: KubernetesObject[];
+  /** Objects created once and then applied: fields set only at creation stay theirs (Replicas: an autoscaled stable's first count). */
+  create: KubernetesObject[];
   delete: ObjectRef[];
   /** The weight the asked one rounds to with this router (Replicas: a ratio of whole pods). */
   achievableWeight: number;
