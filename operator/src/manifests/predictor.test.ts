@@ -64,8 +64,14 @@ describe("predictor Deployment", () => {
     expect((liveness?.periodSeconds ?? 10) * (liveness?.failureThreshold ?? 3)).toBeLessThanOrEqual(30);
   });
 
-  it("rolls out without ever going below the desired ready pods", () => {
+  it("rolls out without ever going below the desired ready pods, all new pods starting at once", () => {
     expect(deployment.spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+    // A promotion's rolling update of stable waits for one pod start, not one per pod.
+    expect(deployment.spec?.strategy?.rollingUpdate?.maxSurge).toBe("100%");
+  });
+
+  it("turns ready within a second of answering /readyz", () => {
+    expect(container?.readinessProbe?.periodSeconds).toBe(1);
   });
 
   it("runs without a service-account token, non-root, read-only, and is scraped by Prometheus", () => {

@@ -80,7 +80,9 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
           ? {}
           : { replicas: serving.replicas }),
       selector: { matchLabels: predictorSelector(name, track) },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      // A rolling update (a promotion moving stable to the candidate) starts every new pod at once:
+      // it takes one pod start instead of one per pod, and never goes below the ready pods it had.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "100%" } },
       template: {
         metadata: {
           labels: podLabels,
@@ -119,9 +121,11 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
                 failureThreshold: STARTUP_ALLOWANCE_SECONDS,
                 timeoutSeconds: 1,
               },
+              // Every second: a kubelet runs the first readiness probe up to a period after the
+              // startup probe passed, and each canary step and promotion waits for that.
               readinessProbe: {
                 httpGet: { path: "/readyz", port: "http" },
-                periodSeconds: 2,
+                periodSeconds: 1,
                 failureThreshold: 2,
                 timeoutSeconds: 1,
               },

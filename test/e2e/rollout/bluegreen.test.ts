@@ -16,6 +16,7 @@ import {
   modelEvents,
   modelVersion,
   predictions,
+  previewClient,
   requestVersion,
   serviceVersions,
   TRAINED_MS,
@@ -34,20 +35,6 @@ describe("blue-green rollouts under load", () => {
   });
   const ns = served.namespace;
 
-  /** Load on the preview Service from the moment the candidate's preview pods are all ready. */
-  async function previewClient(version: number): Promise<Client> {
-    await waitForRollout(
-      ns,
-      version,
-      "ready behind its preview Service",
-      (r) => r.stepStartedAt !== undefined,
-      TRAINED_MS,
-    );
-    const v = `v${version}`;
-    await waitForServiceVersions(ns, PREVIEW, [v, v]);
-    return await clientOn(ns, PREVIEW, (address) => predictions(address, served.features, 10));
-  }
-
   it(
     "previews v2, waits for spec.rollout.promoteVersion, switches, and promotes it after the post-promotion analysis",
     async () => {
@@ -55,7 +42,7 @@ describe("blue-green rollouts under load", () => {
       let preview: Client | undefined;
       try {
         await requestVersion(ns, 2);
-        preview = await previewClient(2);
+        preview = await previewClient(ns, 2, served.features);
         const waiting = await waitForRollout(
           ns,
           2,
@@ -110,7 +97,7 @@ describe("blue-green rollouts under load", () => {
         await requestVersion(ns, 3, {
           rollout: { blueGreen: { autoPromote: true, scaleDownDelaySeconds: 60 } },
         });
-        preview = await previewClient(3);
+        preview = await previewClient(ns, 3, served.features);
         const switched = await waitForRollout(ns, 3, "switched", (r) => r.stepIndex === 1);
         expect(switched.status?.rollout?.message).toMatch(
           /^switched the Service to v3 \(preview analysis passed: p95 latency .*\); v2 kept at full size for 60 s/,

@@ -1,146 +1,105 @@
 // Progressive delivery on the local cluster with real parts only: the operator (a host process,
 // pointed at the cluster's Prometheus), real trainer Jobs, real predictor pods scraped every second,
-// and a client sending predictions through the model's Service the whole time. A v2 goes 25 -> 50
-// -> 100% on passing analysis and is promoted; a v3 made slow with the predictor's chaos option is
-// rolled back on p95 latency by itself. No client request may fail during either.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  applyModel,
-  condition,
-  eventNotes,
-  exampleModel,
-  getModel,
-  modelVersions,
-  patchSpec,
-  waitForModel,
-  waitForStable,
-} from "../flows/lib/models.ts";
+// and a client sending predictions through the model's Service the whole time. A v2 goes through the
+// seeds' steps 5 -> 25 -> 50 -> 100% on passing analysis, across an operator killed mid-rollout, and
+// is promoted; a v3 made slow with the predictor's chaos option is rolled back on p95 latency by
+// itself. No client request may fail during either.
+import { describe, expect, it } from "vitest";
+import { condition, getModel, patchSpec } from "../flows/lib/models.ts";
 import { servedPods } from "../flows/lib/serving.ts";
-import { installCrds, type OperatorProcess, startOperator, stopOperator } from "../operator/support.ts";
-import { e2eContext } from "../support/context.ts";
 import { kubectl } from "../support/kubectl.ts";
-import { useNamespace } from "../support/namespace.ts";
 import { waitFor } from "../support/wait.ts";
-import { clientOn, predictions } from "./support.ts";
+import {
+  clientOn,
+  LIVE_CHECKS,
+  MODEL,
+  modelEvents,
+  modelVersion,
+  predictions,
+  type Rollout,
+  requestVersion,
+  TRAINED_MS,
+  useServedModel,
+  waitForRollout,
+} from "./support.ts";
 
-const MODEL = "spy-momentum";
-// Training 50,000 bars and starting two predictor pods on a loaded 2-core machine.
-const TRAINED_MS = 6 * 60_000;
+const STEPS = [5, 25, 50, 100];
 const CANARY_LATENCY_MS = 400;
 
 describe("canary rollouts under load, analysed from Prometheus", () => {
-  const ns = useNamespace("e2e-canary");
-  let operator: OperatorProcess | undefined;
-
-  beforeAll(installCrds);
-  afterAll(async () => {
-    if (operator) await stopOperator(operator, "SIGKILL");
+  const served = useServedModel("e2e-canary", {
+    rollout: { strategy: "Canary", canary: { steps: STEPS } },
+    analysis: { ...LIVE_CHECKS, noDataLimit: 24 },
   });
+  const ns = served.namespace;
 
   it(
-    "promotes a passing v2 step by step across an operator restart, then rolls a slow v3 back on p95 by itself, with no failed request",
+    "promotes a passing v2 through 5, 25, 50 and 100% across an operator restart, then rolls a slow v3 back on p95 by itself, with no failed request",
     async () => {
-      const { prometheusUrl } = e2eContext();
-      expect(prometheusUrl).not.toBe("");
-      operator = startOperator({
-        identity: "op-canary",
-        leaseNamespace: ns.name,
-        watchNamespace: ns.name,
-        args: [`--prometheus-url=${prometheusUrl}`],
-      });
-      const model = await exampleModel("spy-momentum.yaml", ns.name);
-      model.spec.serving = { replicas: 2 };
-      model.spec.rollout = { strategy: "Canary", canary: { steps: [25, 50, 100] } };
-      model.spec.analysis = {
-        interval: "5s",
-        window: "15s",
-        minSamples: 20,
-        onNoData: "Wait",
-        noDataLimit: 24,
-        failureLimit: 0,
-        latencyP95Ms: { max: 200 },
-        errorRate: { max: 0.05 },
-      };
-      await applyModel(model);
-      await waitForStable(ns.name, MODEL, 1, TRAINED_MS);
-
-      const load = await clientOn(ns.name, MODEL, (address) => predictions(address, model.spec.features));
+      const load = await clientOn(ns, MODEL, (address) => predictions(address, served.features));
       try {
         // v2: same inputs, retrained on request; it passes every step and replaces v1.
-        await patchSpec(ns.name, MODEL, { training: { retrainRequest: "v2" } });
-        const stepping = await waitForModel(
-          ns.name,
-          MODEL,
-          "v2 in its canary",
-          (m) => m.status?.rollout?.version === 2 && (m.status.rollout.weight ?? 0) > 0,
-          { timeoutMs: TRAINED_MS },
-        );
-        expect(stepping.status?.candidateVersion).toBe(2);
+        await requestVersion(ns, 2);
+        await waitForRollout(ns, 2, "in its canary", (r) => (r.weight ?? 0) > 0, TRAINED_MS);
         // The operator killed mid-rollout: its replacement resumes from status.rollout alone.
-        if (operator) await stopOperator(operator, "SIGKILL");
-        operator = startOperator({
-          identity: "op-canary-2",
-          leaseNamespace: ns.name,
-          watchNamespace: ns.name,
-          args: [`--prometheus-url=${prometheusUrl}`],
-        });
-        const promoted = await waitForStable(ns.name, MODEL, 2, 3 * 60_000);
-        expect(promoted.status?.rollout).toMatchObject({ version: 2, phase: "Succeeded", stepIndex: 2 });
+        await served.replaceOperator();
+        // Each step as the status shows it: the weight asked for, the one in effect, the smallest.
+        const seen: Pick<Rollout, "stepIndex" | "desiredWeight" | "weight" | "minWeight">[] = [];
+        const promoted = await waitFor(
+          "v2 promoted",
+          async () => {
+            const m = await getModel(ns, MODEL);
+            const r = m.status?.rollout;
+            if (r?.version !== 2) return undefined;
+            const { stepIndex, desiredWeight, weight, minWeight } = r;
+            const last = seen.at(-1);
+            // A step counts once its weight is in effect (its analysis running).
+            if (r.stepStartedAt !== undefined && last?.stepIndex !== stepIndex)
+              seen.push({ stepIndex, desiredWeight, weight, minWeight });
+            return m.status?.stableVersion === 2 && r.phase === "Succeeded" ? m : undefined;
+          },
+          { timeoutMs: 3 * 60_000, intervalMs: 250 },
+        );
+        // With 2 stable pods the smallest weight is one canary pod of 3 (33%): 5% and 25% get it.
+        expect(seen).toEqual([
+          { stepIndex: 0, desiredWeight: 5, weight: 33, minWeight: 33 },
+          { stepIndex: 1, desiredWeight: 25, weight: 33, minWeight: 33 },
+          { stepIndex: 2, desiredWeight: 50, weight: 50, minWeight: 33 },
+        ]);
+        expect(promoted.status?.rollout).toMatchObject({ version: 2, phase: "Succeeded", stepIndex: 3 });
         const passed = promoted.status?.rollout?.analysis ?? [];
         expect(passed.map((r) => [r.check, r.verdict])).toEqual([
           ["latencyP95Ms", "Passed"],
           ["errorRate", "Passed"],
         ]);
         expect(passed[0]?.samples).toBeGreaterThanOrEqual(20);
-        const steps = await eventNotes(ns.name, "RolloutStepAdvanced", "TradingModel");
-        // Each step passed once: none repeated or skipped across the restart.
-        expect(
-          steps
-            .filter((n) => n.startsWith("v2 passed step"))
-            .map((n) => n.slice(0, 20))
-            .sort(),
-        ).toEqual(["v2 passed step 1/3 a", "v2 passed step 2/3 a"]);
-        expect(steps.join("\n")).toMatch(/p95 latency [0-9.]+ ms <= 200 ms over [0-9]+ requests/);
-        expect((await servedPods(ns.name, MODEL)).every((p) => p.version === "v2")).toBe(true);
+        // Each step passed once, none repeated or skipped across the restart, each on its numbers.
+        const steps = (await modelEvents(ns, "RolloutStepAdvanced"))
+          .filter((n) => n.startsWith("v2 passed step"))
+          .sort();
+        expect(steps.map((n) => n.slice(0, 20))).toEqual([
+          "v2 passed step 1/4 a",
+          "v2 passed step 2/4 a",
+          "v2 passed step 3/4 a",
+        ]);
+        for (const note of steps) {
+          expect(note).toMatch(/p95 latency [0-9.]+ ms <= 200 ms over [0-9]+ requests \[Passed\]/);
+          expect(note).toMatch(/error rate [^;]* <= 0\.05 [^;]*\[Passed\]/);
+        }
+        console.log(`canary of v2:\n${steps.join("\n")}`);
+        expect((await servedPods(ns, MODEL)).every((p) => p.version === "v2")).toBe(true);
 
         // v3: paused at its first step so its canary pods can be slowed, then resumed.
-        const stableBefore = (await servedPods(ns.name, MODEL)).filter((p) => p.version === "v2");
-        await patchSpec(ns.name, MODEL, { training: { retrainRequest: "v3" }, rollout: { paused: true } });
-        await waitForModel(
-          ns.name,
-          MODEL,
-          "v3 paused in its canary",
-          (m) => m.status?.rollout?.version === 3 && m.status.rollout.phase === "Paused",
-          {
-            timeoutMs: TRAINED_MS,
-          },
-        );
-        await kubectl([
-          "set",
-          "env",
-          "-n",
-          ns.name,
-          `deployment/${MODEL}-predictor-canary`,
-          `CHAOS_LATENCY_MS=${CANARY_LATENCY_MS}`,
-        ]);
-        await kubectl([
-          "rollout",
-          "status",
-          "-n",
-          ns.name,
-          `deployment/${MODEL}-predictor-canary`,
-          "--timeout=120s",
-        ]);
+        const stableBefore = (await servedPods(ns, MODEL)).filter((p) => p.version === "v2");
+        await requestVersion(ns, 3, { rollout: { paused: true } });
+        await waitForRollout(ns, 3, "paused in its canary", (r) => r.phase === "Paused", TRAINED_MS);
+        const canary = `deployment/${MODEL}-predictor-canary`;
+        await kubectl(["set", "env", "-n", ns, canary, `CHAOS_LATENCY_MS=${CANARY_LATENCY_MS}`]);
+        await kubectl(["rollout", "status", "-n", ns, canary, "--timeout=120s"]);
         // The analysis window then holds only the slowed pods' requests.
         await new Promise((r) => setTimeout(r, 16_000));
-        await patchSpec(ns.name, MODEL, { rollout: { paused: false } });
-        const rolledBack = await waitForModel(
-          ns.name,
-          MODEL,
-          "v3 rolled back",
-          (m) => m.status?.rollout?.version === 3 && m.status.rollout.phase === "RolledBack",
-          { timeoutMs: 90_000, intervalMs: 250 },
-        );
+        await patchSpec(ns, MODEL, { rollout: { paused: false } });
+        const rolledBack = await waitForRollout(ns, 3, "rolled back", (r) => r.phase === "RolledBack");
         const detectedAt = Date.now();
         const finishedAt = Date.parse(rolledBack.status?.rollout?.finishedAt ?? "");
         const failed = rolledBack.status?.rollout?.analysis?.find((r) => r.check === "latencyP95Ms");
@@ -151,25 +110,25 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
         // Traffic back on stable: no v3 pod serves any more.
         await waitFor(
           "v3's pods gone from the Service",
-          async () => (await servedPods(ns.name, MODEL)).every((p) => p.version === "v2") || undefined,
+          async () => (await servedPods(ns, MODEL)).every((p) => p.version === "v2") || undefined,
           { timeoutMs: 30_000, intervalMs: 250 },
         );
         console.log(
           `breach to stable: rollback decided ${Date.parse(rolledBack.status?.rollout?.lastAnalysisAt ?? "") - finishedAt} ms after the failing measurement; v3 pods gone ${Date.now() - detectedAt} ms after the status said so`,
         );
-        const v3 = (await modelVersions(ns.name)).find((v) => v.spec.version === 3);
+        const v3 = await modelVersion(ns, 3);
         expect(v3?.status?.stage).toBe("Rejected");
         expect(v3?.status?.stageHistory?.at(-1)?.message).toMatch(/p95 latency [0-9.]+ ms > 200 ms/);
-        const notes = await eventNotes(ns.name, "RolledBack", "TradingModel");
+        const notes = await modelEvents(ns, "RolledBack");
         expect(
           notes.some((n) =>
-            /rolled back v3 at [0-9]+% \(step 1\/3\): p95 latency [0-9.]+ ms > 200 ms/.test(n),
+            /rolled back v3 at [0-9]+% \(step 1\/4\): p95 latency [0-9.]+ ms > 200 ms/.test(n),
           ),
         ).toBe(true);
         // Stable's pods were never restarted by v3's canary.
-        const stableAfter = (await servedPods(ns.name, MODEL)).filter((p) => p.version === "v2");
+        const stableAfter = (await servedPods(ns, MODEL)).filter((p) => p.version === "v2");
         expect(stableAfter.map((p) => p.uid)).toEqual(stableBefore.map((p) => p.uid));
-        const described = await kubectl(["describe", "tm", MODEL, "-n", ns.name]);
+        const described = await kubectl(["describe", "tm", MODEL, "-n", ns]);
         for (const reason of [
           "RolloutStarted",
           "TrafficShifted",
@@ -182,7 +141,7 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
       } finally {
         expect(await load.stop()).toEqual([]);
       }
-      expect((await getModel(ns.name, MODEL)).status?.phase).toBe("Degraded");
+      expect((await getModel(ns, MODEL)).status?.phase).toBe("Degraded");
     },
     2 * TRAINED_MS + 8 * 60_000,
   );

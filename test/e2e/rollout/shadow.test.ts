@@ -3,94 +3,36 @@
 // CoreDNS carrying stable's mirror to the shadow Service. v1 is trained on a trending market; v2 on a
 // mean-reverting one calls the opposite sign on most rows. v2 runs in shadow under client load,
 // disagrees with stable, and is rejected without ever answering a client, while stable's pods are
-// neither restarted nor replaced. v3, trending again on another seed, agrees and is promoted.
+// neither restarted nor replaced. v3, trending again on another seed, agrees and is promoted. Then
+// the shadow as the first phase of the others: v4 is only mirrored until its shadow phase passes,
+// then goes 5 -> 25 -> 50 -> 100% as a canary; v5 is mirrored, then previewed and switched to as
+// a blue-green candidate.
 import type { V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  applyModel,
-  condition,
-  eventNotes,
-  exampleModel,
-  getModel,
-  modelVersions,
-  patchSpec,
-  waitForModel,
-  waitForStable,
-} from "../flows/lib/models.ts";
-import { installCrds, type OperatorProcess, startOperator, stopOperator } from "../operator/support.ts";
-import { e2eContext } from "../support/context.ts";
+import { describe, expect, it } from "vitest";
+import { condition, getModel, waitForStable } from "../flows/lib/models.ts";
 import { getJson } from "../support/kubectl.ts";
-import { type Outcome, runLoad } from "../support/load.ts";
-import { useNamespace } from "../support/namespace.ts";
 import { pods } from "../support/pods.ts";
 import { query } from "../support/prometheus.ts";
-import { openService } from "../support/service.ts";
+import {
+  type Client,
+  clientOn,
+  LIVE_CHECKS,
+  MODEL,
+  modelEvents,
+  modelVersion,
+  predictions,
+  previewClient,
+  requestVersion,
+  serviceVersions,
+  useServedModel,
+  variedRows,
+  waitForRollout,
+} from "./support.ts";
 
-const MODEL = "spy-momentum";
-// Training 50,000 bars and starting two predictor pods on a loaded 2-core machine.
+// Training 50,000 bars (models close enough to agree in shadow) on a loaded 2-core machine.
 const TRAINED_MS = 6 * 60_000;
 const STABLE = `trading.mlops.dev/model=${MODEL},trading.mlops.dev/track=stable`;
-
-/**
- * Feature rows around the training data's scale, a new one every ten requests, so that sign
- * agreement is measured over many inputs (one repeated row would agree all or nothing).
- */
-function varietyOfRows(features: readonly string[]): () => string {
-  let seed = 7;
-  const uniform = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31 - 0.5;
-  };
-  const scale: Record<string, number> = { ret_1: 0.004, ret_5: 0.011, ret_20: 0.03, sma_ratio_5_20: 0.012 };
-  return () =>
-    JSON.stringify({
-      features: Object.fromEntries(
-        features.map((f) => [
-          f,
-          f.startsWith("vol_")
-            ? 0.002 + 0.0006 * uniform()
-            : f.startsWith("volume_z")
-              ? 2 * uniform()
-              : (scale[f] ?? 0.01) * uniform(),
-        ]),
-      ),
-    });
-}
-
-/** Predictions through the model's Service at 20/s until stopped; each answer's version is kept. */
-function continuousLoad(address: string, nextBody: () => string) {
-  let stopped = false;
-  const outcomes: Outcome[] = [];
-  const done = (async () => {
-    while (!stopped) {
-      const { outcomes: batch } = await runLoad({
-        address,
-        path: "/v1/predict",
-        body: nextBody(),
-        count: 10,
-        intervalMs: 50,
-      });
-      outcomes.push(...batch);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await done;
-      const byVersion: Record<string, number> = {};
-      for (const o of outcomes) {
-        if (o.status !== 200 || o.body === undefined) continue;
-        const version = String((JSON.parse(o.body) as { modelVersion?: unknown }).modelVersion);
-        byVersion[version] = (byVersion[version] ?? 0) + 1;
-      }
-      return {
-        total: outcomes.length,
-        failures: outcomes.filter((o) => o.error !== undefined || o.status !== 200),
-        byVersion,
-      };
-    },
-  };
-}
+const SHADOW = `${MODEL}-shadow`;
 
 /** Stable's pods and ReplicaSets as the checks need them: identity and restarts. */
 async function stableSnapshot(namespace: string) {
@@ -107,74 +49,95 @@ async function stableSnapshot(namespace: string) {
   };
 }
 
-describe("shadow rollout under load, analysed from Prometheus", () => {
-  const ns = useNamespace("e2e-shadow");
-  let operator: OperatorProcess | undefined;
+/** How many of the client's answers each version gave. */
+const answersBy = (client: Client) =>
+  Object.fromEntries(
+    Object.entries(Object.groupBy(client.answers, (a) => a.modelVersion ?? "none")).map(([v, list]) => [
+      v,
+      list?.length ?? 0,
+    ]),
+  );
 
-  beforeAll(installCrds);
-  afterAll(async () => {
-    if (operator) await stopOperator(operator, "SIGKILL");
-  });
+/** Mirrored predictions stable's pods compared with `version` in shadow, from Prometheus. */
+async function compared(namespace: string, version: number): Promise<number> {
+  const result = await query(
+    `sum(predictor_shadow_compared_total{namespace="${namespace}",model="${MODEL}",track="stable",shadow_version="v${version}"})`,
+  );
+  return Number(result[0]?.value[1] ?? 0);
+}
+
+describe("shadow rollouts under load, analysed from Prometheus", () => {
+  const served = useServedModel(
+    "e2e-shadow",
+    {
+      bars: 50_000,
+      rollout: { strategy: "Shadow", shadow: { duration: "20s" } },
+      analysis: {
+        ...LIVE_CHECKS,
+        noDataLimit: 24,
+        signAgreement: { min: 0.8 },
+        meanAbsDiff: { max: 0.0003 },
+      },
+    },
+    TRAINED_MS,
+  );
+  const ns = served.namespace;
+  const client = () =>
+    clientOn(ns, MODEL, (address) =>
+      predictions(address, served.features, { rows: variedRows(served.features) }),
+    );
+
+  /**
+   * Waits for `version`'s shadow phase in effect and then over: meanwhile the model's Service routes
+   * only to stable's pods, the shadow Service only to the candidate's, and no client got an answer
+   * from it. Returns the rollout as the shadow phase ended.
+   */
+  async function onlyMirrored(version: number, stable: string, load: Client) {
+    const inShadow = await waitForRollout(
+      ns,
+      version,
+      "in its shadow phase",
+      (r) => r.shadowPhase === "Running" && r.stepStartedAt !== undefined,
+      TRAINED_MS,
+    );
+    expect(inShadow.status?.rollout?.weight).toBe(0);
+    expect(await serviceVersions(ns, MODEL)).toEqual([stable, stable]);
+    expect(await serviceVersions(ns, SHADOW)).toEqual([`v${version}`, `v${version}`]);
+    const passed = await waitForRollout(
+      ns,
+      version,
+      "shadow phase passed",
+      (r) => r.shadowPhase === "Passed",
+    );
+    // The candidate's live pods start only now: none of its answers can have reached a client yet.
+    expect(answersBy(load)[`v${version}`]).toBeUndefined();
+    expect(await compared(ns, version)).toBeGreaterThanOrEqual(20);
+    return passed;
+  }
 
   it(
     "rejects a disagreeing v2 in shadow (it answers no client, the verdict is in numbers, stable's pods are untouched), then promotes an agreeing v3",
     async () => {
-      const { prometheusUrl } = e2eContext();
-      expect(prometheusUrl).not.toBe("");
-      operator = startOperator({
-        identity: "op-shadow",
-        leaseNamespace: ns.name,
-        watchNamespace: ns.name,
-        args: [`--prometheus-url=${prometheusUrl}`],
-      });
-      const model = await exampleModel("spy-momentum.yaml", ns.name);
-      model.spec.serving = { replicas: 2 };
-      model.spec.rollout = { strategy: "Shadow", shadow: { duration: "20s" } };
-      model.spec.analysis = {
-        interval: "5s",
-        window: "15s",
-        minSamples: 20,
-        onNoData: "Wait",
-        noDataLimit: 24,
-        failureLimit: 0,
-        latencyP95Ms: { max: 200 },
-        errorRate: { max: 0.05 },
-        signAgreement: { min: 0.8 },
-        meanAbsDiff: { max: 0.0003 },
-      };
-      await applyModel(model);
-      await waitForStable(ns.name, MODEL, 1, TRAINED_MS);
-      const before = await stableSnapshot(ns.name);
+      const before = await stableSnapshot(ns);
       expect(before.pods).toHaveLength(2);
       expect(before.replicaSets).toHaveLength(1);
-
-      const service = await openService(ns.name, MODEL, "http");
-      const load = continuousLoad(service.address, varietyOfRows(model.spec.features));
-      let seen: Awaited<ReturnType<typeof load.stop>> | undefined;
+      const load = await client();
       try {
         // v2: the same features on a mean-reverting market: it calls the opposite sign on most rows.
-        await patchSpec(ns.name, MODEL, {
-          training: { data: { synthetic: { regime: "MeanReverting" } }, retrainRequest: "v2" },
-        });
-        const inShadow = await waitForModel(
-          ns.name,
-          MODEL,
-          "v2 in its shadow phase",
-          (m) => m.status?.rollout?.version === 2 && m.status.rollout.stepStartedAt !== undefined,
-          { timeoutMs: TRAINED_MS },
+        await requestVersion(ns, 2, { training: { data: { synthetic: { regime: "MeanReverting" } } } });
+        const inShadow = await waitForRollout(
+          ns,
+          2,
+          "in its shadow phase",
+          (r) => r.stepStartedAt !== undefined,
+          TRAINED_MS,
         );
         expect(inShadow.status?.rollout).toMatchObject({
           strategy: "Shadow",
           shadowPhase: "Running",
           weight: 0,
         });
-        const rejected = await waitForModel(
-          ns.name,
-          MODEL,
-          "v2 rejected",
-          (m) => m.status?.rollout?.version === 2 && m.status.rollout.phase === "RolledBack",
-          { timeoutMs: 3 * 60_000, intervalMs: 500 },
-        );
+        const rejected = await waitForRollout(ns, 2, "rejected", (r) => r.phase === "RolledBack", 3 * 60_000);
         const checks = rejected.status?.rollout?.analysis ?? [];
         const agreement = checks.find((r) => r.check === "signAgreement");
         expect(agreement).toMatchObject({ verdict: "Failed", threshold: 0.8 });
@@ -193,33 +156,30 @@ describe("shadow rollout under load, analysed from Prometheus", () => {
         expect(message).toMatch(
           /^rolled back v2 at shadow: .*sign agreement with stable [0-9.]+ < 0\.8 \([0-9]+ of [0-9]+ mirrored predictions\) \[Failed\]/,
         );
-        const v2 = (await modelVersions(ns.name)).find((v) => v.spec.version === 2);
+        const v2 = await modelVersion(ns, 2);
         expect(v2?.status?.stage).toBe("Rejected");
         expect(v2?.status?.stageHistory?.at(-1)?.message).toMatch(
           /sign agreement with stable [0-9.]+ < 0\.8/,
         );
-        expect((await eventNotes(ns.name, "ShadowStarted", "TradingModel")).join("\n")).toMatch(
+        expect((await modelEvents(ns, "ShadowStarted")).join("\n")).toMatch(
           /v2 in shadow: 2 pods get a mirror of v1's live requests/,
         );
         // Stable's pods counted every comparison under v2's version; the shadow is gone.
-        const compared = await query(
-          `sum(predictor_shadow_compared_total{namespace="${ns.name}",model="${MODEL}",track="stable",shadow_version="v2"})`,
-        );
-        expect(Number(compared[0]?.value[1])).toBeGreaterThanOrEqual(20);
+        expect(await compared(ns, 2)).toBeGreaterThanOrEqual(20);
         const shadowPods = async () =>
-          (await pods(ns.name, `trading.mlops.dev/model=${MODEL},trading.mlops.dev/track=shadow`)).length;
+          (await pods(ns, `trading.mlops.dev/model=${MODEL},trading.mlops.dev/track=shadow`)).length;
         for (let i = 0; i < 60 && (await shadowPods()) > 0; i++)
           await new Promise((r) => setTimeout(r, 1_000));
         expect(await shadowPods()).toBe(0);
         // Stable through v2's whole shadow phase: the same pods, never restarted, the same ReplicaSet.
-        expect(await stableSnapshot(ns.name)).toEqual(before);
-        expect((await getModel(ns.name, MODEL)).status?.phase).toBe("Degraded");
+        expect(await stableSnapshot(ns)).toEqual(before);
+        expect((await getModel(ns, MODEL)).status?.phase).toBe("Degraded");
 
         // v3: the trending market again, another seed: it agrees with v1, passes and is promoted.
-        await patchSpec(ns.name, MODEL, {
-          training: { data: { synthetic: { regime: "Trending", seed: 43 } }, retrainRequest: "v3" },
+        await requestVersion(ns, 3, {
+          training: { data: { synthetic: { regime: "Trending", seed: 43 } } },
         });
-        const promoted = await waitForStable(ns.name, MODEL, 3, TRAINED_MS);
+        const promoted = await waitForStable(ns, MODEL, 3, TRAINED_MS);
         expect(promoted.status?.rollout).toMatchObject({
           version: 3,
           strategy: "Shadow",
@@ -229,27 +189,98 @@ describe("shadow rollout under load, analysed from Prometheus", () => {
         const passed = promoted.status?.rollout?.analysis?.find((r) => r.check === "signAgreement");
         expect(passed?.verdict).toBe("Passed");
         expect(passed?.value).toBeGreaterThanOrEqual(0.8);
-        const note = (await eventNotes(ns.name, "ShadowPassed", "TradingModel")).join("\n");
+        const note = (await modelEvents(ns, "ShadowPassed")).join("\n");
         console.log(`shadow: ${note}`);
         expect(note).toMatch(
           /v3 passed its shadow phase after [0-9]+ s \(.*sign agreement with stable [0-9.]+ >= 0\.8/,
         );
-        const stages = Object.fromEntries(
-          (await modelVersions(ns.name)).map((v) => [v.spec.version, v.status?.stage]),
-        );
-        expect(stages).toMatchObject({ 1: "Archived", 2: "Rejected", 3: "Production" });
+        expect(await modelVersion(ns, 1)).toMatchObject({ status: { stage: "Archived" } });
+        expect(await modelVersion(ns, 3)).toMatchObject({ status: { stage: "Production" } });
       } finally {
-        seen = await load.stop();
-        service.close();
+        expect(await load.stop()).toEqual([]);
       }
-      console.log(`client: ${seen.total} requests, answers by version ${JSON.stringify(seen.byVersion)}`);
-      expect(seen.failures).toEqual([]);
       // No client ever got an answer from v2; v3 answers only once promoted.
-      expect(seen.byVersion.v2).toBeUndefined();
-      expect(Object.keys(seen.byVersion).sort()).toEqual(
-        seen.byVersion.v3 === undefined ? ["v1"] : ["v1", "v3"],
-      );
+      const answered = answersBy(load);
+      console.log(`client: answers by version ${JSON.stringify(answered)}`);
+      expect(answered.v2).toBeUndefined();
+      expect(Object.keys(answered).sort()).toEqual(answered.v3 === undefined ? ["v1"] : ["v1", "v3"]);
     },
     TRAINED_MS * 2 + 5 * 60_000,
+  );
+
+  it(
+    "runs a shadow phase before a canary: v4 is only mirrored until it passes, then goes 5 -> 25 -> 50 -> 100% and is promoted",
+    async () => {
+      const load = await client();
+      try {
+        await requestVersion(ns, 4, {
+          training: { data: { synthetic: { regime: "Trending", seed: 44 } } },
+          rollout: { strategy: "Canary", shadow: { duration: "10s" }, canary: { steps: [5, 25, 50, 100] } },
+        });
+        const passed = await onlyMirrored(4, "v3", load);
+        expect(passed.status?.rollout).toMatchObject({ strategy: "Canary", stepIndex: 0, desiredWeight: 5 });
+        const promoted = await waitForStable(ns, MODEL, 4, 3 * 60_000);
+        expect(promoted.status?.rollout).toMatchObject({
+          version: 4,
+          strategy: "Canary",
+          shadowPhase: "Passed",
+          phase: "Succeeded",
+          stepIndex: 3,
+        });
+        expect((await modelEvents(ns, "ShadowPassed")).join("\n")).toMatch(
+          /v4 passed its shadow phase after [0-9]+ s \(.*sign agreement with stable [0-9.]+ >= 0\.8.*\); next canary at 5%/,
+        );
+        const steps = (await modelEvents(ns, "RolloutStepAdvanced")).filter((n) => n.startsWith("v4 passed"));
+        expect(steps.map((n) => n.slice(0, 20)).sort()).toEqual([
+          "v4 passed step 1/4 a",
+          "v4 passed step 2/4 a",
+          "v4 passed step 3/4 a",
+        ]);
+      } finally {
+        expect(await load.stop()).toEqual([]);
+      }
+      expect(answersBy(load).v4).toBeGreaterThan(0);
+    },
+    TRAINED_MS + 3 * 60_000,
+  );
+
+  it(
+    "runs a shadow phase before blue-green: v5 is only mirrored, then previewed, switched to and promoted",
+    async () => {
+      const load = await client();
+      let preview: Client | undefined;
+      try {
+        await requestVersion(ns, 5, {
+          training: { data: { synthetic: { regime: "Trending", seed: 45 } } },
+          rollout: {
+            strategy: "BlueGreen",
+            canary: null,
+            blueGreen: { autoPromote: true, scaleDownDelaySeconds: 5 },
+          },
+        });
+        const passed = await onlyMirrored(5, "v4", load);
+        expect(passed.status?.rollout).toMatchObject({ strategy: "BlueGreen", stepIndex: 0 });
+        // The preview analysis judges what clients send to the preview Service.
+        preview = await previewClient(ns, 5, served.features);
+        const promoted = await waitForStable(ns, MODEL, 5, 3 * 60_000);
+        expect(promoted.status?.rollout).toMatchObject({
+          version: 5,
+          strategy: "BlueGreen",
+          shadowPhase: "Passed",
+          phase: "Succeeded",
+        });
+        expect((await modelEvents(ns, "ShadowPassed")).join("\n")).toMatch(
+          /v5 passed its shadow phase .*; next blue-green preview/,
+        );
+        expect((await modelEvents(ns, "TrafficShifted")).join("\n")).toMatch(
+          /switched the Service to v5 \(preview analysis passed/,
+        );
+      } finally {
+        expect(await load.stop()).toEqual([]);
+        if (preview) expect(await preview.stop()).toEqual([]);
+      }
+      expect(answersBy(load).v5).toBeGreaterThan(0);
+    },
+    TRAINED_MS + 3 * 60_000,
   );
 });

@@ -51,17 +51,19 @@ type ModelSpec = {
   rollout: Record<string, unknown>;
   analysis: Record<string, unknown>;
   serving?: Record<string, unknown>;
+  /** Bars of the trending market v1 is trained on: 3,000 (seconds to train) unless said. */
+  bars?: number;
 };
 
 /**
- * The example model, trained on 3,000 bars of the trending market (seconds to train), with 2
- * stable pods unless `serving` says otherwise, and the rollout and analysis given.
+ * The example model, trained on the trending market (3,000 bars unless `bars` says otherwise),
+ * with 2 stable pods unless `serving` says otherwise, and the rollout and analysis given.
  */
 async function quickModel(namespace: string, spec: ModelSpec): Promise<TradingModel> {
   const model = await exampleModel("spy-momentum.yaml", namespace);
   model.spec.training = {
     ...model.spec.training,
-    data: { synthetic: { seed: 42, bars: 3000, regime: "Trending" } },
+    data: { synthetic: { seed: 42, bars: spec.bars ?? 3000, regime: "Trending" } },
   };
   model.spec.serving = spec.serving ?? { replicas: 2 };
   model.spec.rollout = spec.rollout;
@@ -73,25 +75,30 @@ async function quickModel(namespace: string, spec: ModelSpec): Promise<TradingMo
  * A test file's setting: its namespace, an operator watching it (pointed at the cluster's
  * Prometheus, killed after the file), and v1 of a quick model serving alone before the tests.
  */
-export function useServedModel(prefix: string, spec: ModelSpec) {
+export function useServedModel(prefix: string, spec: ModelSpec, trainedMs = TRAINED_MS) {
   const ns = useNamespace(prefix);
   let operator: OperatorProcess | undefined;
+  let started = 0;
   let features: string[] = [];
-  beforeAll(async () => {
-    await installCrds();
+  const startOne = () => {
     const { prometheusUrl } = e2eContext();
     expect(prometheusUrl).not.toBe("");
+    started += 1;
     operator = startOperator({
-      identity: `op-${prefix}`,
+      identity: `op-${prefix}-${started}`,
       leaseNamespace: ns.name,
       watchNamespace: ns.name,
       args: [`--prometheus-url=${prometheusUrl}`],
     });
+  };
+  beforeAll(async () => {
+    await installCrds();
+    startOne();
     const model = await quickModel(ns.name, spec);
     features = model.spec.features;
     await applyModel(model);
-    await waitForStable(ns.name, MODEL, 1, TRAINED_MS);
-  }, TRAINED_MS);
+    await waitForStable(ns.name, MODEL, 1, trainedMs);
+  }, trainedMs);
   afterAll(async () => {
     if (operator) await stopOperator(operator, "SIGKILL");
   });
@@ -100,6 +107,11 @@ export function useServedModel(prefix: string, spec: ModelSpec) {
     /** The model's features, once the setup ran. */
     get features(): readonly string[] {
       return features;
+    },
+    /** Kills the operator where it stands (SIGKILL) and starts another, which has only the API to go on. */
+    async replaceOperator(): Promise<void> {
+      if (operator) await stopOperator(operator, "SIGKILL");
+      startOne();
     },
   };
 }
@@ -236,12 +248,50 @@ function continuously(intervalMs: number, session: (i: number) => Promise<Answer
   };
 }
 
-/** Predictions of one fixed row of features, each on a new connection, `perSecond` a second. */
-export function predictions(address: string, features: readonly string[], perSecond = 20): Client {
-  const body = JSON.stringify({ features: featureRow(features) });
-  return continuously(1000 / perSecond, async (i) => [
-    answerOf("/v1/predict", await post(address, "/v1/predict", body, REQUEST_TIMEOUT_MS, i)),
-  ]);
+/**
+ * Predictions, each on a new connection, `perSecond` a second: of one fixed row of features, or
+ * with `rows` of the row it makes for request i.
+ */
+export function predictions(
+  address: string,
+  features: readonly string[],
+  { perSecond = 20, rows }: { perSecond?: number; rows?: (i: number) => Record<string, number> } = {},
+): Client {
+  const fixed = JSON.stringify({ features: featureRow(features) });
+  return continuously(1000 / perSecond, async (i) => {
+    const body = rows ? JSON.stringify({ features: rows(i) }) : fixed;
+    return [answerOf("/v1/predict", await post(address, "/v1/predict", body, REQUEST_TIMEOUT_MS, i))];
+  });
+}
+
+/**
+ * Feature rows around the training data's scale, a new one every ten requests, so that a shadow's
+ * sign agreement is measured over many inputs (one repeated row would agree all or nothing).
+ */
+export function variedRows(features: readonly string[]): (i: number) => Record<string, number> {
+  const scale: Record<string, number> = { ret_1: 0.004, ret_5: 0.011, ret_20: 0.03, sma_ratio_5_20: 0.012 };
+  let seed = 7;
+  const uniform = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31 - 0.5;
+  };
+  const draw = () =>
+    Object.fromEntries(
+      features.map((f) => [
+        f,
+        f.startsWith("vol_")
+          ? 0.002 + 0.0006 * uniform()
+          : f.startsWith("volume_z")
+            ? 2 * uniform()
+            : (scale[f] ?? 0.01) * uniform(),
+      ]),
+    );
+  let row = draw();
+  // Requests are made in order of i.
+  return (i) => {
+    if (i > 0 && i % 10 === 0) row = draw();
+    return row;
+  };
 }
 
 /**
@@ -321,6 +371,28 @@ export async function clientOn(
       return failures;
     },
   };
+}
+
+/**
+ * Load on a blue-green candidate's preview Service, 10 a second, from the moment its preview pods
+ * are all ready (after its shadow phase, if it has one).
+ */
+export async function previewClient(
+  namespace: string,
+  version: number,
+  features: readonly string[],
+): Promise<Client> {
+  await waitForRollout(
+    namespace,
+    version,
+    "ready behind its preview Service",
+    (r) => r.shadowPhase !== "Running" && r.stepStartedAt !== undefined,
+    TRAINED_MS,
+  );
+  const v = `v${version}`;
+  const preview = `${MODEL}-preview`;
+  await waitForServiceVersions(namespace, preview, [v, v]);
+  return await clientOn(namespace, preview, (address) => predictions(address, features, { perSecond: 10 }));
 }
 
 /** Seconds between two ISO timestamps of the status. */
