@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Measurement, Reading, TrackReadings } from "../analysis/measurement.ts";
+import type { Reading, TrackReadings } from "../analysis/measurement.ts";
 import type { Condition } from "../api/types.ts";
 import { OperatorMetrics } from "../controller/metrics.ts";
 import { measurementDue } from "../rollout/machine.ts";
@@ -50,40 +50,13 @@ function model(edit: (spec: Record<string, unknown>) => void = () => {}) {
   });
 }
 
-/** v1 serving, v2 trained on new inputs and passed the gate: its rollout starts on the next reconcile. */
-function candidateV2(world: World): Plan {
-  world.reconcile();
-  world.trainingSucceeds(1);
-  world.reconcile();
-  world.rolloutCompletes();
-  world.reconcile();
-  world.editSpec((spec) => {
-    spec.training.retrainRequest = "r2";
-  });
-  world.reconcile();
-  world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.56 }), metrics({ directionalAccuracy: 0.55 }));
-  return world.reconcile();
-}
-
 /** Reconciles with the pods of the asked split ready, handing over a measurement when one is due. */
-function tick(world: World, measured: TrackReadings = readings()): Plan {
-  world.rolloutCompletes();
-  const due = measurementDue(world.model, world.now);
-  if (due) {
-    world.measurement = {
-      version: due.version,
-      measuredAt: world.now.toISOString(),
-      window: due.window,
-      candidate: measured,
-    } satisfies Measurement;
-  }
-  return world.reconcile();
-}
+const tick = (world: World, measured: TrackReadings = readings()): Plan => world.tick(measured);
 
 describe("canary rollout over Replicas", () => {
   it("steps 5 -> 25 -> 50 -> 100 on passing analysis, keeps stable at full size, then promotes v2 and archives v1", () => {
     const world = new World(model());
-    const started = candidateV2(world);
+    const started = world.startV2();
     expect(reasons(started)).toContain("RolloutStarted");
     expect(started.status).toMatchObject({
       candidateVersion: 2,
@@ -133,7 +106,7 @@ describe("canary rollout over Replicas", () => {
         (spec.analysis as Record<string, unknown>).failureLimit = 0;
       }),
     );
-    candidateV2(world);
+    world.startV2();
     let plan = tick(world);
     for (let i = 0; i < 5 && !plan.status.rollout?.lastAnalysisAt; i++) {
       plan = tick(world, readings({ feedbackHits: value(450) }));
@@ -168,7 +141,7 @@ describe("canary rollout over Replicas", () => {
         (spec.analysis as Record<string, unknown>).failureLimit = 1;
       }),
     );
-    candidateV2(world);
+    world.startV2();
     const bad = readings({ errors: value(250) });
     const outcomes: string[] = [];
     for (let i = 0; i < 10 && world.last?.status.rollout?.phase !== "RolledBack"; i++) {
@@ -186,7 +159,7 @@ describe("canary rollout over Replicas", () => {
         (spec.analysis as Record<string, unknown>).noDataLimit = 2;
       }),
     );
-    candidateV2(world);
+    world.startV2();
     const quiet = readings({ feedback: value(3), feedbackHits: value(2) });
     const outcomes: string[] = [];
     for (let i = 0; i < 12 && world.last?.status.rollout?.phase !== "RolledBack"; i++) {
@@ -206,7 +179,7 @@ describe("canary rollout over Replicas", () => {
         (spec.analysis as Record<string, unknown>).onNoData = "Pass";
       }),
     );
-    candidateV2(world);
+    world.startV2();
     const down: Reading = { error: "prometheus http://127.0.0.1:9090: connect ECONNREFUSED" };
     const unreachable = readings({
       feedback: down,
@@ -226,7 +199,7 @@ describe("canary rollout over Replicas", () => {
 describe("rollout controls in the spec", () => {
   it("pause holds the weight and takes no measurement; resume analyses the step for a whole interval", () => {
     const world = new World(model());
-    candidateV2(world);
+    world.startV2();
     tick(world);
     world.editSpec((spec) => {
       spec.rollout.paused = true;
@@ -246,7 +219,7 @@ describe("rollout controls in the spec", () => {
 
   it("promoteVersion skips the remaining steps; a stale value for another version does nothing", () => {
     const world = new World(model());
-    candidateV2(world);
+    world.startV2();
     world.editSpec((spec) => {
       spec.rollout.promoteVersion = 7;
     });
@@ -263,7 +236,7 @@ describe("rollout controls in the spec", () => {
 
   it("abortVersion sends all traffic back to stable and keeps v2 as Rejected with reason Aborted, without Degraded", () => {
     const world = new World(model());
-    candidateV2(world);
+    world.startV2();
     tick(world);
     world.editSpec((spec) => {
       spec.rollout.abortVersion = 2;
@@ -283,7 +256,7 @@ describe("rollout controls in the spec", () => {
 
   it("rollbackToVersion rolls an archived version out again through the canary, once per value", () => {
     const world = new World(model());
-    candidateV2(world);
+    world.startV2();
     world.editSpec((spec) => {
       spec.rollout.promoteVersion = 2;
     });
@@ -309,7 +282,7 @@ describe("rollout controls in the spec", () => {
 
   it("an unknown rollbackToVersion is refused in Degraded, naming the field", () => {
     const world = new World(model());
-    candidateV2(world);
+    world.startV2();
     world.editSpec((spec) => {
       spec.rollout.rollbackToVersion = 9;
     });
@@ -334,7 +307,7 @@ describe("blue-green rollout", () => {
 
   it("previews v2 at full size, switches the Service when the preview analysis passes, keeps v1 up, then promotes", () => {
     const world = new World(blueGreenModel(true));
-    const started = candidateV2(world);
+    const started = world.startV2();
     expect(deployment(world, "predictor-preview")?.spec?.replicas).toBe(2);
     expect(deployment(world, "predictor")?.spec?.replicas).toBe(2);
     expect(serviceSelector(started)?.spec?.selector).toEqual({
@@ -372,7 +345,7 @@ describe("blue-green rollout", () => {
 
   it("with autoPromote false waits after the preview analysis until promoteVersion names v2", () => {
     const world = new World(blueGreenModel(false));
-    candidateV2(world);
+    world.startV2();
     for (let i = 0; i < 8; i++) tick(world);
     expect(world.last?.status.rollout).toMatchObject({ phase: "Paused", stepIndex: 0 });
     expect(world.last?.status.rollout?.message).toContain("waiting for spec.rollout.promoteVersion: 2");
@@ -384,7 +357,7 @@ describe("blue-green rollout", () => {
 
   it("a breach after the switch puts the Service back on v1's pods at once and drops the preview", () => {
     const world = new World(blueGreenModel(true));
-    candidateV2(world);
+    world.startV2();
     for (let i = 0; i < 10 && world.last?.status.rollout?.stepIndex !== 1; i++) tick(world);
     let plan = world.last as Plan;
     for (let i = 0; i < 5 && plan.status.rollout?.phase !== "RolledBack"; i++) {
@@ -476,7 +449,7 @@ describe("rollouts counted in the operator's metrics", () => {
   it("one start and one promotion for v2, one start and one rollback by AnalysisFailed for v3, none for idle reconciles", async () => {
     const counters = new OperatorMetrics();
     const world = new World(model());
-    candidateV2(world);
+    world.startV2();
     counters.recordRolloutTransition(
       { namespace: "trading", name: "spy-momentum" },
       undefined,
@@ -505,7 +478,7 @@ describe("rollouts counted in the operator's metrics", () => {
   it("an abort by spec counts as a rollback with reason RolloutAborted", async () => {
     const counters = new OperatorMetrics();
     const world = new World(model());
-    candidateV2(world);
+    world.startV2();
     countedTick(world, counters);
     world.editSpec((spec) => {
       spec.rollout.abortVersion = 2;

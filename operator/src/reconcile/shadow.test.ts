@@ -1,8 +1,7 @@
 import type { V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import type { Measurement, Reading, TrackReadings } from "../analysis/measurement.ts";
-import { measurementDue } from "../rollout/machine.ts";
-import { metrics, storedModel } from "../testing/fixtures.ts";
+import type { Reading, TrackReadings } from "../analysis/measurement.ts";
+import { storedModel } from "../testing/fixtures.ts";
 import { World } from "../testing/world.ts";
 import type { Plan } from "./context.ts";
 
@@ -54,37 +53,14 @@ const reasons = (plan: Plan) => plan.events.map((e) => e.reason);
 const stageOf = (world: World, version: number) =>
   world.versions.find((v) => v.spec.version === version)?.status?.stage;
 
-/** v1 serving; v2 trained on a retrain request and past the gate: its rollout starts now. */
-function startV2(world: World): Plan {
-  world.serveFirstVersion();
-  world.editSpec((spec) => {
-    spec.training.retrainRequest = "r2";
-  });
-  world.reconcile();
-  world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.56 }), metrics({ directionalAccuracy: 0.55 }));
-  return world.reconcile();
-}
-
-/** Pods of the asked split ready; a measurement handed over when one is due (the query recorded). */
-function tick(world: World, readings: TrackReadings, asked: string[] = []): Plan {
-  world.rolloutCompletes();
-  const due = measurementDue(world.model, world.now);
-  if (due) {
-    asked.push(`${due.candidate.track}${due.stable ? "+stable" : ""}`);
-    world.measurement = {
-      version: due.version,
-      measuredAt: world.now.toISOString(),
-      window: due.window,
-      candidate: readings,
-    } satisfies Measurement;
-  }
-  return world.reconcile();
-}
+/** The tracks measured since the `from`th measurement, with "+stable" when stable's were compared. */
+const asked = (world: World, from = 0) =>
+  world.measured.slice(from).map((due) => `${due.candidate.track}${due.stable ? "+stable" : ""}`);
 
 describe("shadow rollout", () => {
   it("mirrors to a full-size shadow that takes no traffic, promotes it on agreement, and never touches stable's pods until then", () => {
     const world = new World(model({ strategy: "Shadow", shadow: { duration: "30s" } }));
-    const started = startV2(world);
+    const started = world.startV2();
     const stableTemplate = JSON.stringify(deployment(world, "predictor")?.spec);
     expect(reasons(started)).toContain("RolloutStarted");
     expect(started.status.rollout).toMatchObject({ strategy: "Shadow", shadowPhase: "Running", weight: 0 });
@@ -102,18 +78,17 @@ describe("shadow rollout", () => {
     const env = deployment(world, "predictor")?.spec?.template.spec?.containers[0]?.env ?? [];
     expect(env).toContainEqual({ name: "SHADOW_URL", value: "http://spy-momentum-shadow:8080" });
 
-    const asked: string[] = [];
     const events: string[] = [];
     for (let i = 0; i < 12 && world.model.status?.rollout?.phase === "Progressing"; i++) {
-      events.push(...reasons(tick(world, shadowReadings(780), asked)));
+      events.push(...reasons(world.tick(shadowReadings(780))));
       if (world.model.status?.rollout?.phase !== "Progressing") break;
       expect(JSON.stringify(deployment(world, "predictor")?.spec)).toBe(stableTemplate);
       expect(world.model.status?.canaryWeight ?? 0).toBe(0);
       expect(deployment(world, "predictor-canary")).toBeUndefined();
     }
     // Judged on the shadow's series alone; accuracy waits for live feedback, which a shadow never gets.
-    expect(asked.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(asked)).toEqual(new Set(["shadow"]));
+    expect(asked(world).length).toBeGreaterThanOrEqual(3);
+    expect(new Set(asked(world))).toEqual(new Set(["shadow"]));
     expect(events).toContain("ShadowStarted");
     expect(events).toContain("ShadowPassed");
     const passed = world.model.status?.rollout;
@@ -128,7 +103,7 @@ describe("shadow rollout", () => {
     expect(
       deployment(world, "predictor")?.spec?.template.metadata?.labels?.["trading.mlops.dev/version"],
     ).toBe("v2");
-    const done = tick(world, shadowReadings(780));
+    const done = world.tick(shadowReadings(780));
     expect(done.status.rollout).toMatchObject({ phase: "Succeeded", shadowPhase: "Passed" });
     expect(stageOf(world, 2)).toBe("Production");
     expect(stageOf(world, 1)).toBe("Archived");
@@ -136,11 +111,11 @@ describe("shadow rollout", () => {
 
   it("rejects a disagreeing shadow in numbers: it never took traffic and stable's Deployment never changed", () => {
     const world = new World(model({ strategy: "Shadow", shadow: { duration: "30s" } }));
-    startV2(world);
+    world.startV2();
     const stableTemplate = JSON.stringify(deployment(world, "predictor")?.spec);
-    let plan = tick(world, shadowReadings(320, 800, 2.4));
+    let plan = world.tick(shadowReadings(320, 800, 2.4));
     for (let i = 0; i < 5 && plan.status.rollout?.phase === "Progressing"; i++) {
-      plan = tick(world, shadowReadings(320, 800, 2.4));
+      plan = world.tick(shadowReadings(320, 800, 2.4));
     }
     expect(plan.status.rollout).toMatchObject({ phase: "RolledBack", failures: 1, weight: 0 });
     const message = plan.status.rollout?.message ?? "";
@@ -166,15 +141,14 @@ describe("shadow rollout", () => {
     const world = new World(
       model({ strategy: "Canary", canary: { steps: [50, 100] }, shadow: { duration: "20s" } }),
     );
-    const started = startV2(world);
+    const started = world.startV2();
     expect(started.status.rollout).toMatchObject({
       strategy: "Canary",
       shadowPhase: "Running",
       steps: [50, 100],
     });
-    const asked: string[] = [];
     for (let i = 0; i < 12 && world.model.status?.rollout?.shadowPhase === "Running"; i++) {
-      tick(world, shadowReadings(780), asked);
+      world.tick(shadowReadings(780));
       if (world.model.status?.rollout?.shadowPhase === "Running")
         expect(deployment(world, "predictor-canary")).toBeUndefined();
     }
@@ -189,9 +163,9 @@ describe("shadow rollout", () => {
       feedback: value(400),
       feedbackHits: value(230),
     };
-    for (let i = 0; i < 12 && stageOf(world, 2) !== "Production"; i++) tick(world, live, asked);
+    for (let i = 0; i < 12 && stageOf(world, 2) !== "Production"; i++) world.tick(live);
     expect(stageOf(world, 2)).toBe("Production");
-    expect(asked).toContain("canary");
+    expect(asked(world)).toContain("canary");
     expect(world.model.status?.rollout?.analysis?.map((r) => r.check)).toEqual(["accuracy", "latencyP95Ms"]);
   });
 
@@ -199,9 +173,9 @@ describe("shadow rollout", () => {
     const world = new World(
       model({ strategy: "BlueGreen", blueGreen: { scaleDownDelaySeconds: 0 }, shadow: { duration: "20s" } }),
     );
-    startV2(world);
+    world.startV2();
     for (let i = 0; i < 12 && world.model.status?.rollout?.shadowPhase === "Running"; i++) {
-      tick(world, shadowReadings(780));
+      world.tick(shadowReadings(780));
       if (world.model.status?.rollout?.shadowPhase === "Running")
         expect(deployment(world, "predictor-preview")).toBeUndefined();
     }
@@ -211,10 +185,10 @@ describe("shadow rollout", () => {
     expect(deployment(world, "predictor-shadow")).toBeUndefined();
     expect(deployment(world, "predictor-preview")?.spec?.replicas).toBe(2);
     const live: TrackReadings = { ...shadowReadings(0), feedback: value(400), feedbackHits: value(230) };
-    const asked: string[] = [];
-    for (let i = 0; i < 20 && stageOf(world, 2) !== "Production"; i++) tick(world, live, asked);
+    const previewFrom = world.measured.length;
+    for (let i = 0; i < 20 && stageOf(world, 2) !== "Production"; i++) world.tick(live);
     expect(stageOf(world, 2)).toBe("Production");
-    expect(new Set(asked)).toEqual(new Set(["preview"]));
+    expect(new Set(asked(world, previewFrom))).toEqual(new Set(["preview"]));
   });
 
   it("keeps stable's Deployment as it is when shadow is turned on or off in the spec", () => {
@@ -237,28 +211,28 @@ describe("shadow rollout", () => {
 
   it("holds a paused shadow phase without measuring, and promotes a shadow on spec.rollout.promoteVersion", () => {
     const world = new World(model({ strategy: "Shadow", shadow: { duration: "5m" } }));
-    startV2(world);
-    tick(world, shadowReadings(780));
+    world.startV2();
+    world.tick(shadowReadings(780));
     world.editSpec((spec) => {
       spec.rollout.paused = true;
     });
-    tick(world, shadowReadings(780));
-    const asked: string[] = [];
-    for (let i = 0; i < 4; i++) tick(world, shadowReadings(780), asked);
+    world.tick(shadowReadings(780));
+    const pausedFrom = world.measured.length;
+    for (let i = 0; i < 4; i++) world.tick(shadowReadings(780));
     // Once the status says Paused, nothing is measured.
-    expect(asked).toEqual([]);
+    expect(asked(world, pausedFrom)).toEqual([]);
     expect(world.model.status?.rollout).toMatchObject({ phase: "Paused", shadowPhase: "Running" });
     expect(deployment(world, "predictor-shadow")).toBeDefined();
     world.editSpec((spec) => {
       spec.rollout.paused = false;
       spec.rollout.promoteVersion = 2;
     });
-    const promoting = tick(world, shadowReadings(780));
+    const promoting = world.tick(shadowReadings(780));
     expect(promoting.events.map((e) => [e.reason, e.message])).toContainEqual([
       "RolloutPromotedBySpec",
       "v2's shadow phase ended by spec.rollout.promoteVersion; promoting",
     ]);
-    tick(world, shadowReadings(780));
+    world.tick(shadowReadings(780));
     expect(stageOf(world, 2)).toBe("Production");
     expect(world.model.status?.rollout?.phase).toBe("Succeeded");
   });
@@ -267,24 +241,24 @@ describe("shadow rollout", () => {
     const world = new World(
       model({ strategy: "Canary", canary: { steps: [50, 100] }, shadow: { duration: "5m" } }),
     );
-    startV2(world);
-    tick(world, shadowReadings(780));
+    world.startV2();
+    world.tick(shadowReadings(780));
     world.editSpec((spec) => {
       delete spec.rollout.shadow;
     });
-    const ended = tick(world, shadowReadings(780));
+    const ended = world.tick(shadowReadings(780));
     expect(ended.events.map((e) => e.message)).toContain(
       "v2's shadow phase ended: spec.rollout.shadow was removed",
     );
     expect(deployment(world, "predictor-canary")).toBeDefined();
 
     const aborted = new World(model({ strategy: "Shadow", shadow: { duration: "5m" } }));
-    startV2(aborted);
-    tick(aborted, shadowReadings(780));
+    aborted.startV2();
+    aborted.tick(shadowReadings(780));
     aborted.editSpec((spec) => {
       spec.rollout.abortVersion = 2;
     });
-    const plan = tick(aborted, shadowReadings(780));
+    const plan = aborted.tick(shadowReadings(780));
     expect(plan.status.rollout?.phase).toBe("Aborted");
     expect(plan.status.rollout?.message).toMatch(/aborted by spec.rollout.abortVersion in shadow/);
     expect(deployment(aborted, "predictor-shadow")).toBeUndefined();

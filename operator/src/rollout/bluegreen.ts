@@ -1,12 +1,5 @@
 import { Reason } from "../conditions.ts";
-import {
-  intervalOf,
-  type LiveStart,
-  type RolloutDecision,
-  type RolloutInput,
-  SETTLE_POLL_SECONDS,
-  Turn,
-} from "./machine.ts";
+import { type LiveStart, type RolloutDecision, type RolloutInput, Turn } from "./machine.ts";
 
 const settingsOf = (input: RolloutInput) =>
   input.spec.rollout.blueGreen ?? { autoPromote: true, scaleDownDelaySeconds: 30 };
@@ -33,9 +26,9 @@ export function blueGreen(input: RolloutInput): RolloutDecision {
   const start = blueGreenStart(input);
   const turn = new Turn(input, "BlueGreen", start.fresh, start.started);
   const { state, v } = turn;
-  const interval = intervalOf(spec);
+  const interval = turn.interval;
   const afterSwitch = Math.max(interval, settings.scaleDownDelaySeconds);
-  const promote = () => turn.decide(100, candidate, SETTLE_POLL_SECONDS);
+  const promote = () => turn.poll(100, candidate);
   const switchNow = (why: string) => {
     state.stepIndex = 1;
     state.desiredWeight = 100;
@@ -75,7 +68,7 @@ export function blueGreen(input: RolloutInput): RolloutDecision {
     if (state.stepStartedAt === undefined) {
       if (!traffic.settled) {
         state.message = `waiting for ${v}'s preview pods (${traffic.candidateReady} ready, ${traffic.stableReady} stable)`;
-        return turn.decide(0, stable, SETTLE_POLL_SECONDS);
+        return turn.poll(0, stable);
       }
       state.stepStartedAt = turn.at;
       state.measurementsInStep = 0;

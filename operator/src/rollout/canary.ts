@@ -1,14 +1,7 @@
 import { DEFAULT_CANARY_STEPS } from "../api/delivery.ts";
 import type { TradingModelSpec } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
-import {
-  intervalOf,
-  type LiveStart,
-  type RolloutDecision,
-  type RolloutInput,
-  SETTLE_POLL_SECONDS,
-  Turn,
-} from "./machine.ts";
+import { type LiveStart, type RolloutDecision, type RolloutInput, Turn } from "./machine.ts";
 
 export function canarySteps(spec: TradingModelSpec): number[] {
   return [...(spec.rollout.canary?.steps ?? DEFAULT_CANARY_STEPS)];
@@ -36,7 +29,7 @@ export function canary(input: RolloutInput): RolloutDecision {
   const steps = state.steps ?? canarySteps(spec);
   const stepText = () => `step ${state.stepIndex + 1}/${steps.length}`;
   const where = () => `${traffic.weight}% (${stepText()})`;
-  const promoting = () => turn.decide(100, candidate, SETTLE_POLL_SECONDS);
+  const promoting = () => turn.poll(100, candidate);
 
   if (state.phase === "Succeeded" || state.phase === "RolledBack" || state.phase === "Aborted") {
     return turn.decide(0, state.phase === "Succeeded" ? candidate : stable);
@@ -80,11 +73,11 @@ export function canary(input: RolloutInput): RolloutDecision {
     state.message = `${v} passed every step; promoting`;
     return promoting();
   }
-  const interval = intervalOf(spec);
+  const interval = turn.interval;
   if (state.stepStartedAt === undefined) {
     if (!traffic.settled || traffic.candidateReady === 0) {
       state.message = `${stepText()}: waiting for pods (${traffic.candidateReady} candidate, ${traffic.stableReady} stable ready) to give ${v} ${target}%`;
-      return turn.decide(target, stable, SETTLE_POLL_SECONDS);
+      return turn.poll(target, stable);
     }
     state.stepStartedAt = turn.at;
     state.measurementsInStep = 0;
@@ -107,7 +100,7 @@ export function canary(input: RolloutInput): RolloutDecision {
       state.phase = "Promoting";
       return promoting();
     }
-    return turn.decide(next, stable, SETTLE_POLL_SECONDS);
+    return turn.poll(next, stable);
   }
   return turn.decide(target, stable, turn.nextLook(interval));
 }

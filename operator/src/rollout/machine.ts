@@ -23,7 +23,7 @@ export const isActive = (state: RolloutState | undefined): boolean =>
   state !== undefined && ACTIVE_PHASES.includes(state.phase);
 
 /** How often a rollout waiting for pods looks again: they turn ready within seconds. */
-export const SETTLE_POLL_SECONDS = 2;
+const SETTLE_POLL_SECONDS = 2;
 /** A requeue lands a little early or late; a measurement this close to due is taken now. */
 export const DUE_SLACK_SECONDS = 0.5;
 
@@ -72,7 +72,7 @@ export interface RolloutDecision {
   requeueAfterSeconds?: number;
 }
 
-export const intervalOf = (spec: TradingModelSpec) => durationSeconds(spec.analysis.interval);
+const intervalOf = (spec: TradingModelSpec) => durationSeconds(spec.analysis.interval);
 export const secondsSince = (since: string | undefined, now: Date) =>
   since === undefined ? Number.POSITIVE_INFINITY : (now.getTime() - new Date(since).getTime()) / 1000;
 
@@ -174,6 +174,19 @@ export class Turn {
 
   event(type: RolloutEvent["type"], reason: Reason, message: string) {
     this.events.push({ type, reason, message });
+  }
+
+  /** The analysis interval, in seconds. */
+  get interval(): number {
+    return intervalOf(this.input.spec);
+  }
+
+  /**
+   * Decides, and looks again soon: what the rollout waits for (pods turning ready, stable's
+   * rolling update) is under way, and its Deployment's changes bring a reconcile sooner anyway.
+   */
+  poll(weight: number, stableVersion: number): RolloutDecision {
+    return this.decide(weight, stableVersion, SETTLE_POLL_SECONDS);
   }
 
   decide(weight: number, stableVersion: number, requeueAfterSeconds?: number): RolloutDecision {
@@ -306,8 +319,8 @@ export class Turn {
 
   /** Seconds until the next measurement or the end of the period, whichever is first. */
   nextLook(minimumSeconds: number): number {
-    const { spec, now } = this.input;
-    const interval = intervalOf(spec);
+    const { now } = this.input;
+    const interval = this.interval;
     const elapsed = secondsSince(this.state.stepStartedAt, now);
     const sinceMeasured = Math.min(elapsed, secondsSince(this.state.lastAnalysisAt, now));
     const checks = this.checks.length;

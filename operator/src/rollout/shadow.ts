@@ -3,14 +3,7 @@ import { Reason } from "../conditions.ts";
 import { durationSeconds } from "../duration.ts";
 import { blueGreen, blueGreenStart } from "./bluegreen.ts";
 import { canary, canaryStart } from "./canary.ts";
-import {
-  intervalOf,
-  type LiveStart,
-  type RolloutDecision,
-  type RolloutInput,
-  SETTLE_POLL_SECONDS,
-  Turn,
-} from "./machine.ts";
+import { type LiveStart, type RolloutDecision, type RolloutInput, Turn } from "./machine.ts";
 
 /** Whether a rollout starting now begins with a shadow phase. */
 export const hasShadowPhase = (spec: TradingModelSpec) =>
@@ -56,7 +49,7 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
     `shadow of v${candidate} beside v${stable} for at least ${duration}: a mirror of v${stable}'s live requests, answering no client, analysis every ${spec.analysis.interval}; then ${then ? then.started : `promotion if it passes`}`,
   );
   const { state, v } = turn;
-  const minimum = Math.max(intervalOf(spec), durationSeconds(duration));
+  const minimum = Math.max(turn.interval, durationSeconds(duration));
   const where = "shadow";
   const next = () =>
     state.strategy === "Canary"
@@ -78,11 +71,11 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
     turn.event("Normal", reason, message);
     if (!then) {
       state.phase = "Promoting";
-      return turn.decide(0, candidate, SETTLE_POLL_SECONDS);
+      return turn.poll(0, candidate);
     }
     state.phase = "Progressing";
     state.desiredWeight = state.steps?.[0] ?? 0;
-    return turn.decide(state.desiredWeight, stable, SETTLE_POLL_SECONDS);
+    return turn.poll(state.desiredWeight, stable);
   };
   if (state.phase === "Promoting") {
     if (input.stableOnCandidate) {
@@ -90,7 +83,7 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
       return turn.decide(0, candidate);
     }
     state.message = `promoting ${v}: stable Deployment moving to it (${traffic.stableReady} pods ready)`;
-    return turn.decide(0, candidate, SETTLE_POLL_SECONDS);
+    return turn.poll(0, candidate);
   }
   if (spec.rollout.promoteVersion === candidate) {
     return pass(
@@ -121,7 +114,7 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
   if (state.stepStartedAt === undefined) {
     if (!traffic.settled || traffic.candidateReady === 0) {
       state.message = `waiting for ${v}'s shadow pods (${traffic.candidateReady} ready, ${traffic.stableReady} stable)`;
-      return turn.decide(0, stable, SETTLE_POLL_SECONDS);
+      return turn.poll(0, stable);
     }
     state.stepStartedAt = turn.at;
     state.measurementsInStep = 0;

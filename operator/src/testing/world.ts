@@ -1,11 +1,12 @@
 import type { V1ContainerState, V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
-import type { Measurement } from "../analysis/measurement.ts";
+import type { Measurement, MeasurementRequest, TrackReadings } from "../analysis/measurement.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
 import type { StrategyComparison } from "../gate.ts";
 import { LABEL_VERSION, versionLabel } from "../manifests/names.ts";
 import type { Plan, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
 import type { MonitoringApis, Observed } from "../reconcile/observed.ts";
+import { measurementDue } from "../rollout/machine.ts";
 import { artifactText, metrics } from "./fixtures.ts";
 
 /**
@@ -33,6 +34,8 @@ export class World {
   now = new Date("2026-11-24T10:00:00Z");
   /** The measurement the shell hands the next reconcile (then it is used up). */
   measurement?: Measurement;
+  /** What `tick` was asked to measure, in order. */
+  measured: MeasurementRequest[] = [];
   last?: Plan;
 
   constructor(model: TradingModel) {
@@ -47,6 +50,20 @@ export class World {
     this.rolloutCompletes();
     this.reconcile();
     return this;
+  }
+
+  /**
+   * v1 serving, then v2 trained on a retrain request, past the gate (holdout directional accuracy
+   * 0.56 against v1's 0.55): returns the plan of the reconcile that starts v2's rollout.
+   */
+  startV2(): Plan {
+    this.serveFirstVersion();
+    this.editSpec((spec) => {
+      spec.training.retrainRequest = "r2";
+    });
+    this.reconcile();
+    this.trainingSucceeds(2, metrics({ directionalAccuracy: 0.56 }), metrics({ directionalAccuracy: 0.55 }));
+    return this.reconcile();
   }
 
   /** Runs one reconcile and applies its plan the way the adapter and the apiserver would. */
@@ -166,6 +183,25 @@ export class World {
 
   trainingRuns(version: number): void {
     this.job(version).status = { active: 1, startTime: this.now };
+  }
+
+  /**
+   * One reconcile of a rollout as the shell runs it: the pods of the asked split ready, and when a
+   * measurement is due, one taken now that reads `candidate` for the candidate's track.
+   */
+  tick(candidate: TrackReadings): Plan {
+    this.rolloutCompletes();
+    const due = measurementDue(this.model, this.now);
+    if (due) {
+      this.measured.push(due);
+      this.measurement = {
+        version: due.version,
+        measuredAt: this.now.toISOString(),
+        window: due.window,
+        candidate,
+      };
+    }
+    return this.reconcile();
   }
 
   /** Plays the Deployment controller: the stable Deployment finished rolling out its current template. */

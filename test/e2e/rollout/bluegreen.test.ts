@@ -10,13 +10,10 @@ import { servedPods } from "../flows/lib/serving.ts";
 import { kubectl } from "../support/kubectl.ts";
 import {
   type Client,
-  clientOn,
   LIVE_CHECKS,
   MODEL,
   modelEvents,
   modelVersion,
-  predictions,
-  previewClient,
   requestVersion,
   serviceVersions,
   TRAINED_MS,
@@ -38,11 +35,11 @@ describe("blue-green rollouts under load", () => {
   it(
     "previews v2, waits for spec.rollout.promoteVersion, switches, and promotes it after the post-promotion analysis",
     async () => {
-      const client = await clientOn(ns, MODEL, (address) => predictions(address, served.features));
+      const client = await served.predictions();
       let preview: Client | undefined;
       try {
         await requestVersion(ns, 2);
-        preview = await previewClient(ns, 2, served.features);
+        preview = await served.preview(2);
         const waiting = await waitForRollout(
           ns,
           2,
@@ -90,14 +87,14 @@ describe("blue-green rollouts under load", () => {
   it(
     "switches v3 automatically once its preview passes, then rolls it back on p95 after the switch",
     async () => {
-      const client = await clientOn(ns, MODEL, (address) => predictions(address, served.features));
+      const client = await served.predictions();
       let preview: Client | undefined;
       try {
         const stableBefore = await servedPods(ns, MODEL);
         await requestVersion(ns, 3, {
           rollout: { blueGreen: { autoPromote: true, scaleDownDelaySeconds: 60 } },
         });
-        preview = await previewClient(ns, 3, served.features);
+        preview = await served.preview(3);
         const switched = await waitForRollout(ns, 3, "switched", (r) => r.stepIndex === 1);
         expect(switched.status?.rollout?.message).toMatch(
           /^switched the Service to v3 \(preview analysis passed: p95 latency .*\); v2 kept at full size for 60 s/,

@@ -10,12 +10,10 @@ import { servedPods } from "../flows/lib/serving.ts";
 import { kubectl } from "../support/kubectl.ts";
 import { waitFor } from "../support/wait.ts";
 import {
-  clientOn,
   LIVE_CHECKS,
   MODEL,
   modelEvents,
   modelVersion,
-  predictions,
   type Rollout,
   requestVersion,
   TRAINED_MS,
@@ -36,7 +34,7 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
   it(
     "promotes a passing v2 through 5, 25, 50 and 100% across an operator restart, then rolls a slow v3 back on p95 by itself, with no failed request",
     async () => {
-      const load = await clientOn(ns, MODEL, (address) => predictions(address, served.features));
+      const load = await served.predictions();
       try {
         // v2: same inputs, retrained on request; it passes every step and replaces v1.
         await requestVersion(ns, 2);

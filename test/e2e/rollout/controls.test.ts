@@ -4,12 +4,10 @@
 import { describe, expect, it } from "vitest";
 import { condition, getModel, modelVersions, patchSpec } from "../flows/lib/models.ts";
 import {
-  clientOn,
   LIVE_CHECKS,
   MODEL,
   modelEvents,
   modelVersion,
-  predictions,
   requestVersion,
   serviceVersions,
   TRAINED_MS,
@@ -28,7 +26,7 @@ describe("rollout controls in the spec", () => {
   it(
     "pauses, resumes, promotes now, aborts, and rolls back to an archived version, with no failed request",
     async () => {
-      const client = await clientOn(ns, MODEL, (address) => predictions(address, served.features));
+      const client = await served.predictions();
       try {
         // Pause: v2 arrives with the rollout paused; it holds its first step, unmeasured.
         await requestVersion(ns, 2, { rollout: { paused: true } });

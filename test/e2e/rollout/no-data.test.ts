@@ -13,11 +13,9 @@ import { e2eContext } from "../support/context.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   type Client,
-  clientOn,
   MODEL,
   modelEvents,
   modelVersion,
-  predictions,
   type Rollout,
   requestVersion,
   secondsBetween,
@@ -84,7 +82,7 @@ describe("no data: onNoData and a stopped Prometheus", () => {
   let client: Client | undefined;
 
   beforeAll(async () => {
-    client = await clientOn(ns, MODEL, (address) => predictions(address, served.features));
+    client = await served.predictions();
     return async () => {
       expect(await client?.stop()).toEqual([]);
     };

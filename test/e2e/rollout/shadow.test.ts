@@ -15,17 +15,13 @@ import { pods } from "../support/pods.ts";
 import { query } from "../support/prometheus.ts";
 import {
   type Client,
-  clientOn,
   LIVE_CHECKS,
   MODEL,
   modelEvents,
   modelVersion,
-  predictions,
-  previewClient,
   requestVersion,
   serviceVersions,
   useServedModel,
-  variedRows,
   waitForRollout,
 } from "./support.ts";
 
@@ -82,10 +78,7 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
     TRAINED_MS,
   );
   const ns = served.namespace;
-  const client = () =>
-    clientOn(ns, MODEL, (address) =>
-      predictions(address, served.features, { rows: variedRows(served.features) }),
-    );
+  const client = () => served.predictions({ varied: true });
 
   /**
    * Waits for `version`'s shadow phase in effect and then over: meanwhile the model's Service routes
@@ -113,6 +106,18 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
     expect(answersBy(load)[`v${version}`]).toBeUndefined();
     expect(await compared(ns, version)).toBeGreaterThanOrEqual(20);
     return passed;
+  }
+
+  /** Waits for `version` promoted by `strategy`, its shadow phase passed. */
+  async function promotedAfterShadow(version: number, strategy: string) {
+    const promoted = await waitForStable(ns, MODEL, version, 3 * 60_000);
+    expect(promoted.status?.rollout).toMatchObject({
+      version,
+      strategy,
+      shadowPhase: "Passed",
+      phase: "Succeeded",
+    });
+    return promoted;
   }
 
   it(
@@ -219,14 +224,8 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
         });
         const passed = await onlyMirrored(4, "v3", load);
         expect(passed.status?.rollout).toMatchObject({ strategy: "Canary", stepIndex: 0, desiredWeight: 5 });
-        const promoted = await waitForStable(ns, MODEL, 4, 3 * 60_000);
-        expect(promoted.status?.rollout).toMatchObject({
-          version: 4,
-          strategy: "Canary",
-          shadowPhase: "Passed",
-          phase: "Succeeded",
-          stepIndex: 3,
-        });
+        const promoted = await promotedAfterShadow(4, "Canary");
+        expect(promoted.status?.rollout?.stepIndex).toBe(3);
         expect((await modelEvents(ns, "ShadowPassed")).join("\n")).toMatch(
           /v4 passed its shadow phase after [0-9]+ s \(.*sign agreement with stable [0-9.]+ >= 0\.8.*\); next canary at 5%/,
         );
@@ -261,14 +260,8 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
         const passed = await onlyMirrored(5, "v4", load);
         expect(passed.status?.rollout).toMatchObject({ strategy: "BlueGreen", stepIndex: 0 });
         // The preview analysis judges what clients send to the preview Service.
-        preview = await previewClient(ns, 5, served.features);
-        const promoted = await waitForStable(ns, MODEL, 5, 3 * 60_000);
-        expect(promoted.status?.rollout).toMatchObject({
-          version: 5,
-          strategy: "BlueGreen",
-          shadowPhase: "Passed",
-          phase: "Succeeded",
-        });
+        preview = await served.preview(5);
+        await promotedAfterShadow(5, "BlueGreen");
         expect((await modelEvents(ns, "ShadowPassed")).join("\n")).toMatch(
           /v5 passed its shadow phase .*; next blue-green preview/,
         );

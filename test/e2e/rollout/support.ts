@@ -108,6 +108,27 @@ export function useServedModel(prefix: string, spec: ModelSpec, trainedMs = TRAI
     get features(): readonly string[] {
       return features;
     },
+    /** A client of predictions through the model's Service. */
+    predictions(load: PredictionLoad = {}): Promise<Client & { service: ServiceEndpoint }> {
+      return clientOn(ns.name, MODEL, (address) => predictions(address, features, load));
+    },
+    /**
+     * A client of predictions, 10 a second, through a blue-green candidate's preview Service from
+     * the moment its preview pods are all ready (after its shadow phase, if it has one).
+     */
+    async preview(version: number): Promise<Client> {
+      await waitForRollout(
+        ns.name,
+        version,
+        "ready behind its preview Service",
+        (r) => r.shadowPhase !== "Running" && r.stepStartedAt !== undefined,
+        trainedMs,
+      );
+      const v = `v${version}`;
+      const preview = `${MODEL}-preview`;
+      await waitForServiceVersions(ns.name, preview, [v, v]);
+      return await clientOn(ns.name, preview, (address) => predictions(address, features, { perSecond: 10 }));
+    },
     /** Kills the operator where it stands (SIGKILL) and starts another, which has only the API to go on. */
     async replaceOperator(): Promise<void> {
       if (operator) await stopOperator(operator, "SIGKILL");
@@ -248,16 +269,20 @@ function continuously(intervalMs: number, session: (i: number) => Promise<Answer
   };
 }
 
-/**
- * Predictions, each on a new connection, `perSecond` a second: of one fixed row of features, or
- * with `rows` of the row it makes for request i.
- */
+export interface PredictionLoad {
+  perSecond?: number;
+  /** A new row of features every ten requests (see variedRows) instead of one fixed row. */
+  varied?: boolean;
+}
+
+/** Predictions, each on a new connection, `perSecond` a second, of one fixed row or varied rows. */
 export function predictions(
   address: string,
   features: readonly string[],
-  { perSecond = 20, rows }: { perSecond?: number; rows?: (i: number) => Record<string, number> } = {},
+  { perSecond = 20, varied = false }: PredictionLoad = {},
 ): Client {
   const fixed = JSON.stringify({ features: featureRow(features) });
+  const rows = varied ? variedRows(features) : undefined;
   return continuously(1000 / perSecond, async (i) => {
     const body = rows ? JSON.stringify({ features: rows(i) }) : fixed;
     return [answerOf("/v1/predict", await post(address, "/v1/predict", body, REQUEST_TIMEOUT_MS, i))];
@@ -268,7 +293,7 @@ export function predictions(
  * Feature rows around the training data's scale, a new one every ten requests, so that a shadow's
  * sign agreement is measured over many inputs (one repeated row would agree all or nothing).
  */
-export function variedRows(features: readonly string[]): (i: number) => Record<string, number> {
+function variedRows(features: readonly string[]): (i: number) => Record<string, number> {
   const scale: Record<string, number> = { ret_1: 0.004, ret_5: 0.011, ret_20: 0.03, sma_ratio_5_20: 0.012 };
   let seed = 7;
   const uniform = () => {
@@ -371,28 +396,6 @@ export async function clientOn(
       return failures;
     },
   };
-}
-
-/**
- * Load on a blue-green candidate's preview Service, 10 a second, from the moment its preview pods
- * are all ready (after its shadow phase, if it has one).
- */
-export async function previewClient(
-  namespace: string,
-  version: number,
-  features: readonly string[],
-): Promise<Client> {
-  await waitForRollout(
-    namespace,
-    version,
-    "ready behind its preview Service",
-    (r) => r.shadowPhase !== "Running" && r.stepStartedAt !== undefined,
-    TRAINED_MS,
-  );
-  const v = `v${version}`;
-  const preview = `${MODEL}-preview`;
-  await waitForServiceVersions(namespace, preview, [v, v]);
-  return await clientOn(namespace, preview, (address) => predictions(address, features, { perSecond: 10 }));
 }
 
 /** Seconds between two ISO timestamps of the status. */
