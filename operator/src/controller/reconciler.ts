@@ -127,6 +127,7 @@ export class Reconciler {
       return idle;
     }
     if (this.cacheBehind(key)) return { ...idle, requeueAfterMs: CACHE_WAIT_MS };
+    const startedAt = performance.now();
     const log = this.log.child({
       model: key,
       reconcileId: randomUUID().slice(0, 8),
@@ -172,8 +173,13 @@ export class Reconciler {
       },
       "reconciled",
     );
+    // The decision's requeue-after counts from `now`: the time spent measuring, applying and writing
+    // since then is already behind (a canary step is judged an interval after its weight took effect).
+    const spentMs = performance.now() - startedAt;
     return {
-      ...(plan.requeueAfterSeconds === undefined ? {} : { requeueAfterMs: plan.requeueAfterSeconds * 1000 }),
+      ...(plan.requeueAfterSeconds === undefined
+        ? {}
+        : { requeueAfterMs: Math.max(0, plan.requeueAfterSeconds * 1000 - spentMs) }),
       statusWritten,
       eventsEmitted,
     };

@@ -171,8 +171,11 @@ start_prometheus() {
     -e "s|@OPERATOR@|127.0.0.1:$operator_metrics_port|g" \
     "$services_dir/prometheus.yml" >"$dir/prometheus.yml"
   "$PROMETHEUS_BIN/promtool" check config "$dir/prometheus.yml" >/dev/null
+  # New targets (a canary's pods) are scraped within a second of being discovered, not at the
+  # scrape manager's next 5 s reload: a step's first measurement would often find too few samples.
   start prometheus "$PROMETHEUS_BIN/prometheus" --config.file="$dir/prometheus.yml" \
     --storage.tsdb.path="$dir/data" --storage.tsdb.retention.time=1d \
+    --scrape.discovery-reload-interval=1s \
     --web.listen-address="127.0.0.1:$prometheus_port" --web.enable-lifecycle
   prometheus_ready() {
     fail_if_dead prometheus
