@@ -23,7 +23,7 @@ export const isActive = (state: RolloutState | undefined): boolean =>
   state !== undefined && ACTIVE_PHASES.includes(state.phase);
 
 /** How often a rollout waiting for pods looks again: they turn ready within seconds. */
-const SETTLE_POLL_SECONDS = 2;
+export const SETTLE_POLL_SECONDS = 2;
 /** A requeue lands a little early or late; a measurement this close to due is taken now. */
 export const DUE_SLACK_SECONDS = 0.5;
 
@@ -187,6 +187,14 @@ export class Turn {
    */
   poll(weight: number, stableVersion: number): RolloutDecision {
     return this.decide(weight, stableVersion, SETTLE_POLL_SECONDS);
+  }
+
+  /**
+   * While the pods of the asked split are still starting, a look again soon: the status's weight
+   * then follows them even if their watch event is missed (a paused rollout has no timer of its own).
+   */
+  settlePoll(): number | undefined {
+    return this.input.traffic.settled ? undefined : SETTLE_POLL_SECONDS;
   }
 
   decide(weight: number, stableVersion: number, requeueAfterSeconds?: number): RolloutDecision {
