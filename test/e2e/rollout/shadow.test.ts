@@ -4,9 +4,9 @@
 // mean-reverting one calls the opposite sign on most rows. v2 runs in shadow under client load,
 // disagrees with stable, and is rejected without ever answering a client, while stable's pods are
 // neither restarted nor replaced. v3, trending again on another seed, agrees and is promoted. Then
-// the shadow as the first phase of the others: v4 is only mirrored until its shadow phase passes,
-// then goes 5 -> 25 -> 50 -> 100% as a canary; v5 is mirrored, then previewed and switched to as
-// a blue-green candidate.
+// the shadow as the first phase of the others: v4 (retrained on v3's data) is only mirrored until
+// its shadow phase passes, then goes 5 -> 25 -> 50 -> 100% as a canary; v5 is mirrored, then
+// previewed and switched to as a blue-green candidate.
 import type { V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { condition, getModel, waitForStable } from "../flows/lib/models.ts";
@@ -218,8 +218,8 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
     async () => {
       const load = await client();
       try {
+        // Retrained on v3's data (a new seed could fall short of v3 on the gate's holdout): it agrees.
         await requestVersion(ns, 4, {
-          training: { data: { synthetic: { regime: "Trending", seed: 44 } } },
           rollout: { strategy: "Canary", shadow: { duration: "10s" }, canary: { steps: [5, 25, 50, 100] } },
         });
         const passed = await onlyMirrored(4, "v3", load);
@@ -250,7 +250,6 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
       let preview: Client | undefined;
       try {
         await requestVersion(ns, 5, {
-          training: { data: { synthetic: { regime: "Trending", seed: 45 } } },
           rollout: {
             strategy: "BlueGreen",
             canary: null,
