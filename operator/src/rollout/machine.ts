@@ -24,6 +24,8 @@ export const isActive = (state: RolloutState | undefined): boolean =>
 
 /** How often a rollout waiting for pods looks again: they turn ready within seconds. */
 export const SETTLE_POLL_SECONDS = 2;
+/** The soonest a rollout asks to be looked at again: a timer a hair early must not spin. */
+const LOOK_FLOOR_SECONDS = 0.1;
 /** A requeue lands a little early or late; a measurement this close to due is taken now. */
 export const DUE_SLACK_SECONDS = 0.5;
 
@@ -325,7 +327,11 @@ export class Turn {
     );
   }
 
-  /** Seconds until the next measurement or the end of the period, whichever is first. */
+  /**
+   * Seconds until the next measurement or the end of the period, whichever is first, to the tenth
+   * of a second: a reconcile in mid-step (a watch event, an earlier poll, which the work queue
+   * keeps over a later requeue) must not push the step's end later by rounding.
+   */
   nextLook(minimumSeconds: number): number {
     const { now } = this.input;
     const interval = this.interval;
@@ -335,7 +341,7 @@ export class Turn {
     const untilMeasure = checks === 0 ? Number.POSITIVE_INFINITY : interval - sinceMeasured;
     const untilEnd = minimumSeconds > elapsed ? minimumSeconds - elapsed : Number.POSITIVE_INFINITY;
     const next = Math.min(untilMeasure, untilEnd);
-    return Math.max(1, Math.ceil(Number.isFinite(next) ? next : interval));
+    return Math.max(LOOK_FLOOR_SECONDS, Math.ceil((Number.isFinite(next) ? next : interval) * 10) / 10);
   }
 
   analysed(): string {

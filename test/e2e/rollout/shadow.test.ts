@@ -23,6 +23,7 @@ import {
   serviceVersions,
   useServedModel,
   waitForRollout,
+  waitForServiceVersions,
 } from "./support.ts";
 
 // Training 50,000 bars (models close enough to agree in shadow) on a loaded 2-core machine.
@@ -95,7 +96,8 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
     );
     expect(inShadow.status?.rollout?.weight).toBe(0);
     expect(await serviceVersions(ns, MODEL)).toEqual([stable, stable]);
-    expect(await serviceVersions(ns, SHADOW)).toEqual([`v${version}`, `v${version}`]);
+    // The shadow Service's endpoints follow its pods' readiness a moment later.
+    await waitForServiceVersions(ns, SHADOW, [`v${version}`, `v${version}`], 10_000);
     const passed = await waitForRollout(
       ns,
       version,
