@@ -4,6 +4,29 @@ import type { ServedModel } from "./model.ts";
 /** One column the window bins: a feature, or the prediction itself. */
 interface Column {
   reference: ReferenceDistribution;
+  /** Its edges padded with +Infinity to 15, for bin15; undefined when it has more. */
+  padded: Float64Array | undefined;
+}
+
+function column(reference: ReferenceDistribution): Column {
+  const { edges } = reference;
+  if (edges.length > 15) return { reference, padded: undefined };
+  const padded = new Float64Array(15).fill(Number.POSITIVE_INFINITY);
+  padded.set(edges);
+  return { reference, padded };
+}
+
+/**
+ * binIndex over at most 15 ascending edges padded with +Infinity to 15: the number of edges at or
+ * below `value`, found in four steps whose outcome the CPU need not predict. binIndex's branches
+ * go either way at random on served values, and were 2.5 times slower here; the drift window
+ * bins every column of every row.
+ */
+function bin15(padded: Float64Array, value: number): number {
+  let bin = (padded[7] as number) <= value ? 8 : 0;
+  bin += (padded[bin + 3] as number) <= value ? 4 : 0;
+  bin += (padded[bin + 1] as number) <= value ? 2 : 0;
+  return bin + ((padded[bin] as number) <= value ? 1 : 0);
 }
 
 /**
@@ -30,9 +53,9 @@ export class DriftWindow {
     const { reference, predictionReference } = model.artifact;
     this.#features = model.features;
     this.#size = size;
-    this.#columns = model.features.map((f) => ({ reference: reference[f] as ReferenceDistribution }));
+    this.#columns = model.features.map((f) => column(reference[f] as ReferenceDistribution));
     this.#hasPrediction = predictionReference !== undefined;
-    if (predictionReference) this.#columns.push({ reference: predictionReference });
+    if (predictionReference) this.#columns.push(column(predictionReference));
     this.#bins = Math.max(...this.#columns.map((c) => c.reference.edges.length + 1));
     this.#ring = new Uint16Array(size * this.#columns.length);
     this.#counts = new Float64Array(this.#columns.length * this.#bins);
@@ -44,27 +67,48 @@ export class DriftWindow {
   }
 
   /**
-   * Adds the row at values[offset, offset + features) and its prediction, dropping the oldest
-   * row when full.
+   * Adds `count` rows, row i's features at values[i * features, (i + 1) * features) and its
+   * prediction at predictions[i], as if one at a time: the oldest rows leave once the window is
+   * full. Column by column, so that a 1,000-row batch reads each column's edges once; of a batch
+   * larger than the window, only the rows that stay are binned.
    */
-  add(values: ArrayLike<number>, offset: number, prediction: number): void {
+  addRows(values: ArrayLike<number>, predictions: ArrayLike<number>, count: number): void {
     const columns = this.#columns.length;
     const features = this.#features.length;
-    const base = this.#head * columns;
-    const full = this.#rows === this.#size;
-    for (let c = 0; c < columns; c++) {
-      const value = c < features ? (values[offset + c] as number) : prediction;
-      const bin = binIndex((this.#columns[c] as Column).reference.edges, value);
-      const countBase = c * this.#bins;
-      if (full) {
-        const leaving = countBase + (this.#ring[base + c] as number);
-        this.#counts[leaving] = (this.#counts[leaving] as number) - 1;
-      }
-      this.#ring[base + c] = bin;
-      this.#counts[countBase + bin] = (this.#counts[countBase + bin] as number) + 1;
+    const size = this.#size;
+    const ring = this.#ring;
+    const counts = this.#counts;
+    let first = 0;
+    let head = this.#head;
+    let rows = this.#rows;
+    if (count >= size) {
+      // Every row now in the window leaves, and so do the batch's first count - size rows.
+      counts.fill(0);
+      first = count - size;
+      head = (head + first) % size;
+      rows = 0;
     }
-    if (!full) this.#rows++;
-    this.#head = this.#head + 1 === this.#size ? 0 : this.#head + 1;
+    // Rows first .. leaving - 1 fill empty slots; from `leaving` on, each replaces the oldest row.
+    const leaving = first + (size - rows);
+    for (let c = 0; c < columns; c++) {
+      const { reference, padded } = this.#columns[c] as Column;
+      const countBase = c * this.#bins;
+      let slot = head;
+      for (let i = first; i < count; i++) {
+        const value = c < features ? (values[i * features + c] as number) : (predictions[i] as number);
+        const bin = countBase + (padded ? bin15(padded, value) : binIndex(reference.edges, value));
+        const at = slot * columns + c;
+        if (i >= leaving) {
+          const left = countBase + (ring[at] as number);
+          counts[left] = (counts[left] as number) - 1;
+        }
+        ring[at] = bin - countBase;
+        counts[bin] = (counts[bin] as number) + 1;
+        slot = slot + 1 === size ? 0 : slot + 1;
+      }
+    }
+    this.#rows = Math.min(size, rows + (count - first));
+    this.#head = (head + (count - first)) % size;
   }
 
   #countsOf(c: number): Float64Array {

@@ -222,9 +222,15 @@ export function createMetrics(labels: ServeLabels) {
       responses.record(route, status, seconds);
     },
 
-    /** One served row: its prediction's confidence, and the newest bar it was computed from (NaN: none). */
-    rowPredicted(prediction: number, newestBarTs: number): void {
-      if (confidenceOf) confidence.observe(confidenceOf(prediction));
+    /**
+     * `count` predicted rows, as one update: the predictions counter, each prediction's
+     * confidence, and the newest bar they were computed from (NaN: none).
+     */
+    rowsPredicted(predictions: ArrayLike<number>, count: number, newestBarTs: number): void {
+      metrics.predictions.inc(count);
+      if (confidenceOf) {
+        for (let i = 0; i < count; i++) confidence.observe(confidenceOf(predictions[i] as number));
+      }
       if (newestBarTs > newestBarMs || Number.isNaN(newestBarMs)) newestBarMs = newestBarTs;
     },
 
