@@ -21,8 +21,7 @@ function add(window: DriftWindow, row: number[], prediction: number): void {
 function statistics(window: DriftWindow) {
   return {
     rows: window.rows,
-    psi: window.psiByFeature(),
-    ks: window.ksByFeature(),
+    features: window.featureDrift(),
     prediction: window.predictionDrift(),
   };
 }
@@ -31,14 +30,14 @@ describe("DriftWindow", () => {
   it("reads no drift from rows spread like the training data", () => {
     const window = new DriftWindow(model, 100);
     for (let i = 0; i < 100; i++) add(window, rowWithRet1(inBin(i % 10)), 0);
-    const ret1 = window.psiByFeature().find((p) => p.feature === "ret_1");
+    const ret1 = window.featureDrift().find((p) => p.feature === "ret_1");
     expect(ret1?.psi).toBeCloseTo(0, 12);
   });
 
   it("reads strong drift when every row lands in one decile", () => {
     const window = new DriftWindow(model, 100);
     for (let i = 0; i < 100; i++) add(window, rowWithRet1(inBin(9)), 0);
-    const byFeature = Object.fromEntries(window.psiByFeature().map((p) => [p.feature, p.psi]));
+    const byFeature = Object.fromEntries(window.featureDrift().map((p) => [p.feature, p.psi]));
     expect(byFeature.ret_1).toBeGreaterThan(0.25);
     expect(byFeature.ret_1).toBeCloseTo(
       psi(model.artifact.reference.ret_1 as never, [0, 0, 0, 0, 0, 0, 0, 0, 0, 100]),
@@ -51,7 +50,7 @@ describe("DriftWindow", () => {
     for (let i = 0; i < 10; i++) add(window, rowWithRet1(inBin(0)), 0);
     for (let i = 0; i < 10; i++) add(window, rowWithRet1(inBin(i)), 0);
     expect(window.rows).toBe(10);
-    expect(window.psiByFeature()[0]?.psi).toBeCloseTo(0, 12);
+    expect(window.featureDrift()[0]?.psi).toBeCloseTo(0, 12);
   });
 
   it("reads a batch's rows from one flat buffer, row after row", () => {
@@ -59,7 +58,7 @@ describe("DriftWindow", () => {
     window.addRows([...rowWithRet1(inBin(3)), ...rowWithRet1(inBin(5))], [0, 0], 2);
     const counts = [0, 0, 0, 1, 0, 1, 0, 0, 0, 0];
     expect(window.rows).toBe(2);
-    expect(window.psiByFeature()[0]?.psi).toBeCloseTo(
+    expect(window.featureDrift()[0]?.psi).toBeCloseTo(
       psi(model.artifact.reference.ret_1 as never, counts),
       12,
     );
@@ -104,20 +103,20 @@ describe("DriftWindow", () => {
       );
       const counts = Array(edgeCount + 1).fill(0);
       for (const v of values) counts[binIndex(edges, v)]++;
-      expect(window.ksByFeature()[0]?.ks).toBe(ksAtEdges(ret1, counts));
-      expect(window.psiByFeature()[0]?.psi).toBe(psi(ret1, counts));
+      expect(window.featureDrift()[0]?.ks).toBe(ksAtEdges(ret1, counts));
+      expect(window.featureDrift()[0]?.psi).toBe(psi(ret1, counts));
     }
   });
 
   it("reads KS as the largest gap between the cumulative shares at the training deciles", () => {
     const window = new DriftWindow(model, 100);
     for (let i = 0; i < 100; i++) add(window, rowWithRet1(inBin(i % 10)), 0);
-    expect(window.ksByFeature()[0]?.ks).toBeCloseTo(0, 12);
+    expect(window.featureDrift()[0]?.ks).toBeCloseTo(0, 12);
     // Half the rows in the lowest decile, half in the highest: below edge 1 the window holds 0.5
     // of its rows against the reference's 0.1, a gap that stays 0.4 up to edge 5.
     const split = new DriftWindow(model, 100);
     for (let i = 0; i < 100; i++) add(split, rowWithRet1(inBin(i % 2 === 0 ? 0 : 9)), 0);
-    expect(split.ksByFeature()[0]?.ks).toBeCloseTo(0.4, 12);
+    expect(split.featureDrift()[0]?.ks).toBeCloseTo(0.4, 12);
   });
 
   it("compares predictions with the holdout's predictions when the artifact has them", () => {
@@ -132,6 +131,6 @@ describe("DriftWindow", () => {
     expect(drifted?.psi).toBeGreaterThan(0.25);
     expect(drifted?.ks).toBeCloseTo(0.9, 12);
     // The features stay where they were.
-    expect(window.psiByFeature()[0]?.psi).toBeCloseTo(0, 12);
+    expect(window.featureDrift()[0]?.psi).toBeCloseTo(0, 12);
   });
 });

@@ -116,20 +116,15 @@ export class DriftWindow {
     return this.#counts.subarray(start, start + (this.#columns[c] as Column).reference.proportions.length);
   }
 
-  /** PSI of each feature over the window against its training reference; 0 for an empty window. */
-  psiByFeature(): { feature: string; psi: number }[] {
-    return this.#features.map((feature, c) => ({
-      feature,
-      psi: psi((this.#columns[c] as Column).reference, this.#countsOf(c)),
-    }));
+  /** PSI and KS (at the reference's deciles) of column c over the window; 0 and 0 for an empty window. */
+  #drift(c: number): { psi: number; ks: number } {
+    const { reference } = this.#columns[c] as Column;
+    return { psi: psi(reference, this.#countsOf(c)), ks: ksAtEdges(reference, this.#countsOf(c)) };
   }
 
-  /** KS statistic at the training deciles of each feature; 0 for an empty window. */
-  ksByFeature(): { feature: string; ks: number }[] {
-    return this.#features.map((feature, c) => ({
-      feature,
-      ks: ksAtEdges((this.#columns[c] as Column).reference, this.#countsOf(c)),
-    }));
+  /** PSI and KS of each feature over the window against its training reference. */
+  featureDrift(): { feature: string; psi: number; ks: number }[] {
+    return this.#features.map((feature, c) => ({ feature, ...this.#drift(c) }));
   }
 
   /**
@@ -137,9 +132,6 @@ export class DriftWindow {
    * artifact carries no prediction reference (trained before it was recorded).
    */
   predictionDrift(): { psi: number; ks: number } | undefined {
-    if (!this.#hasPrediction) return undefined;
-    const c = this.#columns.length - 1;
-    const { reference } = this.#columns[c] as Column;
-    return { psi: psi(reference, this.#countsOf(c)), ks: ksAtEdges(reference, this.#countsOf(c)) };
+    return this.#hasPrediction ? this.#drift(this.#columns.length - 1) : undefined;
   }
 }
