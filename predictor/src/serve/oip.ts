@@ -481,13 +481,11 @@ export function answerInfer(state: ServeState, body: unknown, bytes: number): st
     predictions.slice(0, n),
   );
   const { interval } = model.artifact;
-  const ids = new Array<string>(n);
-  for (let i = 0; i < n; i++) ids[i] = cache.idOf(first + i);
   const text = answerText(state, model);
   let json = text.head;
   if (id !== undefined) json += `"id":${JSON.stringify(id)},`;
   // Ids are base64url and digits: nothing in them to escape.
-  json += `"parameters":{"prediction_ids":"${ids.join(",")}"${text.parametersTail}`;
+  json += `"parameters":{"prediction_ids":"${cache.idsText(first, n)}"${text.parametersTail}`;
   for (let k = 0; k < outputs.length; k++) {
     const name = outputs[k] as OutputName;
     const offset = name === "lower" ? interval.lower : name === "upper" ? interval.upper : 0;
