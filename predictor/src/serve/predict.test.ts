@@ -93,23 +93,6 @@ describe("POST /v1/predict/batch", () => {
     expect(body.results[0].interval.upper).toBeCloseTo(predictions[0] + 0.012, 15);
   });
 
-  it("writes the answer as JSON.stringify writes its object, numbers to their last digit", async () => {
-    predictor = testPredictor();
-    const rows = Array.from({ length: 50 }, (_, i) => ({
-      features: [i * 1e-3 - 0.02, 1e-7 * i, 0.02 - i / 3],
-    }));
-    const res = await post("/v1/predict/batch", { rows });
-    const body = res.json();
-    expect(res.body).toBe(JSON.stringify(body));
-    expect(Object.keys(body)).toEqual(["model", "modelVersion", "track", "results"]);
-    expect(Object.keys(body.results[0])).toEqual(["prediction", "interval", "predictionId"]);
-    expect(body.results[7].interval).toEqual({
-      lower: body.results[7].prediction - 0.01,
-      upper: body.results[7].prediction + 0.012,
-      level: 0.9,
-    });
-  });
-
   it("names the row, bar and column of a bar that breaks a rule of the training data", async () => {
     predictor = testPredictor();
     const rows = [{ features: [0, 0, 0.02] }, { bars: withBar(testBars(8), 3, { volume: -1 }) }];
