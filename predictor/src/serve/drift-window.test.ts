@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ReferenceDistribution } from "../artifact.ts";
 import { binIndex, ksAtEdges, psi } from "../drift.ts";
 import { DriftWindow } from "./drift-window.ts";
 import { servedModel } from "./model.ts";
@@ -81,6 +82,39 @@ describe("DriftWindow", () => {
         });
         n += size;
         expect(statistics(batched)).toEqual(statistics(single));
+      }
+    }
+  });
+
+  it("reads the last rows of a long stream of batches, read now and then, as counted from those rows alone", () => {
+    const { artifact } = testArtifactFile();
+    const window = new DriftWindow(model, 1000);
+    const added: number[] = [];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    // 30,000 rows in batches of 1 to 2,500, past the rows the window holds aside (8,192) many times.
+    while (added.length < 30_000) {
+      const count = 1 + Math.floor(random() * (random() < 0.2 ? 2500 : 50));
+      const ret1 = Array.from({ length: count }, () => (random() - 0.5) * 0.04);
+      window.addRows(
+        ret1.flatMap(rowWithRet1),
+        ret1.map(() => 0),
+        count,
+      );
+      added.push(...ret1);
+      if (random() < 0.05 || added.length >= 30_000) {
+        const reference = artifact.reference.ret_1 as ReferenceDistribution;
+        const counts = Array(10).fill(0);
+        for (const v of added.slice(-1000)) counts[binIndex(reference.edges, v)]++;
+        expect(window.rows).toBe(Math.min(1000, added.length));
+        expect(window.featureDrift()[0]).toEqual({
+          feature: "ret_1",
+          psi: psi(reference, counts),
+          ks: ksAtEdges(reference, counts),
+        });
       }
     }
   });
