@@ -1,7 +1,7 @@
 import { binIndex, ksAtEdges, psi, type ReferenceDistribution } from "../drift.ts";
 import type { ServedModel } from "./model.ts";
 
-/** The most rows the window holds aside before binning them (46 KB a feature). */
+/** The most rows the window holds aside before binning them (64 KB a feature, and 64 KB of predictions). */
 const STAGED_ROWS = 8192;
 
 /** One column the window bins: a feature, or the prediction itself. */
