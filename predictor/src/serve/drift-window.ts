@@ -36,7 +36,8 @@ function bin15(padded: Float64Array, value: number): number {
  * Drift over the last `size` served rows: each row's bin per feature (against the training
  * deciles), and its prediction's bin against the holdout predictions' deciles when the artifact
  * has them, go into a ring; bin counts are kept up to date as rows enter and leave, so binning a
- * row costs a search per column and reading PSI or KS costs nothing per row.
+ * row costs a search per column, and reading PSI or KS costs the binning of the rows held aside
+ * (at most the window's) and nothing per row already binned.
  */
 export class DriftWindow {
   readonly #features: readonly string[];
