@@ -271,7 +271,7 @@ function continuously(intervalMs: number, session: (i: number) => Promise<Answer
 
 export interface PredictionLoad {
   perSecond?: number;
-  /** A new row of features every ten requests (see variedRows) instead of one fixed row. */
+  /** A new row of features for every request (see variedRows) instead of one fixed row. */
   varied?: boolean;
 }
 
@@ -284,16 +284,17 @@ export function predictions(
   const fixed = JSON.stringify({ features: featureRow(features) });
   const rows = varied ? variedRows(features) : undefined;
   return continuously(1000 / perSecond, async (i) => {
-    const body = rows ? JSON.stringify({ features: rows(i) }) : fixed;
+    const body = rows ? JSON.stringify({ features: rows() }) : fixed;
     return [answerOf("/v1/predict", await post(address, "/v1/predict", body, REQUEST_TIMEOUT_MS, i))];
   });
 }
 
 /**
- * Feature rows around the training data's scale, a new one every ten requests, so that a shadow's
- * sign agreement is measured over many inputs (one repeated row would agree all or nothing).
+ * Feature rows around the training data's scale, a new one for every request, so that a shadow's
+ * sign agreement is measured over as many inputs as requests (one repeated row would agree all or
+ * nothing; one row per ten requests left a 5 s measurement ten rows to judge on).
  */
-function variedRows(features: readonly string[]): (i: number) => Record<string, number> {
+function variedRows(features: readonly string[]): () => Record<string, number> {
   const scale: Record<string, number> = { ret_1: 0.004, ret_5: 0.011, ret_20: 0.03, sma_ratio_5_20: 0.012 };
   let seed = 7;
   const uniform = () => {
@@ -311,12 +312,7 @@ function variedRows(features: readonly string[]): (i: number) => Record<string, 
             : (scale[f] ?? 0.01) * uniform(),
       ]),
     );
-  let row = draw();
-  // Requests are made in order of i.
-  return (i) => {
-    if (i > 0 && i % 10 === 0) row = draw();
-    return row;
-  };
+  return () => draw();
 }
 
 /**
