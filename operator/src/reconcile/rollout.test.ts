@@ -438,20 +438,48 @@ describe("autoscaled stable during a canary", () => {
     world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.56 }), metrics({ directionalAccuracy: 0.55 }));
     const started = world.reconcile();
     const hpa = (plan: Plan) =>
-      plan.apply.find((o) => o.kind === "HorizontalPodAutoscaler") as
-        | { spec?: { minReplicas?: number } }
-        | undefined;
+      plan.apply.find(
+        (o) => o.kind === "HorizontalPodAutoscaler" && o.metadata?.name === "spy-momentum-predictor",
+      ) as { spec?: { minReplicas?: number } } | undefined;
+    const canaryBounds = () => {
+      const spec = world.autoscalers.find((a) => a.metadata?.name === "spy-momentum-predictor-canary")?.spec;
+      return spec && [spec.minReplicas, spec.maxReplicas];
+    };
     expect(started.status.rollout?.stableReplicas).toBe(4);
-    // 5% beside 4 stable pods: one canary pod, 20%.
+    // 5% beside 4 stable pods: one canary pod, 20%, created with that count; its own autoscaler
+    // between the pods 5% asks for beside stable's 4 and beside stable's maximum of 8.
     expect(deployment(world, "predictor-canary")?.spec?.replicas).toBe(1);
+    expect(started.create.map((o) => o.metadata?.name)).toContain("spy-momentum-predictor-canary");
+    expect(canaryBounds()).toEqual([1, 1]);
     const during = world.reconcile();
     expect(hpa(during)?.spec?.minReplicas).toBe(4);
+    for (let i = 0; i < 10 && world.model.status?.rollout?.desiredWeight !== 25; i++) tick(world);
+    expect(canaryBounds()).toEqual([1, 3]);
+    // The canary's autoscaler grows it to 2 pods under load: the operator counts them and never
+    // sends a count of its own for it.
+    const canary = deployment(world, "predictor-canary");
+    if (canary?.spec) canary.spec.replicas = 2;
+    world.rolloutCompletes();
+    const scaled = world.reconcile();
+    expect(scaled.status.rollout).toMatchObject({ desiredWeight: 25, candidateReplicas: 2, weight: 33 });
+    const applied = scaled.apply.filter((o) => o.kind === "Deployment") as { spec?: { replicas?: number } }[];
+    expect(applied.map((d) => d.spec?.replicas)).toEqual([undefined, undefined]);
     world.editSpec((spec) => {
       spec.rollout.abortVersion = 2;
     });
-    world.reconcile();
+    // The abort deletes the canary's autoscaler before its Deployment, in the same reconcile.
+    expect(
+      world
+        .reconcile()
+        .delete.map((r) => `${r.kind}/${r.name}`)
+        .filter((r) => r.includes("canary")),
+    ).toEqual([
+      "HorizontalPodAutoscaler/spy-momentum-predictor-canary",
+      "Deployment/spy-momentum-predictor-canary",
+    ]);
     expect(hpa(world.reconcile())?.spec?.minReplicas).toBe(2);
     expect(deployment(world, "predictor-canary")).toBeUndefined();
+    expect(world.autoscalers.map((a) => a.metadata?.name)).toEqual(["spy-momentum-predictor"]);
   });
 });
 
