@@ -60,97 +60,45 @@ describe("candidateBounds: a candidate's autoscaler bounds", () => {
 });
 
 describe("the Replicas router with autoscaling", () => {
-  interface Case {
-    name: string;
-    stable: V1Deployment;
-    floor: number;
-    candidate?: { weight: number; track: CandidateTrack; deployment?: V1Deployment };
-    /** [stableReplicas, candidateReplicas, achievableWeight] */
-    expected: [number, number, number];
-    stableBounds: [number, number];
-    candidateBounds?: [number, number];
-  }
-  const cases: Case[] = [
-    {
-      // Promoting: stable rolls to v2 one surge pod at a time, 4 pods existing for the HPA's 3.
-      name: "counts the pods the autoscaler asked for as stable's capacity, not a promotion's surge pod",
-      stable: observed("stable", v1, 3, 4),
-      floor: 3,
-      candidate: { weight: 50, track: "canary", deployment: observed("canary", v2, 3) },
-      expected: [3, 3, 50],
-      stableBounds: [3, 10],
-      candidateBounds: [3, 10],
-    },
-    {
-      name: "follows stable's autoscaler as soon as it scales up, before the pods exist",
-      stable: observed("stable", v1, 4, 2),
-      floor: 2,
-      candidate: { weight: 50, track: "canary" },
-      expected: [4, 4, 50],
-      stableBounds: [2, 10],
-      candidateBounds: [4, 10],
-    },
-    {
-      name: "leaves the canary at the count its own autoscaler asked for within the weight's bounds",
-      stable: observed("stable", v1, 4),
-      floor: 4,
-      candidate: { weight: 25, track: "canary", deployment: observed("canary", v2, 2) },
-      expected: [4, 2, 33],
-      stableBounds: [4, 10],
-      candidateBounds: [1, 3],
-    },
-    {
-      name: "asks for the next step's floor before the canary's autoscaler has raised it",
-      stable: observed("stable", v1, 4),
-      floor: 4,
-      candidate: { weight: 50, track: "canary", deployment: observed("canary", v2, 1) },
-      expected: [4, 4, 50],
-      stableBounds: [4, 10],
-      candidateBounds: [4, 10],
-    },
-    {
-      name: "gives a blue-green preview stable's size and stable's maximum",
-      stable: observed("stable", v1, 3),
-      floor: 3,
-      candidate: { weight: 0, track: "preview" },
-      expected: [3, 3, 0],
-      stableBounds: [3, 10],
-      candidateBounds: [3, 10],
-    },
-    {
-      name: "raises stable's floor to the pods a switched preview's autoscaler grew it to, for a rollback or the promotion",
-      stable: observed("stable", v1, 3),
-      floor: 3,
-      candidate: { weight: 100, track: "preview", deployment: observed("preview", v2, 6) },
-      expected: [6, 6, 100],
-      stableBounds: [6, 10],
-      candidateBounds: [6, 10],
-    },
-    {
-      name: "releases stable's floor to the spec's once no rollout runs",
-      stable: observed("stable", v2, 5),
-      floor: 5,
-      expected: [5, 0, 0],
-      stableBounds: [2, 10],
-    },
+  type Pair = [number, number];
+  type Row = [
+    string,
+    Pair,
+    number,
+    [CandidateTrack, number, number?] | null,
+    [number, number, number],
+    Pair,
+    Pair?,
   ];
-
-  it.each(cases)("$name", (c) => {
-    const deployments = [c.stable, ...(c.candidate?.deployment ? [c.candidate.deployment] : [])];
+  // What it shows; stable's [count the autoscaler asked for, pods existing]; stable's floor; the
+  // candidate [track, weight, count its autoscaler asked for (none: not created yet)]; then what the
+  // router asks for [stable, candidate, weight], stable's autoscaler bounds and the candidate's.
+  it.each<Row>([
+    ["a promotion's surge pod is no capacity", [3, 4], 3, ["canary", 50, 3], [3, 3, 50], [3, 10], [3, 10]],
+    ["stable's HPA scaled up, pods to come", [4, 2], 2, ["canary", 50], [4, 4, 50], [2, 10], [4, 10]],
+    ["the canary at its own HPA's count", [4, 4], 4, ["canary", 25, 2], [4, 2, 33], [4, 10], [1, 3]],
+    ["a step's floor before the canary's HPA", [4, 4], 4, ["canary", 50, 1], [4, 4, 50], [4, 10], [4, 10]],
+    ["a preview: stable's size and maximum", [3, 3], 3, ["preview", 0], [3, 3, 0], [3, 10], [3, 10]],
+    ["floor follows a switched preview's HPA", [3, 3], 3, ["preview", 100, 6], [6, 6, 100], [6, 10], [6, 10]],
+    ["no rollout: the spec's floor again", [5, 5], 5, null, [5, 0, 0], [2, 10]],
+  ])("%s", (_, [count, existing], floor, candidate, expected, stableLimits, candidateLimits) => {
+    const [track, weight = 0, candidateCount] = candidate ?? [];
+    const deployments = [
+      observed("stable", v1, count, existing),
+      ...(track && candidateCount !== undefined ? [observed(track, v2, candidateCount)] : []),
+    ];
     const routing = replicasRouter.route({
       model,
       image: "predictor:test",
       stable: v1,
-      ...(c.candidate
-        ? { candidate: { version: v2, weight: c.candidate.weight, track: c.candidate.track } }
-        : {}),
+      ...(track ? { candidate: { version: v2, weight, track } } : {}),
       deployments,
-      stableFloor: c.floor,
-      autoscaledTracks: ["stable", ...(c.candidate?.deployment ? [c.candidate.track] : [])],
+      stableFloor: floor,
+      autoscaledTracks: ["stable", ...(track && candidateCount !== undefined ? [track] : [])],
     });
-    expect([routing.stableReplicas, routing.candidateReplicas, routing.achievableWeight]).toEqual(c.expected);
-    expect(bounds(routing, "stable")).toEqual(c.stableBounds);
-    if (c.candidate) expect(bounds(routing, c.candidate.track)).toEqual(c.candidateBounds);
+    expect([routing.stableReplicas, routing.candidateReplicas, routing.achievableWeight]).toEqual(expected);
+    expect(bounds(routing, "stable")).toEqual(stableLimits);
+    if (track) expect(bounds(routing, track)).toEqual(candidateLimits);
     // The operator never sends the count of a Deployment an autoscaler scales.
     const applied = routing.apply.filter((o) => o.kind === "Deployment") as V1Deployment[];
     expect(applied.map((d) => d.spec?.replicas)).toEqual(applied.map(() => undefined));
