@@ -70,7 +70,7 @@ export function candidateBounds(
   return { minReplicas, maxReplicas: Math.max(minReplicas, candidateReplicas(weight, stableMax)) };
 }
 
-/** The count a Deployment runs at or is created with: the autoscaler's within its bounds. */
+/** A Deployment's count: what its autoscaler asked for, else the pods it has, else `fallback` (not created yet). */
 const countOf = (d: V1Deployment | undefined, fallback: number) =>
   d?.spec?.replicas ?? d?.status?.replicas ?? fallback;
 
@@ -133,7 +133,7 @@ export const replicasRouter: TrafficRouter = {
       stableReplicas,
     );
     apply.push(predictorService(model, switched ? "preview" : undefined), predictorShadowService(model));
-    const autoscalers = new Map<Track, AutoscalerBounds | undefined>([["stable", stableLimits || undefined]]);
+    const autoscalers = new Map<Track, AutoscalerBounds | undefined>([["stable", stableLimits]]);
     if (candidate) {
       deploy(
         predictorDeployment({
