@@ -2,7 +2,10 @@
 // usage: node count-results.mjs --exit-code <make's exit code> <report.json>...
 // A test file that fails to load has no failed test in it, so it counts as one failure; and a
 // non-zero exit with nothing failed in the reports (lint, type check, a setup step) counts as one.
+// Each failure is named above the closing line with the start of its message, so the end of a CI
+// log says what failed even when the runner's own output scrolled away.
 import { existsSync, readFileSync } from "node:fs";
+import { stripVTControlCharacters } from "node:util";
 
 const args = process.argv.slice(2);
 let exitCode = 0;
@@ -14,6 +17,14 @@ if (args[0] === "--exit-code") {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failures = [];
+const firstLines = (message) =>
+  stripVTControlCharacters(message)
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .slice(0, 3)
+    .join(" | ")
+    .slice(0, 600);
 for (const file of args) {
   if (!existsSync(file)) continue;
   const report = JSON.parse(readFileSync(file, "utf8"));
@@ -21,8 +32,15 @@ for (const file of args) {
   failed += report.numFailedTests ?? 0;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   for (const suite of report.testResults ?? []) {
-    const failedTests = (suite.assertionResults ?? []).filter((t) => t.status === "failed").length;
-    if (suite.status === "failed" && failedTests === 0) failed += 1;
+    const failedTests = (suite.assertionResults ?? []).filter((t) => t.status === "failed");
+    for (const test of failedTests)
+      failures.push(
+        `${suite.name} > ${test.fullName}: ${firstLines((test.failureMessages ?? []).join("\n"))}`,
+      );
+    if (suite.status === "failed" && failedTests.length === 0) {
+      failed += 1;
+      failures.push(`${suite.name}: ${firstLines(suite.message ?? "failed to load")}`);
+    }
   }
 }
 if (exitCode !== 0 && failed === 0) {
@@ -31,4 +49,5 @@ if (exitCode !== 0 && failed === 0) {
   );
   failed = 1;
 }
+for (const failure of failures) console.log(`FAILED ${failure}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Measurement, Reading, TrackReadings } from "../analysis/measurement.ts";
 import type { Condition } from "../api/types.ts";
 import { OperatorMetrics } from "../controller/metrics.ts";
-import { measurementDue } from "../rollout/machine.ts";
+import { measurementDue, SETTLE_POLL_SECONDS } from "../rollout/machine.ts";
 import { metrics, storedModel } from "../testing/fixtures.ts";
 import { World } from "../testing/world.ts";
 import type { Plan } from "./context.ts";
@@ -255,6 +255,21 @@ describe("rollout controls in the spec", () => {
     }
     setRollout(world, { paused: false });
     expect(tick(world).status.rollout?.phase).toBe("Progressing");
+  });
+
+  it("a rollout paused from its start looks again until its first step's pods are ready, then shows their weight", () => {
+    const world = new World(model((spec) => Object.assign(spec.rollout as object, { paused: true })));
+    const started = candidateV2(world);
+    expect(started.status.rollout).toMatchObject({ phase: "Paused", weight: 0 });
+    // The canary's Deployment exists now and its pods are starting.
+    const starting = world.reconcile();
+    expect(starting.status.rollout).toMatchObject({ phase: "Paused", weight: 0 });
+    expect(starting.requeueAfterSeconds).toBeLessThanOrEqual(SETTLE_POLL_SECONDS);
+    world.rolloutCompletes();
+    const serving = world.reconcile();
+    expect(serving.status.rollout?.phase).toBe("Paused");
+    expect(serving.status.rollout?.weight).toBeGreaterThan(0);
+    expect(serving.requeueAfterSeconds ?? Infinity).toBeGreaterThan(SETTLE_POLL_SECONDS);
   });
 
   it("promoteVersion skips the remaining steps; a stale value for another version does nothing", () => {

@@ -67,7 +67,7 @@ export function blueGreen(input: RolloutInput): RolloutDecision {
       state.message = `paused by spec.rollout.paused ${switched ? "after the switch" : "before the switch"}`;
       turn.event("Normal", Reason.RolloutPaused, state.message);
     }
-    return turn.decide(state.desiredWeight ?? 0, stable);
+    return turn.decide(state.desiredWeight ?? 0, stable, turn.settlePoll());
   }
   if (turn.stalled()) return turn.decide(0, stable);
 

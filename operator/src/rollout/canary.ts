@@ -62,7 +62,7 @@ export function canary(input: RolloutInput): RolloutDecision {
       state.message = `paused by spec.rollout.paused at ${where()}`;
       turn.event("Normal", Reason.RolloutPaused, state.message);
     }
-    return turn.decide(state.desiredWeight ?? 0, stable);
+    return turn.decide(state.desiredWeight ?? 0, stable, turn.settlePoll());
   }
   if (state.phase === "Paused") {
     // The step's clock restarts: a paused step is analysed for a whole interval after resuming.

@@ -178,6 +178,14 @@ export class Turn {
     this.events.push({ type, reason, message });
   }
 
+  /**
+   * While the pods of the asked split are still starting, a look again soon: the status's weight
+   * then follows them even if their watch event is missed (a paused rollout has no timer of its own).
+   */
+  settlePoll(): number | undefined {
+    return this.input.traffic.settled ? undefined : SETTLE_POLL_SECONDS;
+  }
+
   decide(weight: number, stableVersion: number, requeueAfterSeconds?: number): RolloutDecision {
     return {
       state: { ...this.state, weight: this.input.traffic.weight },

@@ -107,7 +107,7 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
       state.message = `paused by spec.rollout.paused in ${where}`;
       turn.event("Normal", Reason.RolloutPaused, state.message);
     }
-    return turn.decide(0, stable);
+    return turn.decide(0, stable, turn.settlePoll());
   }
   if (state.phase === "Paused") {
     // As for a canary step: a paused shadow phase is analysed for a whole period after resuming.
