@@ -3,12 +3,12 @@ import { oipRequestBodies, pairedRatios, requestBodies, roundOrder, spread } fro
 import type { WrkReport } from "./wrk.ts";
 
 describe("roundOrder", () => {
-  it("measures every stack once per round and lets each stack go first in turn", () => {
-    expect(roundOrder(["predictor", "flask", "node"], 4)).toEqual([
-      ["predictor", "flask", "node"],
-      ["flask", "node", "predictor"],
-      ["node", "predictor", "flask"],
-      ["predictor", "flask", "node"],
+  it("measures every target once per round, lets each group go first in turn, a group back to back", () => {
+    expect(roundOrder([["v1", "oip"], ["flask"], ["node"]], 4)).toEqual([
+      ["v1", "oip", "flask", "node"],
+      ["flask", "node", "oip", "v1"],
+      ["node", "v1", "oip", "flask"],
+      ["oip", "v1", "flask", "node"],
     ]);
   });
 });

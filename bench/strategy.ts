@@ -11,7 +11,7 @@ import { median, relativeDifference } from "./coefficients.ts";
 import { runClient } from "./processes.ts";
 import { PYTHON, ROOT } from "./stacks.ts";
 import { makeStrategyData, writeStrategyData } from "./strategy-data.ts";
-import type { Figure } from "./summary.ts";
+import { correctnessCheck, type Figure } from "./summary.ts";
 
 export const STRATEGY_SETTINGS = {
   bars: 1_000_000,
@@ -86,14 +86,7 @@ export async function benchStrategy(resultsDir: string): Promise<Figure[]> {
     return [
       timing("backtest 1M bars, median", ours.backtestSeconds, numpy.backtestSeconds, 0.1),
       timing("Newey-West comparison of 100k bars, median", ours.compareSeconds, numpy.compareSeconds, 1),
-      {
-        name: "backtest and comparison vs numpy, max rel diff",
-        value: agreement,
-        unit: "",
-        better: "lower",
-        goal: { atMost: 1e-6 },
-        correctness: true,
-      },
+      correctnessCheck("backtest and comparison vs numpy, max rel diff", agreement, 1e-6),
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });

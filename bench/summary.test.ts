@@ -1,34 +1,39 @@
 import { describe, expect, it } from "vitest";
-import { failedChecks, formatNumber, formatTable, summaryRow } from "./summary.ts";
+import {
+  correctnessCheck,
+  type Figure,
+  failedChecks,
+  formatNumber,
+  formatTable,
+  type Goal,
+  summaryRow,
+} from "./summary.ts";
+
+/** The summary row of a figure of `value` in `unit`, against `baseline` when given. */
+function row(value: number, unit: string, better: Figure["better"], goal?: Goal, baseline?: number) {
+  return summaryRow({
+    name: "figure",
+    value,
+    unit,
+    better,
+    ...(baseline === undefined ? {} : { baseline: { name: "base", value: baseline } }),
+    ...(goal ? { goal } : {}),
+  });
+}
 
 describe("summaryRow", () => {
   it("orients the ratio so that above 1 means ours is better, for throughput and for time", () => {
-    const rps = summaryRow({
-      name: "rps",
-      value: 24_000,
-      unit: "req/s",
-      better: "higher",
-      baseline: { name: "flask", value: 1_500 },
-      goal: { ratioAtLeast: 12 },
-    });
+    const rps = row(24_000, "req/s", "higher", { ratioAtLeast: 12 }, 1_500);
     expect(rps.ratio).toBe(16);
     expect(rps.met).toBe(true);
-    const fit = summaryRow({
-      name: "fit",
-      value: 0.05,
-      unit: "s",
-      better: "lower",
-      baseline: { name: "sklearn", value: 0.08 },
-      goal: { ratioAtLeast: 2 },
-    });
+    const fit = row(0.05, "s", "lower", { ratioAtLeast: 2 }, 0.08);
     expect(fit.ratio).toBeCloseTo(1.6, 12);
     expect(fit.met).toBe(false);
   });
 
   it("checks an absolute bound against the value in its own unit", () => {
-    const ok = summaryRow({ name: "p99", value: 2, unit: "ms", better: "lower", goal: { atMost: 2 } });
-    expect(ok).toEqual({
-      name: "p99",
+    expect(row(2, "ms", "lower", { atMost: 2 })).toEqual({
+      name: "figure",
       value: 2,
       unit: "ms",
       baseline: null,
@@ -37,65 +42,41 @@ describe("summaryRow", () => {
       goal: "<= 2 ms",
       met: true,
     });
-    expect(
-      summaryRow({ name: "p99", value: 2.01, unit: "ms", better: "lower", goal: { atMost: 2 } }).met,
-    ).toBe(false);
+    expect(row(2.01, "ms", "lower", { atMost: 2 }).met).toBe(false);
   });
 
   it("checks a bound in times the baseline, and fails it without a baseline", () => {
     const p99 = (value: number, baseline?: number) =>
-      summaryRow({
-        name: "p99",
-        value,
-        unit: "ms",
-        better: "lower",
-        ...(baseline === undefined ? {} : { baseline: { name: "bare", value: baseline } }),
-        goal: { atMostTimesBaseline: 1.25 },
-      });
+      row(value, "ms", "lower", { atMostTimesBaseline: 1.25 }, baseline);
     expect(p99(2.5, 2)).toMatchObject({ goal: "<= 1.25x baseline", ratio: 0.8, met: true });
     expect(p99(2.51, 2).met).toBe(false);
     expect(p99(1).met).toBe(false);
   });
 
   it("writes small bounds in exponent form and leaves out an empty unit", () => {
-    const row = summaryRow({ name: "diff", value: 3e-13, unit: "", better: "lower", goal: { atMost: 1e-6 } });
-    expect(row).toMatchObject({ goal: "<= 1e-6", met: true });
+    expect(row(3e-13, "", "lower", { atMost: 1e-6 })).toMatchObject({ goal: "<= 1e-6", met: true });
   });
 
   it("leaves met null for a figure without a goal, and fails a ratio goal without a usable baseline", () => {
-    const measured = summaryRow({
-      name: "cli",
-      value: 3,
-      unit: "s",
-      better: "lower",
-      baseline: { name: "pandas", value: 6 },
+    expect(row(3, "s", "lower", undefined, 6)).toMatchObject({ ratio: 2, goal: null, met: null });
+    expect(row(10, "req/s", "higher", { ratioAtLeast: 1 }, 0)).toMatchObject({
+      ratio: null,
+      goal: "ratio >= 1",
+      met: false,
     });
-    expect(measured).toMatchObject({ ratio: 2, goal: null, met: null });
-    const zeroBase = summaryRow({
-      name: "rps",
-      value: 10,
-      unit: "req/s",
-      better: "higher",
-      baseline: { name: "none", value: 0 },
-      goal: { ratioAtLeast: 1 },
-    });
-    expect(zeroBase).toMatchObject({ ratio: null, goal: "ratio >= 1", met: false });
   });
 
   it("fails an absolute goal on a NaN value", () => {
-    expect(
-      summaryRow({ name: "x", value: Number.NaN, unit: "ms", better: "lower", goal: { atMost: 1 } }).met,
-    ).toBe(false);
+    expect(row(Number.NaN, "ms", "lower", { atMost: 1 }).met).toBe(false);
   });
 });
 
 describe("failedChecks", () => {
   it("names the correctness checks that were missed, not the missed speed goals", () => {
-    const check = { unit: "", better: "lower" as const, goal: { atMost: 1e-6 }, correctness: true };
     expect(
       failedChecks([
-        { name: "coefficients", value: 2e-6, ...check },
-        { name: "predictions", value: 1e-15, ...check },
+        correctnessCheck("coefficients", 2e-6, 1e-6),
+        correctnessCheck("predictions", 1e-15, 1e-6),
         { name: "p99", value: 9, unit: "ms", better: "lower", goal: { atMost: 2 } },
       ]),
     ).toEqual(["coefficients"]);
@@ -116,15 +97,8 @@ describe("formatNumber", () => {
 describe("formatTable", () => {
   it("prints an aligned Markdown table with one line per row", () => {
     const table = formatTable([
-      summaryRow({
-        name: "rps",
-        value: 20_000,
-        unit: "req/s",
-        better: "higher",
-        baseline: { name: "flask", value: 1_000 },
-        goal: { ratioAtLeast: 12 },
-      }),
-      summaryRow({ name: "p99 at half peak", value: 3, unit: "ms", better: "lower", goal: { atMost: 2 } }),
+      { ...row(20_000, "req/s", "higher", { ratioAtLeast: 12 }, 1_000), name: "rps" },
+      { ...row(3, "ms", "lower", { atMost: 2 }), name: "p99 at half peak" },
     ]);
     const lines = table.split("\n");
     expect(lines).toHaveLength(4);
@@ -138,7 +112,7 @@ describe("formatTable", () => {
       "rps",
       "20000",
       "req/s",
-      "flask",
+      "base",
       "1000",
       "20.00x",
       "ratio >= 12",

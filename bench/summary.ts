@@ -36,6 +36,21 @@ export interface SummaryRow {
   met: boolean | null;
 }
 
+/**
+ * A correctness check: the largest relative difference between our numbers and the baseline's
+ * (coefficients, predictions), at most `atMost`; a run that misses it fails.
+ */
+export function correctnessCheck(name: string, maxRelativeDifference: number, atMost: number): Figure {
+  return {
+    name,
+    value: maxRelativeDifference,
+    unit: "",
+    better: "lower",
+    goal: { atMost },
+    correctness: true,
+  };
+}
+
 export function ratioOf(figure: Figure): number | null {
   if (!figure.baseline) return null;
   const { value } = figure;

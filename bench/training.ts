@@ -15,7 +15,7 @@ import { maxRelativeDifference, median, type RawFit } from "./coefficients.ts";
 import { BENCH_FEATURES, BENCH_HORIZON, type Dataset, writeBarsCsv, writeMatrix } from "./dataset.ts";
 import { runClient } from "./processes.ts";
 import { PYTHON, ROOT } from "./stacks.ts";
-import type { Figure } from "./summary.ts";
+import { correctnessCheck, type Figure } from "./summary.ts";
 
 export const TRAINING_SETTINGS = { rows: 1_000_000, fitRepeats: 5, commandRuns: 3, holdoutFraction: 0.2 };
 
@@ -61,14 +61,7 @@ export async function benchFit(data: Dataset, resultsDir: string): Promise<Figur
         baseline: { name: "sklearn LinearRegression", value: median(sklearn.fitSeconds) },
         goal: { ratioAtLeast: 2 },
       },
-      {
-        name: "fit coefficients vs sklearn, max rel diff",
-        value: agreement,
-        unit: "",
-        better: "lower",
-        goal: { atMost: 1e-6 },
-        correctness: true,
-      },
+      correctnessCheck("fit coefficients vs sklearn, max rel diff", agreement, 1e-6),
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });

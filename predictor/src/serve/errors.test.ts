@@ -24,18 +24,14 @@ describe("describeValue", () => {
   });
 });
 
+/** The error of ajv's one complaint `keyword` at `instancePath`. */
+function schemaErrorOf(keyword: string, instancePath: string, params: Record<string, unknown>, message = "") {
+  return schemaError([{ keyword, instancePath, schemaPath: "", params, message }]);
+}
+
 describe("schemaError", () => {
   it("names the field from ajv's JSON pointer", () => {
-    const err = schemaError([
-      {
-        keyword: "type",
-        instancePath: "/items/2/realized",
-        schemaPath: "",
-        params: {},
-        message: "must be number",
-      },
-    ]);
-    expect(err).toMatchObject({
+    expect(schemaErrorOf("type", "/items/2/realized", {}, "must be number")).toMatchObject({
       statusCode: 400,
       field: "items[2].realized",
       message: "items[2].realized must be number",
@@ -43,25 +39,13 @@ describe("schemaError", () => {
   });
 
   it("names an unknown or a missing field itself, not its parent", () => {
-    const extra = schemaError([
-      {
-        keyword: "additionalProperties",
-        instancePath: "",
-        schemaPath: "",
-        params: { additionalProperty: "x/y" },
-        message: "",
-      },
-    ]);
-    expect(extra).toMatchObject({ field: 'body["x/y"]', message: 'body["x/y"] is not a known field' });
-    const missing = schemaError([
-      {
-        keyword: "required",
-        instancePath: "/items/0",
-        schemaPath: "",
-        params: { missingProperty: "realized" },
-        message: "",
-      },
-    ]);
-    expect(missing).toMatchObject({ field: "items[0].realized", message: "items[0].realized is required" });
+    expect(schemaErrorOf("additionalProperties", "", { additionalProperty: "x/y" })).toMatchObject({
+      field: 'body["x/y"]',
+      message: 'body["x/y"] is not a known field',
+    });
+    expect(schemaErrorOf("required", "/items/0", { missingProperty: "realized" })).toMatchObject({
+      field: "items[0].realized",
+      message: "items[0].realized is required",
+    });
   });
 });

@@ -66,6 +66,18 @@ export function createMetrics(labels: ServeLabels) {
     },
     () => (Number.isNaN(newestBarMs) ? undefined : newestBarMs / 1000),
   );
+  /** A gauge of one drift statistic of each feature over the window, read at scrape time. */
+  const featureGauge = (name: string, help: string, statistic: "psi" | "ks") =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["feature"] as const,
+      registers,
+      collect() {
+        for (const feature of drift?.featureDrift() ?? [])
+          this.set({ feature: feature.feature }, feature[statistic]);
+      },
+    });
   const responses = new ResponseStats(LATENCY_BUCKETS);
   responses.register(registry, REQUEST_DURATION, REQUESTS);
 
@@ -108,16 +120,11 @@ export function createMetrics(labels: ServeLabels) {
       labelNames: ["reason"] as const,
       registers,
     }),
-    featureKs: new Gauge({
-      name: "predictor_feature_ks",
-      help: "Kolmogorov-Smirnov statistic of each feature over the recent-rows window against training, at the training deciles",
-      labelNames: ["feature"] as const,
-      registers,
-      collect() {
-        if (!drift) return;
-        for (const { feature, ks } of drift.ksByFeature()) this.set({ feature }, ks);
-      },
-    }),
+    featureKs: featureGauge(
+      "predictor_feature_ks",
+      "Kolmogorov-Smirnov statistic of each feature over the recent-rows window against training, at the training deciles",
+      "ks",
+    ),
     predictionDrift: new Gauge({
       name: "predictor_prediction_drift",
       help: "PSI and KS (statistic label) of the recent-rows window's predictions against the holdout's predictions",
@@ -147,16 +154,11 @@ export function createMetrics(labels: ServeLabels) {
       help: "1 while the predictor takes traffic: model loaded and not shutting down",
       registers,
     }),
-    featurePsi: new Gauge({
-      name: "predictor_feature_psi",
-      help: "Population stability index of each feature over the recent-rows window against training",
-      labelNames: ["feature"] as const,
-      registers,
-      collect() {
-        if (!drift) return;
-        for (const { feature, psi } of drift.psiByFeature()) this.set({ feature }, psi);
-      },
-    }),
+    featurePsi: featureGauge(
+      "predictor_feature_psi",
+      "Population stability index of each feature over the recent-rows window against training",
+      "psi",
+    ),
     psiWindowRows: new Gauge({
       name: "predictor_psi_window_rows",
       help: "Rows in the PSI window (PSI over few rows is noisy)",
@@ -222,9 +224,15 @@ export function createMetrics(labels: ServeLabels) {
       responses.record(route, status, seconds);
     },
 
-    /** One served row: its prediction's confidence, and the newest bar it was computed from (NaN: none). */
-    rowPredicted(prediction: number, newestBarTs: number): void {
-      if (confidenceOf) confidence.observe(confidenceOf(prediction));
+    /**
+     * `count` predicted rows, as one update: the predictions counter, each prediction's
+     * confidence, and the newest bar they were computed from (NaN: none).
+     */
+    rowsPredicted(predictions: ArrayLike<number>, count: number, newestBarTs: number): void {
+      metrics.predictions.inc(count);
+      if (confidenceOf) {
+        for (let i = 0; i < count; i++) confidence.observe(confidenceOf(predictions[i] as number));
+      }
       if (newestBarTs > newestBarMs || Number.isNaN(newestBarMs)) newestBarMs = newestBarTs;
     },
 

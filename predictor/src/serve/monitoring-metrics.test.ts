@@ -70,6 +70,57 @@ describe("monitoring metrics of the predictor", () => {
     expect(metricValue(text, "predictor_data_newest_bar_timestamp_seconds")).toBe(newest);
   });
 
+  it("records a 1,000-row batch as 1,000 rows, over /v1 and over OIP, each metric updated once for it", async () => {
+    // A window of 300 rows: the batch's last 300 rows are what it holds.
+    predictor = testPredictor({ PSI_WINDOW: "300" });
+    const rows = Array.from({ length: 1000 }, (_, i) => [(i < 700 ? 0.05 : -0.05) * (1 + i / 1000), 0, 0.02]);
+    const res = await post("/v1/predict/batch", { rows: rows.map((features) => ({ features })) });
+    expect(res.statusCode).toBe(200);
+    const predictions: number[] = res.json().results.map((r: { prediction: number }) => r.prediction);
+    const confidence = signConfidence(testArtifactFile().artifact.interval);
+    const sumOfConfidences = (ys: number[]) => ys.reduce((s, y) => s + confidence(y), 0);
+    let text = await scrape(predictor);
+    expect(metricValue(text, "predictor_predictions_total")).toBe(1000);
+    expect(metricValue(text, "predictor_prediction_confidence_count")).toBe(1000);
+    expect(metricValue(text, "predictor_prediction_confidence_sum")).toBeCloseTo(
+      sumOfConfidences(predictions),
+      9,
+    );
+    expect(metricValue(text, "predictor_psi_window_rows")).toBe(300);
+    // Every ret_1 of the last 300 rows is below the lowest decile: the first 700, above the top one, left.
+    expect(metricValue(text, "predictor_feature_ks", { feature: "ret_1" })).toBeCloseTo(0.9, 12);
+
+    const oip = await post("/v2/models/demo/infer", {
+      inputs: [{ name: "input-0", shape: [1000, 3], datatype: "FP64", data: rows.flat() }],
+    });
+    expect(oip.statusCode).toBe(200);
+    text = await scrape(predictor);
+    expect(metricValue(text, "predictor_predictions_total")).toBe(2000);
+    expect(metricValue(text, "predictor_prediction_confidence_count")).toBe(2000);
+    expect(metricValue(text, "predictor_prediction_confidence_sum")).toBeCloseTo(
+      2 * sumOfConfidences(predictions),
+      9,
+    );
+    expect(metricValue(text, "predictor_feature_ks", { feature: "ret_1" })).toBeCloseTo(0.9, 12);
+  });
+
+  it("reads the newest bar of OIP bar tensors as of /v1 {bars} rows", async () => {
+    predictor = testPredictor();
+    const bars = testBars(12);
+    const windows = [bars.slice(4), bars.slice(0, 8)];
+    const res = await post("/v2/models/demo/infer", {
+      inputs: (["ts", "open", "high", "low", "close", "volume"] as const).map((key) => ({
+        name: key,
+        shape: [2, 8],
+        datatype: "FP64",
+        data: windows.map((w) => w.map((bar) => bar[key])),
+      })),
+    });
+    expect(res.statusCode).toBe(200);
+    const newest = (bars[11]?.ts as number) / 1000;
+    expect(metricValue(await scrape(predictor), "predictor_data_newest_bar_timestamp_seconds")).toBe(newest);
+  });
+
   it("has no data-age series before a {bars} row, and a failed request moves nothing", async () => {
     predictor = testPredictor();
     await post("/v1/predict", { features: [0, 0, 0.02] });

@@ -91,10 +91,16 @@ function predictV1Rows(state: ServeState, model: ServedModel, rows: readonly unk
   );
 }
 
-/** The ts of a decoded {bars} row's last bar (decoding checked they ascend); NaN for a features row. */
-function newestBarTs(row: unknown): number {
-  const bars = (row as { bars?: Bar[] }).bars;
-  return bars === undefined ? Number.NaN : (bars[bars.length - 1] as Bar).ts;
+/** The ts of the newest last bar of a body's decoded {bars} rows; NaN when it has none. */
+function newestBarTs(rows: readonly unknown[]): number {
+  let newest = Number.NaN;
+  for (let i = 0; i < rows.length; i++) {
+    const bars = (rows[i] as { bars?: Bar[] }).bars;
+    if (bars === undefined) continue;
+    const ts = (bars[bars.length - 1] as Bar).ts;
+    if (!(ts <= newest)) newest = ts;
+  }
+  return newest;
 }
 
 interface Interval {
@@ -265,7 +271,7 @@ export class PredictEndpoint {
       } else if (route === BATCH_ROUTE) {
         const rows = batchRows(body, state.config.batchLimit);
         const predictions = predictV1Rows(state, model, rows, true);
-        const first = record(state, model, rows.length, predictions, (i) => newestBarTs(rows[i]));
+        const first = record(state, rows.length, predictions, newestBarTs(rows));
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, rows.length));
         const results = new Array(rows.length);
         for (let i = 0; i < rows.length; i++) {
@@ -273,8 +279,9 @@ export class PredictEndpoint {
         }
         answer = JSON.stringify({ ...this.#identity, results });
       } else {
-        const predictions = predictV1Rows(state, model, [body], false);
-        const id = state.cache.idOf(record(state, model, 1, predictions, () => newestBarTs(body)));
+        const rows = [body];
+        const predictions = predictV1Rows(state, model, rows, false);
+        const id = state.cache.idOf(record(state, 1, predictions, newestBarTs(rows)));
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, 1));
         answer = JSON.stringify(
           Object.assign(resultOf(predictions[0] as number, interval, id), this.#identity),
@@ -306,13 +313,15 @@ export class PredictEndpoint {
   }
 
   #send(res: ServerResponse, route: string, startedAt: number, status: number, json: string, close: boolean) {
+    // The answer's length is taken before the time: it joins an answer written in pieces (OIP) into one text.
+    const length = Buffer.byteLength(json);
     const elapsedMs = performance.now() - startedAt;
     // Headers as a flat list: node writes them without building a header map first.
     const headers = [
       "content-type",
       "application/json; charset=utf-8",
       "content-length",
-      String(Buffer.byteLength(json)),
+      String(length),
       "server-timing",
       `app;dur=${elapsedMs.toFixed(3)}`,
     ];

@@ -42,24 +42,18 @@ export const NON_FINITE_PREDICTION =
   "gives a non-finite prediction: feature values far outside the model's range";
 
 /**
- * Remembers the predictions for feedback, adds their rows to the drift window and the per-row
- * metrics (`newestBarTs(i)`: the ts of row i's last bar, NaN for a row of features); returns the
- * first prediction's sequence number in the cache (ids: state.cache.idOf).
+ * Remembers the predictions for feedback and records the batch in the drift window and the
+ * metrics, each once for all its rows (`newestBarTs`: the ts of the newest bar of its {bars}
+ * rows, NaN when it has none); returns the first prediction's sequence number in the cache (ids:
+ * state.cache.idOf).
  */
 export function record(
   state: ServeState,
-  model: ServedModel,
   count: number,
   predictions: Float64Array,
-  newestBarTs: (i: number) => number = () => Number.NaN,
+  newestBarTs = Number.NaN,
 ): number {
-  const values = state.values(0);
-  const { drift, metrics } = state;
-  for (let i = 0; i < count; i++) {
-    const prediction = predictions[i] as number;
-    drift?.add(values, i * model.features.length, prediction);
-    metrics.rowPredicted(prediction, newestBarTs(i));
-  }
-  metrics.predictions.inc(count);
+  state.drift?.addRows(state.values(0), predictions, count);
+  state.metrics.rowsPredicted(predictions, count, newestBarTs);
   return state.cache.remember(predictions, count);
 }

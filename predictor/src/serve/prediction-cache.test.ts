@@ -23,6 +23,20 @@ describe("PredictionCache", () => {
     expect(ids.size).toBe(5000);
   });
 
+  it("writes the ids of a run of predictions as their ids joined by commas, across thousands", () => {
+    const cache = new PredictionCache(3000, 1000, () => 0);
+    for (const [first, count] of [
+      [0, 1],
+      [990, 25],
+      [5, 2400],
+      [1999, 1],
+      [1000, 1000],
+    ] as const) {
+      const ids = Array.from({ length: count }, (_, i) => cache.idOf(first + i));
+      expect(cache.idsText(first, count)).toBe(ids.join(","));
+    }
+  });
+
   it("finds each prediction by its id across thousands of sequence numbers", () => {
     const cache = new PredictionCache(3000, 1000, () => 0);
     const first = cache.remember(

@@ -68,6 +68,23 @@ export class PredictionCache {
     return this.#prefix + this.#digits(sequence);
   }
 
+  /**
+   * The ids of `count` predictions from sequence `first` on, joined by commas: each run of ids
+   * within one thousand is its digits table joined by the ids' common start, with no string made
+   * per id (an OIP answer carries 1,000 ids in one text).
+   */
+  idsText(first: number, count: number): string {
+    const runs: string[] = [];
+    for (let sequence = first; sequence < first + count; ) {
+      const block = Math.floor(sequence / 1000);
+      const end = Math.min(first + count, (block + 1) * 1000);
+      const start = this.#prefix + (block === 0 ? "" : String(block));
+      runs.push(start + THREE_DIGITS.slice(sequence - block * 1000, end - block * 1000).join(`,${start}`));
+      sequence = end;
+    }
+    return runs.join(",");
+  }
+
   #digits(sequence: number): string {
     const block = Math.floor(sequence / 1000);
     if (block !== this.#block) {
