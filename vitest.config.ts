@@ -44,8 +44,12 @@ export default defineConfig({
       {
         test: {
           // Starts and stops a real control plane (make cluster-test); binaries from cluster-build.
+          // One file at a time: vitest would otherwise run up to (cores - 1) files at once, and
+          // repair.test.ts brings up a whole cluster on the fixed ports and bridge while the agent
+          // test runs nodes of its own beside it, each with timeouts sized for a machine to itself.
           name: "cluster",
           include: ["test/cluster/*.test.ts", "test/cluster/agent/integration/*.test.ts"],
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 600_000,
         },

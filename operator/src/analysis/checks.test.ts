@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { analysisSchema } from "../api/delivery.ts";
 import { admit } from "../api/local-admission.ts";
 import type { TradingModelSpec } from "../api/types.ts";
-import { configuredChecks, judge, normalCdf, overall, worseThanStablePValue } from "./checks.ts";
-import type { Measurement, Reading, TrackReadings } from "./measurement.ts";
+import { configuredChecks, judge, normalCdf, overall, readingsFor, worseThanStablePValue } from "./checks.ts";
+import type { Measurement, Reading, ReadingName, TrackReadings } from "./measurement.ts";
 
 type Analysis = TradingModelSpec["analysis"];
 const analysis = (raw: Record<string, unknown>): Analysis => admit(analysisSchema, raw).object as Analysis;
@@ -247,5 +247,70 @@ describe("shadow agreement checks", () => {
       "shadow",
     );
     expect(broken.slice(1).map((r) => r.verdict)).toEqual(["NoData", "NoData"]);
+  });
+});
+
+describe("the readings each check asks the provider for", () => {
+  const every = analysis({
+    minSamples: 100,
+    accuracy: { min: 0.55 },
+    accuracyVsStable: { confidence: 0.95 },
+    latencyP95Ms: { max: 25 },
+    errorRate: { max: 0.01 },
+    drift: { psiMax: 0.2 },
+    strategyReturnBps: { min: 0 },
+    signAgreement: { min: 0.9 },
+    meanAbsDiff: { max: 0.001 },
+  });
+  const only = (t: TrackReadings, names: ReadingName[]) =>
+    Object.fromEntries(names.map((name) => [name, t[name]])) as Partial<TrackReadings>;
+
+  it("are all a check judges from: each judges the same on them alone as on every reading", () => {
+    const tracks = {
+      passing: track(),
+      failing: track({ feedbackHits: v(150), errors: v(90), latencyP95Seconds: v(0.2), strategyGains: v(0) }),
+      few: track({ feedback: v(20), requests: v(30), shadowCompared: v(10), strategyOutcomes: v(5) }),
+    };
+    for (const phase of ["live", "shadow"] as const) {
+      for (const check of configuredChecks(every, phase)) {
+        const needed = readingsFor([check]);
+        for (const [name, t] of Object.entries(tracks)) {
+          const stable = track({ feedbackHits: v(260) });
+          const full = judge(every, measurement(t, stable), phase).find((r) => r.check === check);
+          const asked = judge(
+            every,
+            { ...measurement(t), candidate: only(t, needed.candidate), stable: only(stable, needed.stable) },
+            phase,
+          ).find((r) => r.check === check);
+          expect(asked, `${check} on the ${name} readings`).toEqual(full);
+        }
+      }
+    }
+  });
+
+  it("are each asked once, and on stable only for accuracyVsStable", () => {
+    expect(readingsFor(["errorRate"])).toEqual({ candidate: ["requests", "errors"], stable: [] });
+    expect(readingsFor(["latencyP95Ms", "errorRate", "accuracyVsStable"])).toEqual({
+      candidate: ["requests", "latencyP95Seconds", "errors", "feedback", "feedbackHits"],
+      stable: ["feedback", "feedbackHits"],
+    });
+  });
+
+  it("never passes a check on a reading that was not measured, whatever onNoData says", () => {
+    const [result] = judge(analysis({ minSamples: 10, onNoData: "Pass", errorRate: { max: 0.01 } }), {
+      ...measurement(track()),
+      candidate: { requests: v(2000) },
+    });
+    expect(result).toMatchObject({ verdict: "NoData" });
+    expect(result?.message).toContain("not measured");
+  });
+
+  it("waits on a p95 Prometheus could not compute, saying so rather than counting requests short", () => {
+    const [result] = judge(
+      analysis({ minSamples: 100, latencyP95Ms: { max: 25 } }),
+      measurement(track({ latencyP95Seconds: { absent: true } })),
+    );
+    expect(result).toMatchObject({ verdict: "NoData" });
+    expect(result?.message).toBe("p95 latency: no latency histogram over 2000 requests; waiting");
   });
 });

@@ -1,10 +1,8 @@
 import { normalCdf } from "../../../predictor/src/normal.ts";
-import type { CHECK_NAMES } from "../api/tradingmodel.ts";
 import type { TradingModelSpec } from "../api/types.ts";
-import type { Measurement, Reading, TrackReadings } from "./measurement.ts";
+import type { CheckName, Measurement, Reading, ReadingName, TrackReadings } from "./measurement.ts";
 
 type AnalysisSpec = TradingModelSpec["analysis"];
-type CheckName = (typeof CHECK_NAMES)[number];
 export type Verdict = "Passed" | "Failed" | "NoData";
 /**
  * What the candidate is judged on: live traffic (canary, preview, after a switch), where clients'
@@ -44,13 +42,44 @@ export function configuredChecks(analysis: AnalysisSpec, phase: AnalysisPhase = 
   return checks;
 }
 
-const num = (r: Reading): number | undefined =>
-  "value" in r && Number.isFinite(r.value) ? r.value : undefined;
-const errorOf = (...readings: Reading[]) =>
-  readings.map((r) => ("error" in r ? r.error : undefined)).find(Boolean);
+/** A reading the provider was not asked for: a check reading it would be a bug, so never a pass. */
+const NOT_MEASURED = "not measured (no configured check asked for it)";
+const num = (r: Reading | undefined): number | undefined =>
+  r !== undefined && "value" in r && Number.isFinite(r.value) ? r.value : undefined;
+const errorOf = (...readings: (Reading | undefined)[]) =>
+  readings.map((r) => (r === undefined ? NOT_MEASURED : "error" in r ? r.error : undefined)).find(Boolean);
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString());
 
 export { normalCdf };
+
+/**
+ * The readings each check judges from, on the candidate's track; accuracyVsStable reads the same
+ * on stable's. The provider queries these only.
+ */
+const READS: Record<CheckName, readonly ReadingName[]> = {
+  accuracy: ["feedback", "feedbackHits"],
+  accuracyVsStable: ["feedback", "feedbackHits"],
+  latencyP95Ms: ["requests", "latencyP95Seconds"],
+  errorRate: ["requests", "errors"],
+  drift: ["psiMax"],
+  strategyReturnBps: ["strategyOutcomes", "strategyGains", "strategyLosses"],
+  signAgreement: ["shadowCompared", "shadowSignAgreements"],
+  meanAbsDiff: ["shadowCompared", "shadowAbsDiffSum"],
+};
+const READS_ON_STABLE: Partial<Record<CheckName, readonly ReadingName[]>> = {
+  accuracyVsStable: ["feedback", "feedbackHits"],
+};
+
+/** The readings a measurement for these checks needs, per track, each once. */
+export function readingsFor(checks: readonly CheckName[]): {
+  candidate: ReadingName[];
+  stable: ReadingName[];
+} {
+  const union = (table: Partial<Record<CheckName, readonly ReadingName[]>>) => [
+    ...new Set(checks.flatMap((check) => table[check] ?? [])),
+  ];
+  return { candidate: union(READS), stable: union(READS_ON_STABLE) };
+}
 
 /**
  * One-sided two-proportion z-test of "the candidate's hit rate is lower than stable's": the
@@ -75,6 +104,7 @@ interface Judged {
   stableValue?: number;
   message: string;
 }
+type JudgedCheck = Judged & { threshold: number };
 
 /**
  * Too few samples, or nothing to read: what onNoData says. A reading that failed (Prometheus
@@ -88,98 +118,127 @@ function noData(analysis: AnalysisSpec, why: string, failedToRead: boolean): Jud
   return { verdict: "NoData", message: `${why}; waiting` };
 }
 
-function accuracyOf(t: TrackReadings): { hits: number; total: number } | undefined {
+/**
+ * A check's sample (`total` of them, named `counted` in messages), or what onNoData makes of its
+ * lack: one of the check's readings failed, or there are fewer than minSamples.
+ */
+function sampled<S extends { total: number }>(
+  analysis: AnalysisSpec,
+  what: string,
+  readings: (Reading | undefined)[],
+  sample: S | undefined,
+  counted: string,
+): S | { noData: Judged } {
+  const err = errorOf(...readings);
+  if (err) return { noData: noData(analysis, `${what} unreadable: ${err}`, true) };
+  if (!sample || sample.total < analysis.minSamples) {
+    const why = `${what}: ${Math.round(sample?.total ?? 0)} ${counted} < minSamples ${analysis.minSamples}`;
+    return { noData: noData(analysis, why, false) };
+  }
+  return sample;
+}
+
+/** A count's sample, none while its series does not exist. */
+function countOf(r: Reading | undefined): { total: number } | undefined {
+  const total = num(r);
+  return total === undefined ? undefined : { total };
+}
+
+/**
+ * A value held to its threshold from below (`{ min }`) or above (`{ max }`); `say` writes the
+ * message around the comparison that held (">=", "<=") or broke ("<", ">").
+ */
+function against(
+  bound: { min: number } | { max: number },
+  value: number,
+  samples: number | undefined,
+  say: (op: string, ok: boolean) => string,
+): JudgedCheck {
+  const atLeast = "min" in bound;
+  const threshold = atLeast ? bound.min : bound.max;
+  const ok = atLeast ? value >= threshold : value <= threshold;
+  const op = atLeast ? (ok ? ">=" : "<") : ok ? "<=" : ">";
+  return {
+    threshold,
+    value,
+    ...(samples === undefined ? {} : { samples: Math.round(samples) }),
+    verdict: ok ? "Passed" : "Failed",
+    message: say(op, ok),
+  };
+}
+
+function accuracyOf(t: Partial<TrackReadings>): { hits: number; total: number } | undefined {
   const total = num(t.feedback);
   const hits = num(t.feedbackHits);
   return total === undefined || hits === undefined ? undefined : { hits, total };
 }
 
-/** Predictions of the shadow's compared with stable's, or why there are too few to judge. */
-function compared(
-  analysis: AnalysisSpec,
-  c: TrackReadings,
-  what: string,
-  sum: Reading,
-): { noData: Judged } | { count: number; sum: number } {
-  const err = errorOf(c.shadowCompared, sum);
-  const count = num(c.shadowCompared);
-  if (err || count === undefined || count < analysis.minSamples) {
-    const why = err
-      ? `${what} unreadable: ${err}`
-      : `${what}: ${Math.round(count ?? 0)} predictions compared with stable < minSamples ${analysis.minSamples}`;
-    return { noData: noData(analysis, why, Boolean(err)) };
-  }
+/** Predictions of the shadow's compared with stable's, and `sum` over them, or why too few. */
+function compared(analysis: AnalysisSpec, c: Partial<TrackReadings>, what: string, sum: Reading | undefined) {
+  const s = sampled(
+    analysis,
+    what,
+    [c.shadowCompared, sum],
+    countOf(c.shadowCompared),
+    "predictions compared with stable",
+  );
   // No series for the sum yet means nothing was counted in it.
-  return { count, sum: num(sum) ?? 0 };
+  return "noData" in s ? s : { total: s.total, sum: num(sum) ?? 0 };
 }
 
-function judgeOne(check: CheckName, analysis: AnalysisSpec, m: Measurement): Judged & { threshold: number } {
+function judgeOne(check: CheckName, analysis: AnalysisSpec, m: Measurement): JudgedCheck {
   const c = m.candidate;
-  const min = analysis.minSamples;
   switch (check) {
     case "signAgreement": {
       const threshold = analysis.signAgreement?.min ?? 0;
       const r = compared(analysis, c, "sign agreement", c.shadowSignAgreements);
       if ("noData" in r) return { threshold, ...r.noData };
-      const value = r.sum / r.count;
-      const ok = value >= threshold;
-      return {
-        threshold,
+      const value = r.sum / r.total;
+      return against(
+        { min: threshold },
         value,
-        samples: Math.round(r.count),
-        verdict: ok ? "Passed" : "Failed",
-        message: `sign agreement with stable ${fmt(value)} ${ok ? ">=" : "<"} ${threshold} (${Math.round(r.sum)} of ${Math.round(r.count)} mirrored predictions)`,
-      };
+        r.total,
+        (op) =>
+          `sign agreement with stable ${fmt(value)} ${op} ${threshold} (${Math.round(r.sum)} of ${Math.round(r.total)} mirrored predictions)`,
+      );
     }
     case "meanAbsDiff": {
       const threshold = analysis.meanAbsDiff?.max ?? 0;
       const r = compared(analysis, c, "mean absolute difference", c.shadowAbsDiffSum);
       if ("noData" in r) return { threshold, ...r.noData };
-      const value = r.sum / r.count;
-      const ok = value <= threshold;
-      return {
-        threshold,
+      const value = r.sum / r.total;
+      return against(
+        { max: threshold },
         value,
-        samples: Math.round(r.count),
-        verdict: ok ? "Passed" : "Failed",
-        message: `mean absolute difference from stable ${fmt(value)} ${ok ? "<=" : ">"} ${threshold} over ${Math.round(r.count)} mirrored predictions`,
-      };
+        r.total,
+        (op) =>
+          `mean absolute difference from stable ${fmt(value)} ${op} ${threshold} over ${Math.round(r.total)} mirrored predictions`,
+      );
     }
     case "accuracy": {
       const threshold = analysis.accuracy?.min ?? 0;
-      const err = errorOf(c.feedback, c.feedbackHits);
       const acc = accuracyOf(c);
-      if (err || !acc || acc.total < min) {
-        const why = err
-          ? `accuracy unreadable: ${err}`
-          : `accuracy: ${Math.round(acc?.total ?? 0)} predictions with feedback < minSamples ${min}`;
-        return {
-          threshold,
-          ...noData(analysis, why, Boolean(err)),
-          ...(acc ? { samples: Math.round(acc.total) } : {}),
-        };
-      }
-      const value = acc.hits / acc.total;
-      const ok = value >= threshold;
-      return {
-        threshold,
+      const s = sampled(analysis, "accuracy", [c.feedback, c.feedbackHits], acc, "predictions with feedback");
+      if ("noData" in s)
+        return { threshold, ...s.noData, ...(acc ? { samples: Math.round(acc.total) } : {}) };
+      const value = s.hits / s.total;
+      return against(
+        { min: threshold },
         value,
-        samples: Math.round(acc.total),
-        verdict: ok ? "Passed" : "Failed",
-        message: `accuracy ${fmt(value)} ${ok ? ">=" : "<"} ${threshold} over ${Math.round(acc.total)} predictions with feedback`,
-      };
+        s.total,
+        (op) =>
+          `accuracy ${fmt(value)} ${op} ${threshold} over ${Math.round(s.total)} predictions with feedback`,
+      );
     }
     case "accuracyVsStable": {
       const confidence = analysis.accuracyVsStable?.confidence ?? 0.95;
       const threshold = Number((1 - confidence).toPrecision(6));
-      const err = errorOf(
-        c.feedback,
-        c.feedbackHits,
-        m.stable?.feedback ?? { absent: true },
-        m.stable?.feedbackHits ?? { absent: true },
-      );
+      const min = analysis.minSamples;
+      // No stable track measured is no stable data; a stable track without its readings is a bug.
+      const onStable = m.stable ?? { feedback: { absent: true }, feedbackHits: { absent: true } };
+      const err = errorOf(c.feedback, c.feedbackHits, onStable.feedback, onStable.feedbackHits);
       const cand = accuracyOf(c);
-      const stable = m.stable ? accuracyOf(m.stable) : undefined;
+      const stable = accuracyOf(onStable);
       if (err || !cand || !stable || cand.total < min || stable.total < min) {
         const why = err
           ? `accuracy vs stable unreadable: ${err}`
@@ -187,59 +246,54 @@ function judgeOne(check: CheckName, analysis: AnalysisSpec, m: Measurement): Jud
         return { threshold, ...noData(analysis, why, Boolean(err)) };
       }
       const pValue = worseThanStablePValue(cand, stable);
-      const worse = pValue < threshold;
       const [a, b] = [cand.hits / cand.total, stable.hits / stable.total];
-      return {
-        threshold,
-        value: pValue,
-        stableValue: b,
-        samples: Math.round(cand.total),
-        verdict: worse ? "Failed" : "Passed",
-        message: `accuracy ${fmt(a)} (${Math.round(cand.total)}) vs stable ${fmt(b)} (${Math.round(stable.total)}): p-value ${fmt(pValue)} ${worse ? "<" : ">="} ${threshold} (${worse ? "significantly worse" : "not significantly worse"} at ${confidence})`,
-      };
+      // Passes unless the p-value falls under 1 - confidence: not significantly worse.
+      const judged = against(
+        { min: threshold },
+        pValue,
+        cand.total,
+        (op, ok) =>
+          `accuracy ${fmt(a)} (${Math.round(cand.total)}) vs stable ${fmt(b)} (${Math.round(stable.total)}): p-value ${fmt(pValue)} ${op} ${threshold} (${ok ? "not significantly worse" : "significantly worse"} at ${confidence})`,
+      );
+      return { ...judged, stableValue: b };
     }
     case "latencyP95Ms": {
       const threshold = analysis.latencyP95Ms?.max ?? 0;
-      const err = errorOf(c.requests, c.latencyP95Seconds);
-      const requests = num(c.requests);
+      const s = sampled(
+        analysis,
+        "p95 latency",
+        [c.requests, c.latencyP95Seconds],
+        countOf(c.requests),
+        "requests",
+      );
+      if ("noData" in s) return { threshold, ...s.noData };
       const p95 = num(c.latencyP95Seconds);
-      if (err || requests === undefined || requests < min || p95 === undefined) {
-        const why = err
-          ? `p95 latency unreadable: ${err}`
-          : `p95 latency: ${Math.round(requests ?? 0)} requests < minSamples ${min}`;
-        return { threshold, ...noData(analysis, why, Boolean(err)) };
+      if (p95 === undefined) {
+        const why = `p95 latency: no latency histogram over ${Math.round(s.total)} requests`;
+        return { threshold, ...noData(analysis, why, false) };
       }
       const value = p95 * 1000;
-      const ok = value <= threshold;
-      return {
-        threshold,
+      return against(
+        { max: threshold },
         value,
-        samples: Math.round(requests),
-        verdict: ok ? "Passed" : "Failed",
-        message: `p95 latency ${fmt(value)} ms ${ok ? "<=" : ">"} ${threshold} ms over ${Math.round(requests)} requests`,
-      };
+        s.total,
+        (op) => `p95 latency ${fmt(value)} ms ${op} ${threshold} ms over ${Math.round(s.total)} requests`,
+      );
     }
     case "errorRate": {
       const threshold = analysis.errorRate?.max ?? 0;
-      const err = errorOf(c.requests, c.errors);
-      const requests = num(c.requests);
-      if (err || requests === undefined || requests < min) {
-        const why = err
-          ? `error rate unreadable: ${err}`
-          : `error rate: ${Math.round(requests ?? 0)} requests < minSamples ${min}`;
-        return { threshold, ...noData(analysis, why, Boolean(err)) };
-      }
+      const s = sampled(analysis, "error rate", [c.requests, c.errors], countOf(c.requests), "requests");
+      if ("noData" in s) return { threshold, ...s.noData };
       // No error series yet means no error was ever counted.
       const errors = num(c.errors) ?? 0;
-      const value = errors / requests;
-      const ok = value <= threshold;
-      return {
-        threshold,
+      const value = errors / s.total;
+      return against(
+        { max: threshold },
         value,
-        samples: Math.round(requests),
-        verdict: ok ? "Passed" : "Failed",
-        message: `error rate ${fmt(value)} ${ok ? "<=" : ">"} ${threshold} (${Math.round(errors)} of ${Math.round(requests)} requests)`,
-      };
+        s.total,
+        (op) =>
+          `error rate ${fmt(value)} ${op} ${threshold} (${Math.round(errors)} of ${Math.round(s.total)} requests)`,
+      );
     }
     case "drift": {
       const threshold = analysis.drift?.psiMax ?? 0;
@@ -251,35 +305,33 @@ function judgeOne(check: CheckName, analysis: AnalysisSpec, m: Measurement): Jud
           ...noData(analysis, err ? `drift unreadable: ${err}` : "drift: no PSI reported yet", Boolean(err)),
         };
       }
-      const ok = value <= threshold;
-      return {
-        threshold,
+      return against(
+        { max: threshold },
         value,
-        verdict: ok ? "Passed" : "Failed",
-        message: `worst feature PSI ${fmt(value)} ${ok ? "<=" : ">"} ${threshold}`,
-      };
+        undefined,
+        (op) => `worst feature PSI ${fmt(value)} ${op} ${threshold}`,
+      );
     }
     case "strategyReturnBps": {
       const threshold = analysis.strategyReturnBps?.min ?? 0;
-      const err = errorOf(c.strategyOutcomes, c.strategyGains, c.strategyLosses);
-      const trades = num(c.strategyOutcomes);
-      if (err || trades === undefined || trades < min) {
-        const why = err
-          ? `strategy return unreadable: ${err}`
-          : `strategy return: ${Math.round(trades ?? 0)} scored outcomes < minSamples ${min}`;
-        return { threshold, ...noData(analysis, why, Boolean(err)) };
-      }
+      const s = sampled(
+        analysis,
+        "strategy return",
+        [c.strategyOutcomes, c.strategyGains, c.strategyLosses],
+        countOf(c.strategyOutcomes),
+        "scored outcomes",
+      );
+      if ("noData" in s) return { threshold, ...s.noData };
       // A sign with no series yet has had no trade of that sign.
       const net = (num(c.strategyGains) ?? 0) - (num(c.strategyLosses) ?? 0);
-      const value = (net / trades) * 10_000;
-      const ok = value >= threshold;
-      return {
-        threshold,
+      const value = (net / s.total) * 10_000;
+      return against(
+        { min: threshold },
         value,
-        samples: Math.round(trades),
-        verdict: ok ? "Passed" : "Failed",
-        message: `strategy return ${fmt(value)} bps per trade after costs ${ok ? ">=" : "<"} ${threshold} bps over ${Math.round(trades)} scored outcomes`,
-      };
+        s.total,
+        (op) =>
+          `strategy return ${fmt(value)} bps per trade after costs ${op} ${threshold} bps over ${Math.round(s.total)} scored outcomes`,
+      );
     }
   }
 }

@@ -1,4 +1,7 @@
 import type { SeriesSelector } from "../../../predictor/src/serve/analysis-queries.ts";
+import type { CHECK_NAMES } from "../api/tradingmodel.ts";
+
+export type CheckName = (typeof CHECK_NAMES)[number];
 
 /**
  * What the Prometheus provider observed for one rollout measurement, before any judgement. A value
@@ -24,20 +27,25 @@ export interface TrackReadings {
   strategyLosses: Reading;
 }
 
+export type ReadingName = keyof TrackReadings;
+
 export interface Measurement {
   /** The candidate version this measurement is about. */
   version: number;
   measuredAt: string;
   window: string;
-  candidate: TrackReadings;
+  /** The readings the request's checks judge from (`readingsFor`); the provider takes no other. */
+  candidate: Partial<TrackReadings>;
   /** Stable's readings over the same window, for checks that compare (accuracyVsStable). */
-  stable?: TrackReadings;
+  stable?: Partial<TrackReadings>;
 }
 
 /** What the shell should measure this reconcile; computed by the pure side from the stored status. */
 export interface MeasurementRequest {
   version: number;
   window: string;
+  /** The checks judged on this measurement: each query costs Prometheus, so only theirs are sent. */
+  checks: readonly CheckName[];
   candidate: SeriesSelector;
   stable?: SeriesSelector;
 }

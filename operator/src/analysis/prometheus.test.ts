@@ -4,7 +4,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ANALYSIS_METRICS } from "../../../predictor/src/serve/analysis-queries.ts";
 import { createMetrics } from "../../../predictor/src/serve/metrics.ts";
 import { StrategyPnl } from "../../../predictor/src/serve/pnl.ts";
-import { PrometheusProvider, parseInstantVector } from "./prometheus.ts";
+import { analysisSchema } from "../api/delivery.ts";
+import { admit } from "../api/local-admission.ts";
+import type { TradingModelSpec } from "../api/types.ts";
+import { configuredChecks, judge } from "./checks.ts";
+import type { MeasurementRequest } from "./measurement.ts";
+import { PrometheusProvider, parseInstantVector, unconfiguredMetrics } from "./prometheus.ts";
 
 const fast = { timeoutMs: 300, retries: 2, backoffMs: 10 };
 let server: Server | undefined;
@@ -31,11 +36,16 @@ const vector = (value: string) =>
     status: "success",
     data: { resultType: "vector", result: [{ metric: {}, value: [1, value] }] },
   });
-const request = {
+const analysis = (raw: Record<string, unknown>) =>
+  admit(analysisSchema, raw).object as TradingModelSpec["analysis"];
+const request: MeasurementRequest = {
   version: 2,
   window: "30s",
+  checks: ["accuracy"],
   candidate: { namespace: "trading", model: "demo", version: "v2", track: "canary" },
 };
+const canary = '{namespace="trading",model="demo",version="v2",track="canary"';
+const predictRoutes = ',route=~"/v1/predict.*|/v2/models/.*/infer"';
 
 describe("Prometheus provider", () => {
   it("reads one sample per query for the candidate's series", async () => {
@@ -43,15 +53,69 @@ describe("Prometheus provider", () => {
     const m = await new PrometheusProvider(p.url, fast).measure(request, new Date("2026-11-24T10:00:00Z"));
     expect(m.candidate.feedback).toEqual({ value: 42 });
     expect(m.window).toBe("30s");
-    expect(p.queries).toContain(
-      'sum(increase(predictor_feedback_total{namespace="trading",model="demo",version="v2",track="canary"}[30s]))',
-    );
+    expect(p.queries).toContain(`sum(increase(predictor_feedback_total${canary}}[30s]))`);
     expect(m.stable).toBeUndefined();
+  });
+
+  it("sends only the queries of the configured checks: errorRate alone is two a measurement", async () => {
+    const spec = analysis({ minSamples: 100, errorRate: { max: 0.01 } });
+    const p = await prometheus((query) => ({
+      status: 200,
+      body: vector(query.includes("errors") ? "4" : "2000"),
+    }));
+    const m = await new PrometheusProvider(p.url, fast).measure(
+      { ...request, checks: configuredChecks(spec) },
+      new Date("2026-11-24T10:00:00Z"),
+    );
+    expect(p.queries.sort()).toEqual([
+      `sum(increase(predictor_http_errors_total${canary}${predictRoutes}}[30s]))`,
+      `sum(increase(predictor_http_requests_total${canary}${predictRoutes}}[30s]))`,
+    ]);
+    expect(m.candidate).toEqual({ requests: { value: 2000 }, errors: { value: 4 } });
+    expect(judge(spec, m).map((r) => r.message)).toEqual(["error rate 0.002 <= 0.01 (4 of 2000 requests)"]);
+  });
+
+  it("asks each reading once however many checks judge from it, and stable only what comparing needs", async () => {
+    const spec = analysis({
+      accuracy: { min: 0.55 },
+      accuracyVsStable: { confidence: 0.95 },
+      latencyP95Ms: { max: 25 },
+      errorRate: { max: 0.01 },
+    });
+    const p = await prometheus(() => ({ status: 200, body: vector("1") }));
+    const stable = { ...request.candidate, version: "v1", track: "stable" };
+    const m = await new PrometheusProvider(p.url, fast).measure(
+      { ...request, checks: configuredChecks(spec), stable },
+      new Date(),
+    );
+    expect(Object.keys(m.candidate).sort()).toEqual([
+      "errors",
+      "feedback",
+      "feedbackHits",
+      "latencyP95Seconds",
+      "requests",
+    ]);
+    expect(Object.keys(m.stable ?? {}).sort()).toEqual(["feedback", "feedbackHits"]);
+    // 7 distinct queries, where asking every reading on both tracks was 24.
+    expect(p.queries).toHaveLength(7);
+    expect(new Set(p.queries).size).toBe(7);
+  });
+
+  it("without a Prometheus, says so on each reading the checks need, which holds the rollout", async () => {
+    const spec = analysis({ minSamples: 100, onNoData: "Pass", latencyP95Ms: { max: 25 } });
+    const m = await unconfiguredMetrics.measure({ ...request, checks: configuredChecks(spec) }, new Date());
+    expect(Object.keys(m.candidate)).toEqual(["requests", "latencyP95Seconds"]);
+    expect(judge(spec, m)[0]).toMatchObject({ verdict: "NoData" });
+    expect(judge(spec, m)[0]?.message).toContain("no Prometheus configured");
   });
 
   it("reads a shadow's agreement from the series of the pods that mirror to it, by its version", async () => {
     const p = await prometheus(() => ({ status: 200, body: vector("7") }));
-    const shadow = { ...request, candidate: { ...request.candidate, track: "shadow" } };
+    const shadow = {
+      ...request,
+      checks: ["errorRate", "signAgreement", "meanAbsDiff"] as const,
+      candidate: { ...request.candidate, track: "shadow" },
+    };
     const m = await new PrometheusProvider(p.url, fast).measure(shadow, new Date("2026-11-24T10:00:00Z"));
     expect(m.candidate.shadowCompared).toEqual({ value: 7 });
     expect(p.queries).toEqual(

@@ -1,5 +1,6 @@
-import { type AnalysisQuery, analysisQueries } from "../../../predictor/src/serve/analysis-queries.ts";
-import type { Measurement, MeasurementRequest, Reading, TrackReadings } from "./measurement.ts";
+import { analysisQueries, type SeriesSelector } from "../../../predictor/src/serve/analysis-queries.ts";
+import { readingsFor } from "./checks.ts";
+import type { Measurement, MeasurementRequest, Reading, ReadingName, TrackReadings } from "./measurement.ts";
 
 /** Where a rollout's measurements come from: one implementation per metrics backend. */
 export interface MetricsProvider {
@@ -83,46 +84,42 @@ export class PrometheusProvider implements MetricsProvider {
     return { error: `prometheus ${this.url}: ${last}` };
   }
 
-  private async readings(
-    series: MeasurementRequest["candidate"],
-    window: string,
-    time: Date,
-  ): Promise<TrackReadings> {
-    const names = Object.keys(analysisQueries) as AnalysisQuery[];
-    const values = await Promise.all(
-      names.map((name) => this.query(analysisQueries[name](series, window), time)),
+  measure(request: MeasurementRequest, now: Date): Promise<Measurement> {
+    return takeMeasurement(request, now, (series, name) =>
+      this.query(analysisQueries[name](series, request.window), now),
     );
-    return Object.fromEntries(names.map((name, i) => [name, values[i]])) as unknown as TrackReadings;
   }
+}
 
-  async measure(request: MeasurementRequest, now: Date): Promise<Measurement> {
-    const [candidate, stable] = await Promise.all([
-      this.readings(request.candidate, request.window, now),
-      request.stable ? this.readings(request.stable, request.window, now) : Promise.resolve(undefined),
-    ]);
-    return {
-      version: request.version,
-      measuredAt: now.toISOString(),
-      window: request.window,
-      candidate,
-      ...(stable ? { stable } : {}),
-    };
-  }
+/**
+ * The readings the request's checks judge from (`readingsFor`), each read once per track with
+ * `read`: a model judged on its error rate alone costs two queries a measurement, not twelve.
+ */
+async function takeMeasurement(
+  request: MeasurementRequest,
+  now: Date,
+  read: (series: SeriesSelector, name: ReadingName) => Promise<Reading>,
+): Promise<Measurement> {
+  const needed = readingsFor(request.checks);
+  const track = async (series: SeriesSelector, names: ReadingName[]): Promise<Partial<TrackReadings>> =>
+    Object.fromEntries(await Promise.all(names.map(async (name) => [name, await read(series, name)])));
+  const [candidate, stable] = await Promise.all([
+    track(request.candidate, needed.candidate),
+    request.stable ? track(request.stable, needed.stable) : undefined,
+  ]);
+  return {
+    version: request.version,
+    measuredAt: now.toISOString(),
+    window: request.window,
+    candidate,
+    ...(stable ? { stable } : {}),
+  };
 }
 
 /** Without a Prometheus to ask, every reading says so: rollouts with checks wait, then roll back. */
 export const unconfiguredMetrics: MetricsProvider = {
-  async measure(request, now) {
-    const error: Reading = { error: "no Prometheus configured (operator flag --prometheus-url)" };
-    const track = Object.fromEntries(
-      Object.keys(analysisQueries).map((name) => [name, error]),
-    ) as unknown as TrackReadings;
-    return {
-      version: request.version,
-      measuredAt: now.toISOString(),
-      window: request.window,
-      candidate: track,
-      ...(request.stable ? { stable: track } : {}),
-    };
-  },
+  measure: (request, now) =>
+    takeMeasurement(request, now, async () => ({
+      error: "no Prometheus configured (operator flag --prometheus-url)",
+    })),
 };

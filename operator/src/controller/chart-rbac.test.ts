@@ -115,7 +115,14 @@ describe("the chart's RBAC", () => {
         shadow: { duration: "30s" },
       }),
     ]);
-    for (const needed of ["apps/deployments delete", "apps/deployments patch", "batch/jobs create"]) {
+    for (const needed of [
+      "apps/deployments delete",
+      "apps/deployments patch",
+      "batch/jobs create",
+      // Each candidate track's own autoscaler, deleted with it.
+      "autoscaling/horizontalpodautoscalers patch",
+      "autoscaling/horizontalpodautoscalers delete",
+    ]) {
       expect(calls).toContain(needed);
     }
     expect([...calls].filter((call) => !allowed(rules, call))).toEqual([]);

@@ -66,13 +66,18 @@ describe("observe", () => {
     ]);
   });
 
-  it("notices the model's autoscaler", () => {
-    const hpa = {
-      metadata: { name: "spy-momentum-predictor", ownerReferences: mine },
-      spec: { maxReplicas: 3, scaleTargetRef: { kind: "Deployment", name: "spy-momentum-predictor" } },
-    };
-    expect(observe(model, cache({ autoscalers: [hpa] }), now).autoscalerExists).toBe(true);
-    expect(observe(model, cache(), now).autoscalerExists).toBe(false);
+  it("notices the model's autoscalers by track, not another owner's", () => {
+    const hpa = (name: string, ownerReferences = mine) => ({
+      metadata: { name, ownerReferences },
+      spec: { maxReplicas: 3, scaleTargetRef: { kind: "Deployment", name } },
+    });
+    const autoscalers = [
+      hpa("spy-momentum-predictor"),
+      hpa("spy-momentum-predictor-canary"),
+      hpa("spy-momentum-predictor-preview", []),
+    ];
+    expect(observe(model, cache({ autoscalers }), now).autoscaledTracks).toEqual(["stable", "canary"]);
+    expect(observe(model, cache(), now).autoscaledTracks).toEqual([]);
   });
 
   it("picks the model's own PrometheusRule and the refusals of rules of its name", () => {

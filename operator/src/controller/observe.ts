@@ -14,6 +14,7 @@ import {
   LABEL_MODEL,
   LABEL_VERSION,
   predictorDeploymentName,
+  TRACKS,
   versionFromName,
 } from "../manifests/names.ts";
 import type { MonitoringApis, Observed } from "../reconcile/observed.ts";
@@ -67,7 +68,7 @@ export function observe(model: TradingModel, cache: NamespaceCache, now: Date): 
     const text = registered.has(version) ? undefined : cm.data?.[ARTIFACT_KEY];
     artifacts.push({ version, name: cm.metadata?.name ?? "", ...(text === undefined ? {} : { text }) });
   }
-  const autoscalerName = predictorDeploymentName(model.metadata.name, "stable");
+  const autoscalerNames = new Set(mine(cache.autoscalers).map((a) => a.metadata?.name));
   return {
     model,
     jobs,
@@ -75,7 +76,9 @@ export function observe(model: TradingModel, cache: NamespaceCache, now: Date): 
     versions,
     artifacts,
     deployments: mine(cache.deployments).filter((d) => component(d) === "predictor"),
-    autoscalerExists: mine(cache.autoscalers).some((a) => a.metadata?.name === autoscalerName),
+    autoscaledTracks: TRACKS.filter((t) =>
+      autoscalerNames.has(predictorDeploymentName(model.metadata.name, t)),
+    ),
     ...(cache.monitoringApis ? { monitoringApis: cache.monitoringApis } : {}),
     ...alertRulesOf(model, cache),
     now,

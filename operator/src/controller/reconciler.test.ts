@@ -2,8 +2,8 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { TradingModel } from "../api/types.ts";
-import { storedModel } from "../testing/fixtures.ts";
-import { settings } from "../testing/world.ts";
+import { metrics, storedModel } from "../testing/fixtures.ts";
+import { settings, World } from "../testing/world.ts";
 import { EventRecorder } from "./events.ts";
 import { FakeCluster } from "./fake-cluster.ts";
 import { actionOf, eventTargets, Reconciler } from "./reconciler.ts";
@@ -219,5 +219,65 @@ describe("Reconciler counting rollouts", () => {
     cluster.sync();
     await reconciler.reconcile(KEY, now);
     expect(transitions).toHaveLength(1);
+  });
+});
+
+describe("Reconciler with an autoscaled canary", () => {
+  /** The cluster of a model whose v2 canary runs at 25% beside 4 autoscaled stable pods, as a World left it. */
+  function midCanary() {
+    const world = new World(
+      storedModel("spy-momentum.yaml", (raw) => {
+        const spec = raw.spec as Record<string, unknown>;
+        spec.serving = { replicas: 4, autoscaling: { minReplicas: 2, maxReplicas: 8 } };
+        spec.rollout = { strategy: "Canary", canary: { steps: [25, 50, 100] } };
+        spec.analysis = { interval: "10s" };
+      }),
+    );
+    world.serveFirstVersion();
+    world.editSpec((spec) => {
+      spec.training.retrainRequest = "r2";
+    });
+    world.reconcile();
+    world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.56 }), metrics({ directionalAccuracy: 0.55 }));
+    world.reconcile();
+    world.rolloutCompletes();
+    const { cluster, reconciler } = setup(world.model);
+    for (const o of [...world.versions, ...world.deployments, ...world.autoscalers])
+      cluster.seed(o as KubernetesObject);
+    const sent: KubernetesObject[] = [];
+    const apply = cluster.apply.bind(cluster);
+    cluster.apply = (object) => {
+      sent.push(object);
+      return apply(object);
+    };
+    return { world, cluster, reconciler, sent };
+  }
+
+  it("keeps the canary's own autoscaler at the weight's bounds and never sends either Deployment's count", async () => {
+    const { world, cluster, reconciler, sent } = midCanary();
+    await reconciler.reconcile(KEY, world.now);
+    const canaryHpa = sent.find(
+      (o) => o.kind === "HorizontalPodAutoscaler" && o.metadata?.name === "spy-momentum-predictor-canary",
+    ) as { spec?: { minReplicas?: number; maxReplicas?: number } } | undefined;
+    // 25% beside 4 stable pods: 1 pod (round(4/3)); beside stable's maximum of 8: 3.
+    expect(canaryHpa?.spec).toMatchObject({ minReplicas: 1, maxReplicas: 3 });
+    const deployments = sent.filter((o) => o.kind === "Deployment") as { spec?: { replicas?: number } }[];
+    expect(deployments).toHaveLength(2);
+    expect(deployments.map((d) => d.spec?.replicas)).toEqual([undefined, undefined]);
+    expect(cluster.calls.filter((c) => c.startsWith("create"))).toEqual([]);
+  });
+
+  it("on an abort, deletes the canary's autoscaler before its Deployment", async () => {
+    const { world, cluster, reconciler } = midCanary();
+    const aborted = structuredClone(world.model);
+    aborted.spec.rollout.abortVersion = 2;
+    aborted.metadata.generation = (aborted.metadata.generation ?? 0) + 1;
+    cluster.seed(aborted as unknown as KubernetesObject);
+    await reconciler.reconcile(KEY, world.now);
+    expect(cluster.calls.filter((c) => c.startsWith("delete"))).toEqual([
+      "delete HorizontalPodAutoscaler/spy-momentum-predictor-canary",
+      "delete Deployment/spy-momentum-predictor-canary",
+    ]);
+    expect(statusOf(cluster)?.rollout?.phase).toBe("Aborted");
   });
 });

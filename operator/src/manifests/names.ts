@@ -24,7 +24,8 @@ export const FIELD_MANAGER = "tradingmodel-operator";
  * Tracks a predictor Deployment serves: stable, a canary (live traffic by replica share), a
  * blue-green candidate behind its preview Service, and a shadow that gets a mirror of stable's requests.
  */
-export type Track = "stable" | "canary" | "preview" | "shadow";
+export const TRACKS = ["stable", "canary", "preview", "shadow"] as const;
+export type Track = (typeof TRACKS)[number];
 
 export type Component = "trainer" | "artifact" | "predictor" | "monitoring";
 

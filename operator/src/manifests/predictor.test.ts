@@ -89,13 +89,27 @@ describe("predictor Deployment", () => {
 
   it("leaves the replica count to the autoscaler when autoscaling is on, and sets it otherwise", () => {
     expect(deployment.spec?.replicas).toBeUndefined();
-    expect(predictorAutoscaler(model)?.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
     const fixed = storedModel("mean-reversion-bluegreen.yaml");
     expect(
       predictorDeployment({ model: fixed, version: version.spec, track: "stable", image: "i" }).spec
         ?.replicas,
     ).toBe(2);
-    expect(predictorAutoscaler(fixed)).toBeUndefined();
+    expect(predictorAutoscaler(fixed, "stable", { minReplicas: 2, maxReplicas: 4 })).toBeUndefined();
+  });
+
+  it("scales one track's Deployment on the spec's CPU target within the bounds given, owned by the model", () => {
+    const hpa = predictorAutoscaler(model, "canary", { minReplicas: 1, maxReplicas: 3 });
+    expect(hpa?.metadata).toMatchObject({
+      name: "spy-momentum-predictor-canary",
+      labels: { "trading.mlops.dev/track": "canary" },
+      ownerReferences: [{ kind: "TradingModel", name: "spy-momentum", controller: true }],
+    });
+    expect(hpa?.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "spy-momentum-predictor-canary" },
+      minReplicas: 1,
+      maxReplicas: 3,
+      metrics: [{ resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+    });
   });
 });
 

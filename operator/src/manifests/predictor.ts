@@ -209,14 +209,21 @@ function service(model: TradingModel, serviceName: string, selector: Record<stri
   };
 }
 
+/** The pod count bounds an autoscaler keeps one track's Deployment within. */
+export interface AutoscalerBounds {
+  minReplicas: number;
+  maxReplicas: number;
+}
+
 /**
- * Scales the stable Deployment on CPU when the spec asks for autoscaling. During a rollout the
- * floor is raised to the pods stable had when it started (`holdAtLeast`), so the autoscaler cannot
- * shrink the capacity traffic falls back to.
+ * Scales one track's predictor Deployment on CPU (the spec's `serving.autoscaling` target) within
+ * `bounds`, which the traffic router derives from the rollout; undefined when the spec does not
+ * autoscale. Named like the Deployment it scales.
  */
 export function predictorAutoscaler(
   model: TradingModel,
-  holdAtLeast = 0,
+  track: Track,
+  bounds: AutoscalerBounds,
 ): V2HorizontalPodAutoscaler | undefined {
   const autoscaling = model.spec.serving.autoscaling;
   if (!autoscaling) return undefined;
@@ -225,19 +232,19 @@ export function predictorAutoscaler(
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
     metadata: {
-      name: predictorDeploymentName(name, "stable"),
+      name: predictorDeploymentName(name, track),
       namespace: model.metadata.namespace,
-      labels: labels(name, "predictor"),
+      labels: labels(name, "predictor", { track }),
       ownerReferences: ownedBy(model.metadata),
     },
     spec: {
       scaleTargetRef: {
         apiVersion: "apps/v1",
         kind: "Deployment",
-        name: predictorDeploymentName(name, "stable"),
+        name: predictorDeploymentName(name, track),
       },
-      minReplicas: Math.min(autoscaling.maxReplicas, Math.max(autoscaling.minReplicas, holdAtLeast)),
-      maxReplicas: autoscaling.maxReplicas,
+      minReplicas: bounds.minReplicas,
+      maxReplicas: bounds.maxReplicas,
       metrics: [
         {
           type: "Resource",

@@ -260,7 +260,11 @@ describe("reconcile: schedule", () => {
     );
     expect(plan.status.lastScheduleTime).toBe("2026-11-25T02:30:05.000Z");
     world.trainingSucceeds(2);
-    expect(world.reconcile().create.map((o) => o.kind)).toEqual(["ModelVersion"]);
+    // v2 registered, and its shadow (autoscaled) created with its first count; no second Job.
+    expect(world.reconcile().create.map((o) => o.metadata?.name)).toEqual([
+      "spy-momentum-v2",
+      "spy-momentum-predictor-shadow",
+    ]);
   });
 });
 

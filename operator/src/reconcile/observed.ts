@@ -9,6 +9,7 @@ import {
   ANNOTATION_TRAINING_HASH,
   LABEL_TRACK,
   LABEL_VERSION,
+  type Track,
   versionFromName,
 } from "../manifests/names.ts";
 
@@ -33,8 +34,8 @@ export interface Observed {
   artifacts: { version: number; name: string; text?: string }[];
   /** Predictor Deployments (component predictor). */
   deployments: V1Deployment[];
-  /** Whether the model's HorizontalPodAutoscaler exists. */
-  autoscalerExists: boolean;
+  /** The tracks whose HorizontalPodAutoscaler (named like the track's Deployment) exists. */
+  autoscaledTracks: Track[];
   /** Which prometheus-operator APIs the cluster serves; absent: none. */
   monitoringApis?: MonitoringApis;
   /**

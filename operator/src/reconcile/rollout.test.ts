@@ -17,6 +17,17 @@ const deployment = (world: World, suffix: string) =>
 const servedBy = (world: World, suffix: string) =>
   deployment(world, suffix)?.spec?.template.metadata?.labels?.["trading.mlops.dev/version"];
 
+/** What a rollback of v2 leaves: its pods deleted in the same reconcile, v1 serving, v2 Rejected. */
+function expectRolledBackToV1(world: World, plan: Plan, track: "canary" | "preview") {
+  expect(plan.delete).toContainEqual({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    name: `spy-momentum-predictor-${track}`,
+  });
+  expect(servedBy(world, "predictor")).toBe("v1");
+  expect(stageOf(world, 2)).toBe("Rejected");
+}
+
 const value = (v: number): Reading => ({ value: v });
 function readings(over: Partial<TrackReadings> = {}): TrackReadings {
   return {
@@ -36,6 +47,19 @@ function readings(over: Partial<TrackReadings> = {}): TrackReadings {
   };
 }
 
+type Spec = World["model"]["spec"];
+/** A model edit setting fields of spec.analysis. */
+const analysisWith =
+  (fields: Partial<Spec["analysis"]>) =>
+  (spec: Record<string, unknown>): void => {
+    Object.assign(spec.analysis as object, fields);
+  };
+/** Sets fields of spec.rollout, as a commit to the model's manifest would. */
+const setRollout = (world: World, fields: Partial<Spec["rollout"]>) =>
+  world.editSpec((spec) => {
+    Object.assign(spec.rollout, fields);
+  });
+
 /**
  * spy-momentum with the example's checks (accuracy >= 0.51, p95 <= 25 ms, errors <= 1%, PSI <= 0.2),
  * a 10 s interval and fixed replicas; `edit` changes the spec further.
@@ -51,7 +75,7 @@ function model(edit: (spec: Record<string, unknown>) => void = () => {}) {
 }
 
 /** Reconciles with the pods of the asked split ready, handing over a measurement when one is due. */
-const tick = (world: World, measured: TrackReadings = readings()): Plan => world.tick(measured);
+const tick = (world: World, measured: Partial<TrackReadings> = readings()): Plan => world.tick(measured);
 
 describe("canary rollout over Replicas", () => {
   it("steps 5 -> 25 -> 50 -> 100 on passing analysis, keeps stable at full size, then promotes v2 and archives v1", () => {
@@ -100,25 +124,34 @@ describe("canary rollout over Replicas", () => {
     expect(done.status.display).toEqual({ accuracy: "0.56", latencyP95Ms: "4", errorRate: "0.001" });
   });
 
+  it("asks the provider for the configured checks on the canary's series, and stable's only to compare", () => {
+    const due = (world: World) => {
+      world.startV2();
+      for (let i = 0; i < 5 && !measurementDue(world.model, world.now); i++) tick(world);
+      return measurementDue(world.model, world.now);
+    };
+    const canary = { namespace: "trading", model: "spy-momentum", version: "v2", track: "canary" };
+    const example = due(new World(model()));
+    expect(example).toEqual({
+      version: 2,
+      window: "1m",
+      checks: ["accuracy", "latencyP95Ms", "errorRate", "drift"],
+      candidate: canary,
+    });
+    const comparing = due(new World(model(analysisWith({ accuracyVsStable: { confidence: 0.95 } }))));
+    expect(comparing?.checks).toContain("accuracyVsStable");
+    expect(comparing?.stable).toEqual({ ...canary, version: "v1", track: "stable" });
+  });
+
   it("rolls back on the first failing measurement with failureLimit 0: canary pods go in the same reconcile, v2 Rejected with the numbers", () => {
-    const world = new World(
-      model((spec) => {
-        (spec.analysis as Record<string, unknown>).failureLimit = 0;
-      }),
-    );
+    const world = new World(model(analysisWith({ failureLimit: 0 })));
     world.startV2();
     let plan = tick(world);
     for (let i = 0; i < 5 && !plan.status.rollout?.lastAnalysisAt; i++) {
       plan = tick(world, readings({ feedbackHits: value(450) }));
     }
     expect(plan.status.rollout).toMatchObject({ phase: "RolledBack", failures: 1 });
-    expect(plan.delete).toContainEqual({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      name: "spy-momentum-predictor-canary",
-    });
-    expect(servedBy(world, "predictor")).toBe("v1");
-    expect(stageOf(world, 2)).toBe("Rejected");
+    expectRolledBackToV1(world, plan, "canary");
     const rolledBack = plan.events.find((e) => e.reason === "RolledBack");
     expect(rolledBack?.message).toMatch(/accuracy 0\.45 < 0\.51 over 1000 predictions with feedback/);
     expect(rolledBack?.message).toMatch(/failed \(1\) > failureLimit \(0\)/);
@@ -135,60 +168,44 @@ describe("canary rollout over Replicas", () => {
     expect(deployment(world, "predictor-canary")).toBeUndefined();
   });
 
-  it("tolerates failureLimit failed measurements, then rolls back on the next", () => {
-    const world = new World(
-      model((spec) => {
-        (spec.analysis as Record<string, unknown>).failureLimit = 1;
-      }),
-    );
-    world.startV2();
-    const bad = readings({ errors: value(250) });
-    const outcomes: string[] = [];
-    for (let i = 0; i < 10 && world.last?.status.rollout?.phase !== "RolledBack"; i++) {
-      outcomes.push(...reasons(tick(world, bad)).filter((r) => r === "AnalysisFailed" || r === "RolledBack"));
-    }
-    expect(outcomes).toEqual(["AnalysisFailed", "RolledBack"]);
-    expect(world.last?.events.find((e) => e.reason === "RolledBack")?.message).toMatch(
-      /error rate 0\.05 > 0\.01 \(250 of 5000 requests\)/,
-    );
-  });
-
-  it("waits while there is too little data, and rolls back after noDataLimit inconclusive measurements", () => {
-    const world = new World(
-      model((spec) => {
-        (spec.analysis as Record<string, unknown>).noDataLimit = 2;
-      }),
-    );
-    world.startV2();
-    const quiet = readings({ feedback: value(3), feedbackHits: value(2) });
-    const outcomes: string[] = [];
-    for (let i = 0; i < 12 && world.last?.status.rollout?.phase !== "RolledBack"; i++) {
-      const plan = tick(world, quiet);
-      outcomes.push(...reasons(plan).filter((r) => r === "AnalysisInconclusive" || r === "RolledBack"));
-      expect(plan.status.rollout?.stepIndex).toBe(0);
-    }
-    expect(outcomes).toEqual(["AnalysisInconclusive", "AnalysisInconclusive", "RolledBack"]);
-    expect(world.last?.events.at(-1)?.message).toMatch(
-      /accuracy: 3 predictions with feedback < minSamples 100/,
-    );
-  });
+  it.each([
+    {
+      limit: "failureLimit failed measurements",
+      analysis: { failureLimit: 1 },
+      measured: readings({ errors: value(250) }),
+      outcomes: ["AnalysisFailed", "RolledBack"],
+      says: /error rate 0\.05 > 0\.01 \(250 of 5000 requests\)/,
+    },
+    {
+      limit: "noDataLimit measurements with too little data",
+      analysis: { noDataLimit: 2 },
+      measured: readings({ feedback: value(3), feedbackHits: value(2) }),
+      outcomes: ["AnalysisInconclusive", "AnalysisInconclusive", "RolledBack"],
+      says: /accuracy: 3 predictions with feedback < minSamples 100/,
+    },
+  ])(
+    "holds the step through $limit, then rolls back on the next",
+    ({ analysis, measured, outcomes, says }) => {
+      const world = new World(model(analysisWith(analysis)));
+      world.startV2();
+      const seen: string[] = [];
+      for (let i = 0; i < 12 && world.last?.status.rollout?.phase !== "RolledBack"; i++) {
+        const plan = tick(world, measured);
+        seen.push(
+          ...reasons(plan).filter((r) => /^(AnalysisFailed|AnalysisInconclusive|RolledBack)$/.test(r)),
+        );
+        expect(plan.status.rollout?.stepIndex).toBe(0);
+      }
+      expect(seen).toEqual(outcomes);
+      expect(world.last?.events.find((e) => e.reason === "RolledBack")?.message).toMatch(says);
+    },
+  );
 
   it("never passes on an unreachable Prometheus, even with onNoData Pass", () => {
-    const world = new World(
-      model((spec) => {
-        (spec.analysis as Record<string, unknown>).onNoData = "Pass";
-      }),
-    );
+    const world = new World(model(analysisWith({ onNoData: "Pass" })));
     world.startV2();
     const down: Reading = { error: "prometheus http://127.0.0.1:9090: connect ECONNREFUSED" };
-    const unreachable = readings({
-      feedback: down,
-      feedbackHits: down,
-      requests: down,
-      errors: down,
-      latencyP95Seconds: down,
-      psiMax: down,
-    });
+    const unreachable = Object.fromEntries(Object.keys(readings()).map((name) => [name, down]));
     for (let i = 0; i < 8; i++) tick(world, unreachable);
     expect(world.last?.status.rollout).toMatchObject({ phase: "Progressing", stepIndex: 0 });
     expect(world.last?.status.rollout?.analysis?.every((r) => r.verdict === "NoData")).toBe(true);
@@ -201,9 +218,7 @@ describe("rollout controls in the spec", () => {
     const world = new World(model());
     world.startV2();
     tick(world);
-    world.editSpec((spec) => {
-      spec.rollout.paused = true;
-    });
+    setRollout(world, { paused: true });
     const paused = tick(world);
     expect(paused.status.rollout?.phase).toBe("Paused");
     expect(condition(paused, "Progressing")).toMatchObject({ status: "True", reason: "RolloutPaused" });
@@ -211,9 +226,7 @@ describe("rollout controls in the spec", () => {
       expect(measurementDue(world.model, world.now)).toBeUndefined();
       expect(tick(world).status.rollout).toMatchObject({ phase: "Paused", stepIndex: 0 });
     }
-    world.editSpec((spec) => {
-      spec.rollout.paused = false;
-    });
+    setRollout(world, { paused: false });
     expect(tick(world).status.rollout?.phase).toBe("Progressing");
   });
 
@@ -235,13 +248,9 @@ describe("rollout controls in the spec", () => {
   it("promoteVersion skips the remaining steps; a stale value for another version does nothing", () => {
     const world = new World(model());
     world.startV2();
-    world.editSpec((spec) => {
-      spec.rollout.promoteVersion = 7;
-    });
+    setRollout(world, { promoteVersion: 7 });
     expect(tick(world).status.rollout?.phase).toBe("Progressing");
-    world.editSpec((spec) => {
-      spec.rollout.promoteVersion = 2;
-    });
+    setRollout(world, { promoteVersion: 2 });
     const promoting = tick(world);
     expect(reasons(promoting)).toContain("RolloutPromotedBySpec");
     expect(servedBy(world, "predictor")).toBe("v2");
@@ -253,9 +262,7 @@ describe("rollout controls in the spec", () => {
     const world = new World(model());
     world.startV2();
     tick(world);
-    world.editSpec((spec) => {
-      spec.rollout.abortVersion = 2;
-    });
+    setRollout(world, { abortVersion: 2 });
     const aborted = tick(world);
     expect(aborted.status.rollout?.phase).toBe("Aborted");
     expect(deployment(world, "predictor-canary")).toBeUndefined();
@@ -272,14 +279,10 @@ describe("rollout controls in the spec", () => {
   it("rollbackToVersion rolls an archived version out again through the canary, once per value", () => {
     const world = new World(model());
     world.startV2();
-    world.editSpec((spec) => {
-      spec.rollout.promoteVersion = 2;
-    });
+    setRollout(world, { promoteVersion: 2 });
     for (let i = 0; i < 4; i++) tick(world);
     expect(stageOf(world, 1)).toBe("Archived");
-    world.editSpec((spec) => {
-      spec.rollout.rollbackToVersion = 1;
-    });
+    setRollout(world, { rollbackToVersion: 1 });
     const started = tick(world);
     expect(reasons(started)).toEqual(expect.arrayContaining(["RolledBackTo", "RolloutStarted"]));
     expect(started.status).toMatchObject({
@@ -298,9 +301,7 @@ describe("rollout controls in the spec", () => {
   it("an unknown rollbackToVersion is refused in Degraded, naming the field", () => {
     const world = new World(model());
     world.startV2();
-    world.editSpec((spec) => {
-      spec.rollout.rollbackToVersion = 9;
-    });
+    setRollout(world, { rollbackToVersion: 9 });
     const plan = tick(world);
     expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "InvalidSpec" });
     expect(condition(plan, "Degraded")?.message).toContain(
@@ -313,7 +314,7 @@ describe("blue-green rollout", () => {
   const blueGreenModel = (autoPromote: boolean) =>
     model((spec) => {
       spec.rollout = { strategy: "BlueGreen", blueGreen: { autoPromote, scaleDownDelaySeconds: 20 } };
-      (spec.analysis as Record<string, unknown>).failureLimit = 0;
+      analysisWith({ failureLimit: 0 })(spec);
     });
   const serviceSelector = (plan: Plan, name = "spy-momentum") =>
     plan.apply.find((o) => o.kind === "Service" && o.metadata?.name === name) as
@@ -364,9 +365,7 @@ describe("blue-green rollout", () => {
     for (let i = 0; i < 8; i++) tick(world);
     expect(world.last?.status.rollout).toMatchObject({ phase: "Paused", stepIndex: 0 });
     expect(world.last?.status.rollout?.message).toContain("waiting for spec.rollout.promoteVersion: 2");
-    world.editSpec((spec) => {
-      spec.rollout.promoteVersion = 2;
-    });
+    setRollout(world, { promoteVersion: 2 });
     expect(tick(world).status.rollout).toMatchObject({ phase: "Progressing", stepIndex: 1 });
   });
 
@@ -383,13 +382,7 @@ describe("blue-green rollout", () => {
       "trading.mlops.dev/model": "spy-momentum",
       "trading.mlops.dev/traffic": "live",
     });
-    expect(plan.delete).toContainEqual({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      name: "spy-momentum-predictor-preview",
-    });
-    expect(servedBy(world, "predictor")).toBe("v1");
-    expect(stageOf(world, 2)).toBe("Rejected");
+    expectRolledBackToV1(world, plan, "preview");
     expect(plan.events.find((e) => e.reason === "RolledBack")?.message).toMatch(
       /rolled back v2 at 100% after the switch: p95 latency 500 ms > 25 ms/,
     );
@@ -426,26 +419,52 @@ describe("autoscaled stable during a canary", () => {
     world.trainingSucceeds(2, metrics({ directionalAccuracy: 0.56 }), metrics({ directionalAccuracy: 0.55 }));
     const started = world.reconcile();
     const hpa = (plan: Plan) =>
-      plan.apply.find((o) => o.kind === "HorizontalPodAutoscaler") as
-        | { spec?: { minReplicas?: number } }
-        | undefined;
+      plan.apply.find(
+        (o) => o.kind === "HorizontalPodAutoscaler" && o.metadata?.name === "spy-momentum-predictor",
+      ) as { spec?: { minReplicas?: number } } | undefined;
+    const canaryBounds = () => {
+      const spec = world.autoscalers.find((a) => a.metadata?.name === "spy-momentum-predictor-canary")?.spec;
+      return spec && [spec.minReplicas, spec.maxReplicas];
+    };
     expect(started.status.rollout?.stableReplicas).toBe(4);
-    // 5% beside 4 stable pods: one canary pod, 20%.
+    // 5% beside 4 stable pods: one canary pod, 20%, created with that count; its own autoscaler
+    // between the pods 5% asks for beside stable's 4 and beside stable's maximum of 8.
     expect(deployment(world, "predictor-canary")?.spec?.replicas).toBe(1);
+    expect(started.create.map((o) => o.metadata?.name)).toContain("spy-momentum-predictor-canary");
+    expect(canaryBounds()).toEqual([1, 1]);
     const during = world.reconcile();
     expect(hpa(during)?.spec?.minReplicas).toBe(4);
-    world.editSpec((spec) => {
-      spec.rollout.abortVersion = 2;
-    });
-    world.reconcile();
+    for (let i = 0; i < 10 && world.model.status?.rollout?.desiredWeight !== 25; i++) tick(world);
+    expect(canaryBounds()).toEqual([1, 3]);
+    // The canary's autoscaler grows it to 2 pods under load: the operator counts them and never
+    // sends a count of its own for it.
+    const canary = deployment(world, "predictor-canary");
+    if (canary?.spec) canary.spec.replicas = 2;
+    world.rolloutCompletes();
+    const scaled = world.reconcile();
+    expect(scaled.status.rollout).toMatchObject({ desiredWeight: 25, candidateReplicas: 2, weight: 33 });
+    const applied = scaled.apply.filter((o) => o.kind === "Deployment") as { spec?: { replicas?: number } }[];
+    expect(applied.map((d) => d.spec?.replicas)).toEqual([undefined, undefined]);
+    setRollout(world, { abortVersion: 2 });
+    // The abort deletes the canary's autoscaler before its Deployment, in the same reconcile.
+    expect(
+      world
+        .reconcile()
+        .delete.map((r) => `${r.kind}/${r.name}`)
+        .filter((r) => r.includes("canary")),
+    ).toEqual([
+      "HorizontalPodAutoscaler/spy-momentum-predictor-canary",
+      "Deployment/spy-momentum-predictor-canary",
+    ]);
     expect(hpa(world.reconcile())?.spec?.minReplicas).toBe(2);
     expect(deployment(world, "predictor-canary")).toBeUndefined();
+    expect(world.autoscalers.map((a) => a.metadata?.name)).toEqual(["spy-momentum-predictor"]);
   });
 });
 
 describe("rollouts counted in the operator's metrics", () => {
   /** Reconciles like `tick`, handing each status change to the counters as the reconciler does. */
-  function countedTick(world: World, counters: OperatorMetrics, measured?: TrackReadings): Plan {
+  function countedTick(world: World, counters: OperatorMetrics, measured?: Partial<TrackReadings>): Plan {
     const before = world.model.status?.rollout;
     const plan = tick(world, measured);
     counters.recordRolloutTransition(
@@ -495,9 +514,7 @@ describe("rollouts counted in the operator's metrics", () => {
     const world = new World(model());
     world.startV2();
     countedTick(world, counters);
-    world.editSpec((spec) => {
-      spec.rollout.abortVersion = 2;
-    });
+    setRollout(world, { abortVersion: 2 });
     countedTick(world, counters);
     countedTick(world, counters);
     expect(await series(counters)).toContain(

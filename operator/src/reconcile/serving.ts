@@ -73,7 +73,7 @@ function split(
       ? { candidate: { version: candidate.version.spec, weight: candidate.weight, track: candidate.track } }
       : {}),
     deployments: ctx.observed.deployments,
-    autoscalerExists: ctx.observed.autoscalerExists,
+    autoscaledTracks: ctx.observed.autoscaledTracks,
     ...(stableFloor === undefined ? {} : { stableFloor }),
   };
 }

@@ -104,7 +104,8 @@ export function measurementDue(model: TradingModel, now: Date): MeasurementReque
   const spec = model.spec;
   if (state?.phase !== "Progressing" || state.stepStartedAt === undefined) return undefined;
   const phase = analysisPhaseOf(state);
-  if (configuredChecks(spec.analysis, phase).length === 0) return undefined;
+  const checks = configuredChecks(spec.analysis, phase);
+  if (checks.length === 0) return undefined;
   const since = Math.min(secondsSince(state.stepStartedAt, now), secondsSince(state.lastAnalysisAt, now));
   if (since + DUE_SLACK_SECONDS < intervalOf(spec)) return undefined;
   const name = model.metadata.name;
@@ -113,6 +114,7 @@ export function measurementDue(model: TradingModel, now: Date): MeasurementReque
   return {
     version: state.version,
     window: spec.analysis.window,
+    checks,
     candidate: {
       namespace,
       model: name,

@@ -1,8 +1,14 @@
-import type { V1ContainerState, V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
+import type {
+  V1ContainerState,
+  V1Deployment,
+  V1Job,
+  V1Pod,
+  V2HorizontalPodAutoscaler,
+} from "@kubernetes/client-node";
 import type { Measurement, MeasurementRequest, TrackReadings } from "../analysis/measurement.ts";
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
 import type { StrategyComparison } from "../gate.ts";
-import { LABEL_VERSION, versionLabel } from "../manifests/names.ts";
+import { LABEL_TRACK, LABEL_VERSION, type Track, versionLabel } from "../manifests/names.ts";
 import type { Plan, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
 import type { MonitoringApis, Observed } from "../reconcile/observed.ts";
@@ -28,7 +34,8 @@ export class World {
   versions: ModelVersion[] = [];
   artifacts: Observed["artifacts"] = [];
   deployments: V1Deployment[] = [];
-  autoscalerExists = false;
+  /** The autoscalers the plans applied and did not delete since. */
+  autoscalers: V2HorizontalPodAutoscaler[] = [];
   monitoringApis?: MonitoringApis;
   alertRules?: Observed["alertRules"];
   now = new Date("2026-11-24T10:00:00Z");
@@ -76,7 +83,7 @@ export class World {
         versions: this.versions,
         artifacts: this.artifacts,
         deployments: this.deployments,
-        autoscalerExists: this.autoscalerExists,
+        autoscaledTracks: this.autoscalers.map((a) => a.metadata?.labels?.[LABEL_TRACK] as Track),
         ...(this.monitoringApis ? { monitoringApis: this.monitoringApis } : {}),
         ...(this.alertRules ? { alertRules: this.alertRules } : {}),
         ...(this.measurement ? { measurement: this.measurement } : {}),
@@ -102,6 +109,13 @@ export class World {
         this.versions.push(structuredClone(object) as unknown as ModelVersion);
     }
     for (const object of plan.apply) {
+      if (object.kind === "HorizontalPodAutoscaler") {
+        const name = object.metadata?.name;
+        this.autoscalers = [
+          ...this.autoscalers.filter((a) => a.metadata?.name !== name),
+          structuredClone(object) as V2HorizontalPodAutoscaler,
+        ];
+      }
       if (object.kind !== "Deployment") continue;
       const previous = this.deployments.find((d) => d.metadata?.name === object.metadata?.name);
       const next = structuredClone(object) as V1Deployment;
@@ -120,6 +134,8 @@ export class World {
     for (const ref of plan.delete) {
       if (ref.kind === "Deployment")
         this.deployments = this.deployments.filter((d) => d.metadata?.name !== ref.name);
+      if (ref.kind === "HorizontalPodAutoscaler")
+        this.autoscalers = this.autoscalers.filter((a) => a.metadata?.name !== ref.name);
       if (ref.kind === "Job") this.jobs = this.jobs.filter((j) => j.metadata?.name !== ref.name);
       if (ref.kind === "ModelVersion")
         this.versions = this.versions.filter((v) => v.metadata.name !== ref.name);
@@ -189,7 +205,7 @@ export class World {
    * One reconcile of a rollout as the shell runs it: the pods of the asked split ready, and when a
    * measurement is due, one taken now that reads `candidate` for the candidate's track.
    */
-  tick(candidate: TrackReadings): Plan {
+  tick(candidate: Partial<TrackReadings>): Plan {
     this.rolloutCompletes();
     const due = measurementDue(this.model, this.now);
     if (due) {

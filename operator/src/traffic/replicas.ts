@@ -1,6 +1,7 @@
 import type { V1Deployment, V1DeploymentSpec } from "@kubernetes/client-node";
-import { LABEL_VERSION, predictorDeploymentName, versionLabel } from "../manifests/names.ts";
+import { LABEL_VERSION, predictorDeploymentName, type Track, versionLabel } from "../manifests/names.ts";
 import {
+  type AutoscalerBounds,
   predictorAutoscaler,
   predictorDeployment,
   predictorPreviewService,
@@ -35,6 +36,44 @@ export function candidateReplicas(weight: number, stable: number): number {
 export const weightOf = (candidate: number, stable: number) =>
   candidate + stable === 0 ? 0 : Math.round((100 * candidate) / (candidate + stable));
 
+/** The autoscaler's count kept within its bounds. */
+const within = (count: number, bounds: AutoscalerBounds) =>
+  Math.min(bounds.maxReplicas, Math.max(bounds.minReplicas, count));
+
+/**
+ * Stable's autoscaler bounds: the spec's, with the floor raised to `holdAtLeast` pods during a
+ * rollout, so the autoscaler cannot shrink the capacity traffic falls back to.
+ */
+export function stableBounds(autoscaling: AutoscalerBounds, holdAtLeast: number): AutoscalerBounds {
+  return {
+    minReplicas: within(holdAtLeast, autoscaling),
+    maxReplicas: autoscaling.maxReplicas,
+  };
+}
+
+/**
+ * A candidate track's autoscaler bounds beside `stable` pods, stable's autoscaler going up to
+ * `stableMax`. A canary at weight w: from the pods w asks for beside stable's count to those it
+ * would ask for beside stable's maximum (both by `candidateReplicas`, so at least one). At its floor
+ * the canary has exactly the weight's share of pods, and since both tracks take the same load per
+ * pod, both autoscalers scale by the same factor and the ratio holds. A full-size track (a
+ * blue-green preview, a shadow) copies stable: from stable's count to its maximum.
+ */
+export function candidateBounds(
+  track: CandidateTrack,
+  weight: number,
+  stable: number,
+  stableMax: number,
+): AutoscalerBounds {
+  if (track !== "canary") return { minReplicas: stable, maxReplicas: Math.max(stable, stableMax) };
+  const minReplicas = candidateReplicas(weight, stable);
+  return { minReplicas, maxReplicas: Math.max(minReplicas, candidateReplicas(weight, stableMax)) };
+}
+
+/** A Deployment's count: what its autoscaler asked for, else the pods it has, else `fallback` (not created yet). */
+const countOf = (d: V1Deployment | undefined, fallback: number) =>
+  d?.spec?.replicas ?? d?.status?.replicas ?? fallback;
+
 /**
  * Traffic by replica ratio behind the model's one Service, which selects the pods of both live tracks:
  * kube-proxy spreads connections evenly over ready endpoints, so the candidate's share is its share
@@ -44,68 +83,89 @@ export const replicasRouter: TrafficRouter = {
   route(split: Split): Routing {
     const { model, image } = split;
     const name = model.metadata.name;
-    const stableDeployment = split.deployments.find((d) => trackOf(d) === "stable");
+    const observed = (track: Track) => split.deployments.find((d) => trackOf(d) === track);
+    const stableDeployment = observed("stable");
     const candidate = split.candidate;
     const autoscaling = model.spec.serving.autoscaling;
-    // With an autoscaler the stable count is whatever it scaled to (never below its minimum, nor,
-    // during a rollout, below what it had when the rollout started): the count it asked for, not
-    // the pods that exist, which lag its decision and include a rolling update's surge pod.
-    const floor = candidate ? (split.stableFloor ?? 0) : 0;
-    const stableReplicas = autoscaling
-      ? Math.min(
-          autoscaling.maxReplicas,
-          Math.max(
-            autoscaling.minReplicas,
-            floor,
-            // A stable Deployment not created yet starts from the spec's count.
-            stableDeployment?.spec?.replicas ??
-              stableDeployment?.status?.replicas ??
-              model.spec.serving.replicas,
-          ),
-        )
-      : model.spec.serving.replicas;
     const preview = candidate?.track === "preview";
     const switched = preview && candidate.weight >= 100;
     // A shadow gets a copy of every request stable answers, so it has stable's size too.
     const fullSize = preview || candidate?.track === "shadow";
-    const stable = predictorDeployment({ model, version: split.stable, track: "stable", image });
-    // An autoscaled stable Deployment leaves its count to the HPA, so applies never send it. A
-    // new one is created (not applied) with the count it should start at: the create owns that
-    // field apart from the applies, which would otherwise leave it to default to one pod until the
-    // HPA's first sync, and could never stop sending it without the field being removed.
-    const create: V1Deployment[] =
-      autoscaling && !stableDeployment
-        ? [{ ...stable, spec: { ...(stable.spec as V1DeploymentSpec), replicas: stableReplicas } }]
-        : [];
-    const apply: Routing["apply"] = [
-      ...(create.length > 0 ? [] : [stable]),
-      predictorService(model, switched ? "preview" : undefined),
-      predictorShadowService(model),
-    ];
-    const del: Routing["delete"] = [];
-    const autoscaler = predictorAutoscaler(model, floor);
-    if (autoscaler) apply.push(autoscaler);
-    else if (split.autoscalerExists) {
-      del.push({
-        apiVersion: "autoscaling/v2",
-        kind: "HorizontalPodAutoscaler",
-        name: predictorDeploymentName(name, "stable"),
-      });
-    }
+    const candidateDeployment = candidate && observed(candidate.track);
+    // During a rollout stable's floor holds what it had (and, once a preview takes all traffic,
+    // what its autoscaler grew it to), so traffic returning to stable finds the capacity it left.
+    const floor = candidate
+      ? Math.max(split.stableFloor ?? 0, switched && autoscaling ? countOf(candidateDeployment, 0) : 0)
+      : 0;
+    // With an autoscaler the stable count is whatever it scaled to, within its bounds: the count it
+    // asked for, not the pods that exist, which lag its decision and include a rolling update's
+    // surge pod. A stable Deployment not created yet starts from the spec's count.
+    const stableLimits = autoscaling && stableBounds(autoscaling, floor);
+    const stableReplicas = stableLimits
+      ? within(countOf(stableDeployment, model.spec.serving.replicas), stableLimits)
+      : model.spec.serving.replicas;
+    const candidateLimits =
+      autoscaling && candidate
+        ? candidateBounds(candidate.track, candidate.weight, stableReplicas, autoscaling.maxReplicas)
+        : undefined;
     const replicas = !candidate
       ? 0
-      : fullSize
-        ? stableReplicas
-        : candidateReplicas(candidate.weight, stableReplicas);
+      : candidateLimits
+        ? within(countOf(candidateDeployment, candidateLimits.minReplicas), candidateLimits)
+        : fullSize
+          ? stableReplicas
+          : candidateReplicas(candidate.weight, stableReplicas);
+
+    const apply: Routing["apply"] = [];
+    const create: V1Deployment[] = [];
+    // An autoscaled Deployment leaves its count to its HPA, so applies never send it. A new one is
+    // created (not applied) with the count it should start at: the create owns that field apart
+    // from the applies, which would otherwise leave it to default to one pod until the HPA's first
+    // sync, and could never stop sending it without the field being removed.
+    const deploy = (deployment: V1Deployment, exists: boolean, count: number) => {
+      if (!autoscaling || exists) apply.push(deployment);
+      else
+        create.push({ ...deployment, spec: { ...(deployment.spec as V1DeploymentSpec), replicas: count } });
+    };
+    deploy(
+      predictorDeployment({ model, version: split.stable, track: "stable", image }),
+      Boolean(stableDeployment),
+      stableReplicas,
+    );
+    apply.push(predictorService(model, switched ? "preview" : undefined), predictorShadowService(model));
+    const autoscalers = new Map<Track, AutoscalerBounds | undefined>([["stable", stableLimits]]);
     if (candidate) {
-      apply.push(
-        predictorDeployment({ model, version: candidate.version, track: candidate.track, image, replicas }),
+      deploy(
+        predictorDeployment({
+          model,
+          version: candidate.version,
+          track: candidate.track,
+          image,
+          ...(autoscaling ? {} : { replicas }),
+        }),
+        Boolean(candidateDeployment),
+        replicas,
       );
       if (preview) apply.push(predictorPreviewService(model));
+      autoscalers.set(candidate.track, candidateLimits);
     }
+    for (const [track, bounds] of autoscalers) {
+      const autoscaler = bounds && predictorAutoscaler(model, track, bounds);
+      if (autoscaler) apply.push(autoscaler);
+    }
+    // An autoscaler goes with its track, or when the spec drops autoscaling. A candidate's goes
+    // before its Deployment (deletes run in order): nothing is left that could scale an ended
+    // candidate back up, and an autoscaler cannot recreate a deleted Deployment either.
+    const del: Routing["delete"] = split.autoscaledTracks
+      .filter((track) => !autoscalers.get(track))
+      .map((track) => ({
+        apiVersion: "autoscaling/v2",
+        kind: "HorizontalPodAutoscaler",
+        name: predictorDeploymentName(name, track),
+      }));
     // A candidate track no longer asked for goes: each pod leaves the endpoints before it stops.
     for (const track of CANDIDATE_TRACKS) {
-      if (candidate?.track !== track && split.deployments.some((d) => trackOf(d) === track)) {
+      if (candidate?.track !== track && observed(track)) {
         del.push({ apiVersion: "apps/v1", kind: "Deployment", name: predictorDeploymentName(name, track) });
       }
     }

@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import type { ModelVersionSpec, TradingModel } from "../api/types.ts";
+import type { Track } from "../manifests/names.ts";
 import type { ObjectRef } from "../reconcile/context.ts";
 
 type Served = Pick<ModelVersionSpec, "version" | "artifact">;
@@ -22,20 +23,21 @@ export interface Split {
   deployments: readonly V1Deployment[];
   /** Stable pods kept at least during a rollout: what stable had when it started. */
   stableFloor?: number;
-  /** Whether the model's HorizontalPodAutoscaler exists (deleted when the spec drops autoscaling). */
-  autoscalerExists: boolean;
+  /** The tracks whose HorizontalPodAutoscaler exists: one not wanted any more is deleted. */
+  autoscaledTracks: readonly Track[];
 }
 
 /** What a router wants applied and deleted for a split, and what that split really is. */
 export interface Routing {
   apply: KubernetesObject[];
-  /** Objects created once and then applied: fields set only at creation stay theirs (Replicas: an autoscaled stable's first count). */
+  /** Objects created once and then applied: fields set only at creation stay theirs (Replicas: an autoscaled Deployment's first count). */
   create: KubernetesObject[];
   delete: ObjectRef[];
   /** The weight the asked one rounds to with this router (Replicas: a ratio of whole pods). */
   achievableWeight: number;
   /** The smallest non-zero weight this router can give the candidate. */
   minWeight: number;
+  /** Pods asked for on each track: with autoscaling, the count its autoscaler asked for, within the bounds given it. */
   stableReplicas: number;
   candidateReplicas: number;
 }

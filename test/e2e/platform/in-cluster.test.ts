@@ -13,7 +13,7 @@ import { waitFor } from "../support/wait.ts";
 const ns = useNamespace("e2e-pod");
 
 // Runs in the pod. Every network step has a timeout; each result is recorded, none throws.
-const PROBE = String.raw`
+const PROBE = `
 const dns = require("node:dns").promises;
 const fs = require("node:fs");
 const https = require("node:https");

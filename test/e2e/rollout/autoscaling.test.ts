@@ -1,12 +1,12 @@
 // A canary of an autoscaled model on the local cluster (its kube-controller-manager runs the HPA
 // controller on real resource metrics), under a client sending bars at a steady rate. Sampled every
-// second: the HPA's bounds, the Deployments' replicas and status.rollout. The candidate's pods
-// follow the weight and stable's count, the HPA and the operator never write the same field, the
-// HPA's floor holds stable's capacity during the rollout and returns after, and an aborted canary
-// is not scaled back up by anyone.
+// second: the HPAs' bounds, the Deployments' replicas and status.rollout. Each track has its own
+// HPA: the canary's bounds follow the weight and stable's count, the HPAs and the operator never
+// write the same field, stable's HPA floor holds its capacity during the rollout and returns after,
+// and an aborted canary's HPA goes with it, so nothing scales it back up.
 import type { V1Deployment, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { candidateReplicas } from "../../../operator/src/traffic/replicas.ts";
+import { candidateBounds } from "../../../operator/src/traffic/replicas.ts";
 import { getModel, patchSpec } from "../flows/lib/models.ts";
 import { getJson } from "../support/kubectl.ts";
 import { pods } from "../support/pods.ts";
@@ -34,15 +34,23 @@ type Sample = {
   hpas: V2HorizontalPodAutoscaler[];
   stableReplicas?: number;
   canaryReplicas?: number;
-  replicasManagers: string[];
+  /** Who owns each Deployment's spec.replicas, as manager/operation. */
+  replicasManagers: { stable: string[]; canary: string[] };
 };
 
-/** Who owns spec.replicas of a Deployment, by server-side apply's field managers. */
+/** Who owns spec.replicas of a Deployment, by server-side apply's field managers (manager/operation). */
 function replicasManagers(d: V1Deployment | undefined): string[] {
   return (d?.metadata?.managedFields ?? [])
     .filter((f) => JSON.stringify(f.fieldsV1 ?? {}).includes('"f:replicas"'))
-    .map((f) => f.manager ?? "");
+    .map((f) => `${f.manager}/${f.operation}`);
 }
+
+const hpaOf = (s: Sample, deployment: string) =>
+  s.hpas.find((h) => h.spec?.scaleTargetRef.name === deployment)?.spec;
+const boundsOf = (s: Sample, deployment: string) => {
+  const spec = hpaOf(s, deployment);
+  return spec && [spec.minReplicas, spec.maxReplicas];
+};
 
 /** Samples the autoscaling picture every second until stopped. */
 function sampler(namespace: string) {
@@ -64,7 +72,10 @@ function sampler(namespace: string) {
           hpas: hpas.items,
           ...(named(STABLE) ? { stableReplicas: named(STABLE)?.spec?.replicas } : {}),
           ...(named(CANARY) ? { canaryReplicas: named(CANARY)?.spec?.replicas } : {}),
-          replicasManagers: replicasManagers(named(STABLE)),
+          replicasManagers: {
+            stable: replicasManagers(named(STABLE)),
+            canary: replicasManagers(named(CANARY)),
+          },
         });
       } catch {
         // A slow apiserver skips a sample; the next one comes a second later.
@@ -88,7 +99,8 @@ function timeline(samples: Sample[]): string {
   let last = "";
   for (const s of samples) {
     const hpas = s.hpas.map(
-      (h) => `${h.spec?.minReplicas}..${h.spec?.maxReplicas}->${h.status?.desiredReplicas}`,
+      (h) =>
+        `${h.spec?.scaleTargetRef.name === STABLE ? "stable" : "canary"} ${h.spec?.minReplicas}..${h.spec?.maxReplicas}->${h.status?.desiredReplicas}`,
     );
     const line = `v${s.rollout?.version} ${s.rollout?.phase} w=${s.rollout?.desiredWeight} stable=${s.stableReplicas} canary=${s.canaryReplicas ?? "-"} hpa=${hpas.join(",")}`;
     if (line !== last) lines.push(`${new Date(s.at).toISOString().slice(14, 19)} ${line}`);
@@ -157,38 +169,77 @@ describe("a canary of an autoscaled model", () => {
         const v2 = during(2);
         expect(v2.length).toBeGreaterThan(30);
         for (const s of v2) {
-          const r = s.rollout as Rollout;
-          // The candidate's pods are what the weight asks for beside stable's count, whatever it is.
-          expect(r.candidateReplicas).toBe(candidateReplicas(r.desiredWeight ?? 0, r.stableReplicas ?? 0));
-          // One autoscaler, on stable, its floor at least stable's pods at the rollout's start.
-          expect(s.hpas.map((h) => h.spec?.scaleTargetRef.name)).toEqual([STABLE]);
-          expect(s.hpas[0]?.spec?.maxReplicas).toBe(MAX);
-          expect(s.hpas[0]?.spec?.minReplicas).toBeGreaterThanOrEqual(v2[0]?.rollout?.stableReplicas ?? MIN);
+          // Stable's autoscaler: its floor at least stable's pods at the rollout's start.
+          expect(hpaOf(s, STABLE)?.maxReplicas).toBe(MAX);
+          expect(hpaOf(s, STABLE)?.minReplicas).toBeGreaterThanOrEqual(v2[0]?.rollout?.stableReplicas ?? MIN);
         }
-        // The canary Deployment was sized to what the status says at each step, once settled.
-        // The canary Deployment has what the status says, away from a change (a sample reads the
-        // model and the Deployments in two calls).
-        const count = (s: Sample | undefined) => s?.rollout?.candidateReplicas;
-        const steady = v2.filter(
-          (s, i) => i > 0 && count(v2[i - 1]) === count(s) && count(v2[i + 1]) === count(s),
-        );
+        // Away from a change (a sample reads the model, the Deployments and the HPAs in three calls):
+        // the canary's own HPA has the bounds the weight asks for beside stable's count, the status
+        // counts the pods that HPA asked for (within them), and the canary Deployment is within them
+        // but for one HPA sync (15 s) after a new step's weight or stable's growth raised its floor.
+        const key = (s: Sample | undefined) =>
+          JSON.stringify([
+            s?.rollout?.desiredWeight,
+            s?.rollout?.stableReplicas,
+            s?.rollout?.candidateReplicas,
+          ]);
+        const steady = v2.filter((s, i) => i > 0 && key(v2[i - 1]) === key(s) && key(v2[i + 1]) === key(s));
         expect(steady.length).toBeGreaterThan(20);
-        for (const s of steady) expect(s.canaryReplicas).toBe(count(s));
+        const boundsSince = new Map<Sample, number>();
+        let lastBounds = "";
+        let changedAt = 0;
+        for (const s of samples) {
+          const now = JSON.stringify(boundsOf(s, CANARY));
+          if (now !== lastBounds) changedAt = s.at;
+          lastBounds = now;
+          boundsSince.set(s, changedAt);
+        }
+        const HPA_SYNC_MS = 15_000;
+        let lagging = 0;
+        for (const s of steady) {
+          const r = s.rollout as Rollout;
+          const asked = candidateBounds("canary", r.desiredWeight ?? 0, r.stableReplicas ?? 0, MAX);
+          expect(boundsOf(s, CANARY)).toEqual([asked.minReplicas, asked.maxReplicas]);
+          const count = s.canaryReplicas ?? 0;
+          expect(r.candidateReplicas).toBe(Math.min(asked.maxReplicas, Math.max(asked.minReplicas, count)));
+          if (count < asked.minReplicas || count > asked.maxReplicas) {
+            lagging++;
+            expect(s.at - (boundsSince.get(s) ?? 0)).toBeLessThan(HPA_SYNC_MS + 5_000);
+          }
+        }
+        console.log(`steady v2 samples: ${steady.length}, the canary awaiting its HPA's sync in ${lagging}`);
         expect(new Set(v2.map((s) => s.rollout?.desiredWeight))).toEqual(new Set([25, 50]));
-        // Stable's capacity never dropped during the rollout, and only the HPA sets its replicas.
+        expect(new Set(steady.map((s) => s.rollout?.desiredWeight))).toEqual(new Set([25, 50]));
+        // Stable's capacity never dropped during the rollout. Only the HPAs set either Deployment's
+        // replicas: the operator's applies never own them (its create may own the canary's first
+        // count until the canary's HPA first changes it).
         const stableCounts = v2.map((s) => s.stableReplicas ?? 0);
         expect(stableCounts.every((n, i) => i === 0 || n >= (stableCounts[i - 1] ?? 0))).toBe(true);
-        expect(samples.every((s) => !s.replicasManagers.includes("tradingmodel-operator"))).toBe(true);
+        expect(
+          samples.every((s) => !s.replicasManagers.stable.some((m) => m.startsWith("tradingmodel-operator"))),
+        ).toBe(true);
+        expect(samples.every((s) => !s.replicasManagers.canary.includes("tradingmodel-operator/Apply"))).toBe(
+          true,
+        );
         // The floor is capacity stable had, never more: a promotion's surge pods do not raise it.
         let most = 0;
         for (const s of samples.filter((x) => x.at < promotedAt)) {
           most = Math.max(most, s.stableReplicas ?? 0);
-          expect(s.hpas[0]?.spec?.minReplicas ?? 0).toBeLessThanOrEqual(Math.max(most, MIN));
+          expect(hpaOf(s, STABLE)?.minReplicas ?? 0).toBeLessThanOrEqual(Math.max(most, MIN));
         }
 
-        // After the promotion the HPA's floor returns to the spec's.
+        // After the promotion stable's HPA floor returns to the spec's, and the canary's HPA is gone.
         const afterPromotion = samples.filter((s) => s.at > promotedAt + 3_000 && s.at < abortedAt);
-        expect(afterPromotion.some((s) => s.hpas[0]?.spec?.minReplicas === MIN)).toBe(true);
+        expect(afterPromotion.some((s) => hpaOf(s, STABLE)?.minReplicas === MIN)).toBe(true);
+        // (The canary's HPA and Deployment go in the reconcile that writes Succeeded; v3's canary
+        // may follow within seconds.)
+        const v2Promoted = samples.filter((s) => s.rollout?.version === 2 && s.rollout.phase === "Succeeded");
+        expect(v2Promoted.length).toBeGreaterThan(0);
+        expect(
+          v2Promoted.every((s) => hpaOf(s, CANARY) === undefined && s.canaryReplicas === undefined),
+        ).toBe(true);
+        // v3's canary had an HPA of its own before the abort.
+        expect(during(3).some((s) => hpaOf(s, CANARY) !== undefined)).toBe(true);
         // The aborted canary stays at zero: no Deployment, no HPA of its own, no pod, to the end.
         const afterAbort = samples.filter((s) => s.at > abortedAt + 3_000);
         expect(afterAbort.length).toBeGreaterThan(20);
