@@ -262,6 +262,10 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
         expect(passed.status?.rollout).toMatchObject({ strategy: "BlueGreen", stepIndex: 0 });
         // The preview analysis judges what clients send to the preview Service.
         preview = await served.preview(5);
+        await waitForRollout(ns, 5, "switched", (r) => r.stepIndex === 1);
+        // The preview pods serve the model's Service now; they go once stable runs v5.
+        expect(await preview.stop()).toEqual([]);
+        preview = undefined;
         await promotedAfterShadow(5, "BlueGreen");
         expect((await modelEvents(ns, "ShadowPassed")).join("\n")).toMatch(
           /v5 passed its shadow phase .*; next blue-green preview/,
