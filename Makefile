@@ -57,7 +57,7 @@ test: deps apt-deps python-deps ## Everything CI runs: lint, type check, unit, e
 bench: deps apt-deps-bench ## Benchmarks vs Flask+sklearn, MLServer, bare node:http, sklearn, pandas (bench/results/, a few minutes; MLServer is installed into .tools/mlserver once)
 	node bench/main.ts
 
-bench-rollout: deps apt-deps-cluster apt-deps-bench cluster-build ## Canary and rollback timings under load on the local cluster (bench/results/rollout.json, ~10 min)
+bench-rollout: deps apt-deps-cluster apt-deps-bench cluster-build ## Canary and rollback timings under load on the local cluster (bench/results/rollout.json, ~3 min with the cluster built)
 	vitest run --project rollout-bench
 
 CHART := helm/tradingmodel-operator

@@ -99,9 +99,11 @@ describe("canary rollout over Replicas", () => {
 
     const seen: number[] = [];
     const events: string[] = [];
+    const messages: string[] = [];
     for (let i = 0; i < 30 && stageOf(world, 2) !== "Production"; i++) {
       const plan = tick(world);
       events.push(...reasons(plan));
+      messages.push(...plan.events.map((e) => e.message));
       if (plan.status.rollout?.candidateReplicas) seen.push(plan.status.rollout.candidateReplicas);
       expect(deployment(world, "predictor")?.spec?.replicas).toBe(2);
     }
@@ -113,6 +115,7 @@ describe("canary rollout over Replicas", () => {
     expect(deployment(world, "predictor-canary")).toBeUndefined();
     const done = world.last as Plan;
     expect(done.status.rollout).toMatchObject({ phase: "Succeeded", version: 2 });
+    expect(messages).toContain("v2 promoted: all 2 stable pods run it; v1 archived");
     expect(done.status.candidateVersion).toBeUndefined();
     expect(condition(done, "Progressing")).toMatchObject({ status: "False", reason: "RolloutComplete" });
     expect(done.status.metrics).toMatchObject({

@@ -256,6 +256,8 @@ function progressive(ctx: Context, stable: VersionView, candidate: VersionView):
     candidate: candidate.version,
     traffic,
     stableOnCandidate: Boolean(stableState?.complete && stableState.version === candidate.version),
+    stableReadyOnCandidate:
+      stableState?.version === candidate.version ? Math.min(stableState.updated, stableState.available) : 0,
     candidateStalled: Boolean(candidateState && deploymentRollout(candidateState).stalled),
     ...(ctx.observed.measurement ? { measurement: ctx.observed.measurement } : {}),
     now: ctx.now,

@@ -50,7 +50,7 @@ export function blueGreen(input: RolloutInput): RolloutDecision {
       turn.promoted(`blue-green: preview and post-promotion analysis passed`);
       return turn.decide(0, candidate);
     }
-    state.message = `promoting ${v}: stable Deployment moving to it (${traffic.stableReady} pods ready) while the Service still points at the preview pods`;
+    state.message = `promoting ${v}: stable Deployment moving to it (${input.stableReadyOnCandidate} of its pods on it and ready) while the Service still points at the preview pods`;
     return promote();
   }
   const approved = spec.rollout.promoteVersion === candidate;

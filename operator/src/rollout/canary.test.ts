@@ -19,6 +19,7 @@ function input(over: Partial<RolloutInput> & { state: RolloutState }): RolloutIn
     candidate: 2,
     traffic: { weight: 33, settled: true, stableReady: 2, candidateReady: 1 },
     stableOnCandidate: false,
+    stableReadyOnCandidate: 0,
     candidateStalled: false,
     now: at(0),
     ...over,

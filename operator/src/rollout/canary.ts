@@ -46,7 +46,7 @@ export function canary(input: RolloutInput): RolloutDecision {
       turn.promoted(`canary ${steps.join(", ")}% passed`);
       return turn.decide(0, candidate);
     }
-    state.message = `promoting ${v}: stable Deployment moving to it (${traffic.stableReady} pods ready)`;
+    state.message = `promoting ${v}: stable Deployment moving to it (${input.stableReadyOnCandidate} of its pods on it and ready)`;
     return promoting();
   }
   if (spec.rollout.paused) {

@@ -53,6 +53,8 @@ export interface RolloutInput {
   traffic: TrafficInEffect;
   /** Whether the stable Deployment runs the candidate on all of its pods (promotion finished). */
   stableOnCandidate: boolean;
+  /** The stable Deployment's pods on the candidate's template and available (promotion's progress). */
+  stableReadyOnCandidate: number;
   /** The candidate's pods never became available (the Deployment's progress deadline passed). */
   candidateStalled: boolean;
   /** Taken by the shell this reconcile, when `measurementDue` said so. */
@@ -228,7 +230,7 @@ export class Turn {
   /** The promotion finished: the candidate is Production, the old stable Archived. */
   promoted(how: string) {
     const { candidate, stable } = this.input;
-    const message = `${this.v} promoted: all ${this.input.traffic.stableReady} stable pods run it; v${stable} archived`;
+    const message = `${this.v} promoted: all ${this.input.stableReadyOnCandidate} stable pods run it; v${stable} archived`;
     this.finish("Succeeded", Reason.VersionPromoted, message, "Normal");
     this.stages.push(
       { version: candidate, stage: "Production", reason: Reason.RolledOut, message: how },

@@ -82,7 +82,7 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
       turn.promoted(`shadow: ${turn.analysed()}`);
       return turn.decide(0, candidate);
     }
-    state.message = `promoting ${v}: stable Deployment moving to it (${traffic.stableReady} pods ready)`;
+    state.message = `promoting ${v}: stable Deployment moving to it (${input.stableReadyOnCandidate} of its pods on it and ready)`;
     return turn.poll(0, candidate);
   }
   if (spec.rollout.promoteVersion === candidate) {
