@@ -63,6 +63,17 @@ export class FakeCluster implements ClusterWriter, CacheReader {
     this.write(object);
   }
 
+  /** Records the handover; the stored object keeps its count (the fake keeps no field owners). */
+  async handOver(object: KubernetesObject): Promise<"handed over" | "owned elsewhere"> {
+    try {
+      this.record(`handover ${object.kind}/${object.metadata?.name}`);
+    } catch (err) {
+      if ((err as ApiException<unknown>).code === 409) return "owned elsewhere";
+      throw err;
+    }
+    return "handed over";
+  }
+
   async create(object: KubernetesObject): Promise<"created" | "exists"> {
     this.record(`create ${object.kind}/${object.metadata?.name}`);
     const id = FakeCluster.id(

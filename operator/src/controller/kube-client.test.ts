@@ -25,6 +25,7 @@ const discovery = (group: string) => ({
   resources: [
     { name: "jobs", namespaced: true, kind: "Job", verbs: [] },
     { name: "configmaps", namespaced: true, kind: "ConfigMap", verbs: [] },
+    { name: "deployments", namespaced: true, kind: "Deployment", verbs: [] },
   ],
 });
 
@@ -38,7 +39,7 @@ beforeAll(async () => {
   server = createServer(async (req, res) => {
     const body = await read(req);
     const url = req.url ?? "";
-    if (url === "/apis/batch/v1" || url === "/api/v1") {
+    if (url === "/apis/batch/v1" || url === "/apis/apps/v1" || url === "/api/v1") {
       res
         .writeHead(200, { "content-type": "application/json" })
         .end(JSON.stringify(discovery(url.slice(url.indexOf("/", 1) + 1) || "v1")));
@@ -120,6 +121,25 @@ describe("KubeClient on the wire", () => {
       authorization: "Bearer t0ken",
     });
     expect(JSON.parse(seen[0]?.body ?? "")).toEqual(job);
+  });
+
+  it("hands a count over by server-side apply under the handover's field manager, without force; a Conflict means another owner keeps it", async () => {
+    const handover = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "spy-momentum-predictor", namespace: "trading" },
+      spec: { replicas: 3 },
+    };
+    expect(await client().handOver(handover)).toBe("handed over");
+    expect(seen[0]).toMatchObject({
+      method: "PATCH",
+      url: "/apis/apps/v1/namespaces/trading/deployments/spy-momentum-predictor?fieldManager=tradingmodel-operator-replicas-handover&force=false",
+      contentType: "application/apply-patch+yaml",
+    });
+    expect(JSON.parse(seen[0]?.body ?? "")).toEqual(handover);
+    script.push({ match: /PATCH/, status: 409, body: { reason: "Conflict" } });
+    expect(await client().handOver(handover)).toBe("owned elsewhere");
+    expect(seen).toHaveLength(2);
   });
 
   it("writes status through the status subresource by server-side apply and returns the new resourceVersion", async () => {

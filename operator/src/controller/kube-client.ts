@@ -21,6 +21,7 @@ import {
 import { fetch } from "undici";
 import { type RetryPolicy, retrying } from "../../../predictor/src/backoff.ts";
 import { GROUP, VERSION } from "../api/crd.ts";
+import { replicasHandoverManager } from "../manifests/predictor.ts";
 import { LeaseConflictError, type LeaseStore, microTime, type ObservedLease } from "./leader-election.ts";
 
 export interface NamespacedRef {
@@ -34,6 +35,12 @@ export interface NamespacedRef {
 export interface ClusterWriter {
   /** Server-side apply under the operator's field manager, taking over conflicting fields. */
   apply(object: KubernetesObject): Promise<void>;
+  /**
+   * Server-side apply under the replicas handover's field manager (`replicasHandoverManager`),
+   * without force: "owned elsewhere" when the apiserver answers Conflict, i.e. another manager (the
+   * HPA) owns the field with another value, which then stays whatever the operator's apply drops.
+   */
+  handOver(object: KubernetesObject): Promise<"handed over" | "owned elsewhere">;
   /** Creates the object; "exists" when it already did (the operator never updates these). */
   create(object: KubernetesObject): Promise<"created" | "exists">;
   /** Deletes in the background (dependents go through the garbage collector); "absent" when already gone. */
@@ -155,6 +162,19 @@ export class KubeClient implements ClusterWriter {
         PatchStrategy.ServerSideApply,
       ),
     );
+  }
+
+  async handOver(object: KubernetesObject): Promise<"handed over" | "owned elsewhere"> {
+    const manager = replicasHandoverManager(this.settings.fieldManager);
+    try {
+      await this.call(() =>
+        this.objects.patch(object, undefined, undefined, manager, false, PatchStrategy.ServerSideApply),
+      );
+      return "handed over";
+    } catch (err) {
+      if (statusCode(err) === 409) return "owned elsewhere";
+      throw err;
+    }
   }
 
   async create(object: KubernetesObject): Promise<"created" | "exists"> {

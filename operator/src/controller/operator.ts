@@ -84,6 +84,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     {
       images: { predictor: options.predictorImage, operator: options.operatorImage },
       trainingJobTtlSeconds: options.trainingJobTtlSeconds,
+      fieldManager: options.fieldManager,
     },
     log,
     options.prometheusUrl ? new PrometheusProvider(options.prometheusUrl) : unconfiguredMetrics,

@@ -281,3 +281,41 @@ describe("Reconciler with an autoscaled canary", () => {
     expect(statusOf(cluster)?.rollout?.phase).toBe("Aborted");
   });
 });
+
+describe("Reconciler adding autoscaling to a model serving a fixed count", () => {
+  /** v1 serving on 3 pods, as a World left it (the operator's applies own the count), then autoscaling asked for. */
+  function autoscalingAdded() {
+    const world = new World(
+      storedModel("spy-momentum.yaml", (raw) => {
+        (raw.spec as Record<string, unknown>).serving = { replicas: 3 };
+      }),
+    );
+    world.serveFirstVersion();
+    const { cluster, reconciler } = setup(world.model);
+    for (const o of [...world.versions, ...world.deployments]) cluster.seed(o as KubernetesObject);
+    world.editSpec((spec) => {
+      spec.serving.autoscaling = { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 70 };
+    });
+    cluster.seed(world.model as unknown as KubernetesObject);
+    return { world, cluster, reconciler };
+  }
+
+  it("hands stable's count over before the apply that stops sending it", async () => {
+    const { world, cluster, reconciler } = autoscalingAdded();
+    await reconciler.reconcile(KEY, world.now);
+    const writes = cluster.calls.filter((c) => c.endsWith("Deployment/spy-momentum-predictor"));
+    expect(writes).toEqual([
+      "handover Deployment/spy-momentum-predictor",
+      "apply Deployment/spy-momentum-predictor",
+    ]);
+  });
+
+  it("goes on when another manager owns the count already (the apiserver answers Conflict)", async () => {
+    const { world, cluster, reconciler } = autoscalingAdded();
+    cluster.fail("handover", 409, 'Apply failed with 1 conflict: conflict with "kube-controller-manager"');
+    await reconciler.reconcile(KEY, world.now);
+    expect(cluster.calls).toContain("apply Deployment/spy-momentum-predictor");
+    expect(cluster.calls).toContain("apply HorizontalPodAutoscaler/spy-momentum-predictor");
+    expect(statusOf(cluster)?.conditions?.find((c) => c.type === "Degraded")?.status).toBe("False");
+  });
+});

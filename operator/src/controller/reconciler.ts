@@ -72,10 +72,11 @@ export const sameJson = (a: unknown, b: unknown) => canonicalJson(a ?? {}) === c
 
 /**
  * The imperative shell around the pure decision: observes one TradingModel from the caches, runs
- * `decide`, applies the plan in its order (server-side apply, create, delete, ModelVersion status),
- * writes the TradingModel's status once and only when it changed, and emits the events only after
- * that write succeeded. A failed write leaves the model Degraded with the apiserver's message where
- * the status can still be written, and the error goes back to the work queue for a retry.
+ * `decide`, applies the plan in its order (replicas handovers, server-side apply, create, delete,
+ * ModelVersion status), writes the TradingModel's status once and only when it changed, and emits
+ * the events only after that write succeeded. A failed write leaves the model Degraded with the
+ * apiserver's message where the status can still be written, and the error goes back to the work
+ * queue for a retry.
  */
 /** Where the reconciler counts rollouts that started and ended (OperatorMetrics). */
 export type RolloutCounters = Pick<OperatorMetrics, "recordRolloutTransition">;
@@ -198,6 +199,14 @@ export class Reconciler {
         throw new Error(`${what}: ${describeError(err)}`, { cause: err });
       }
     };
+    for (const object of plan.handover) {
+      const objectName = object.metadata?.name ?? "";
+      await step(`handing over spec.replicas of ${object.kind} ${objectName}`, async () => {
+        const outcome = await this.writer.handOver(object);
+        const replicas = (object as { spec?: { replicas?: number } }).spec?.replicas;
+        log.debug({ kind: object.kind, name: objectName, replicas, outcome }, "replicas handed over");
+      });
+    }
     for (const object of applyOrder(plan.apply)) {
       await step(`applying ${object.kind} ${object.metadata?.name}`, () => this.writer.apply(object));
     }

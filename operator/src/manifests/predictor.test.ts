@@ -1,6 +1,13 @@
+import type { V1Deployment, V1ManagedFieldsEntry } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { storedModel, storedVersion } from "../testing/fixtures.ts";
-import { predictorAutoscaler, predictorDeployment, predictorService } from "./predictor.ts";
+import {
+  predictorAutoscaler,
+  predictorDeployment,
+  predictorService,
+  replicasHandover,
+  replicasHandoverManager,
+} from "./predictor.ts";
 
 const model = storedModel();
 const version = storedVersion(3);
@@ -110,6 +117,89 @@ describe("predictor Deployment", () => {
       maxReplicas: 3,
       metrics: [{ resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
     });
+  });
+});
+
+describe("replicasHandover: before an apply stops sending a Deployment's count", () => {
+  const OPERATOR = "tradingmodel-operator";
+  // managedFields as the apiserver writes them (the shape the informers cache): the operator's
+  // applies own the spec, the Deployment controller's status updates own status.replicas too.
+  const entry = (
+    manager: string,
+    operation: "Apply" | "Update",
+    fields: object,
+    subresource?: string,
+  ): V1ManagedFieldsEntry => ({
+    manager,
+    operation,
+    apiVersion: "apps/v1",
+    fieldsType: "FieldsV1",
+    fieldsV1: fields,
+    ...(subresource ? { subresource } : {}),
+  });
+  const appliedSpec = { "f:spec": { "f:replicas": {}, "f:selector": {}, "f:template": {} } };
+  const deploymentStatus = entry(
+    "kube-controller-manager",
+    "Update",
+    { "f:status": { "f:replicas": {} } },
+    "status",
+  );
+  const live = (...managedFields: V1ManagedFieldsEntry[]): V1Deployment => ({
+    ...structuredClone(deployment),
+    metadata: { ...deployment.metadata, managedFields },
+    spec: { ...(deployment.spec as NonNullable<V1Deployment["spec"]>), replicas: 3 },
+  });
+  const stableInput = {
+    model: storedModel("spy-momentum.yaml", (raw) => {
+      (raw.spec as { serving: object }).serving = {
+        replicas: 3,
+        autoscaling: { minReplicas: 2, maxReplicas: 5 },
+      };
+    }),
+    version: version.spec,
+    track: "stable",
+    image: "tradingmodel/predictor:0.1.0",
+  } as const;
+  const autoscaled = predictorDeployment(stableInput);
+
+  it("hands the live count over when the operator's applies alone own it and the next apply drops it", () => {
+    expect(autoscaled.spec?.replicas).toBeUndefined();
+    expect(
+      replicasHandover(live(entry(OPERATOR, "Apply", appliedSpec), deploymentStatus), autoscaled, OPERATOR),
+    ).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "spy-momentum-predictor", namespace: "trading" },
+      spec: { replicas: 3 },
+    });
+    expect(replicasHandoverManager(OPERATOR)).toBe("tradingmodel-operator-replicas-handover");
+  });
+
+  it("hands nothing over when the field stays anyway, or is still sent", () => {
+    const ours = entry(OPERATOR, "Apply", appliedSpec);
+    const also = (manager: string, operation: "Apply" | "Update", subresource?: string) =>
+      live(ours, entry(manager, operation, { "f:spec": { "f:replicas": {} } }, subresource));
+    for (const other of [
+      also("kube-controller-manager", "Update", "scale"), // the HPA scaled it
+      also(replicasHandoverManager(OPERATOR), "Apply"), // handed over already
+      also("kubectl", "Update", "scale"), // kubectl scale
+    ]) {
+      expect(replicasHandover(other, autoscaled, OPERATOR)).toBeUndefined();
+    }
+    // Created with its count (an Update of the operator's), never applied with it.
+    const created = live(
+      entry(OPERATOR, "Update", { "f:spec": { "f:replicas": {} } }),
+      entry(OPERATOR, "Apply", { "f:spec": { "f:template": {} } }),
+    );
+    expect(replicasHandover(created, autoscaled, OPERATOR)).toBeUndefined();
+    // Another manager's applies: not ours to hand over.
+    expect(
+      replicasHandover(live(entry("someone", "Apply", appliedSpec)), autoscaled, OPERATOR),
+    ).toBeUndefined();
+    // The apply still sends a count, or there is no Deployment yet.
+    const counted = predictorDeployment({ ...stableInput, replicas: 3 });
+    expect(replicasHandover(live(ours), counted, OPERATOR)).toBeUndefined();
+    expect(replicasHandover(undefined, autoscaled, OPERATOR)).toBeUndefined();
   });
 });
 

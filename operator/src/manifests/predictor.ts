@@ -1,4 +1,11 @@
-import type { V1Deployment, V1Service, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1DeploymentSpec,
+  V1ManagedFieldsEntry,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from "@kubernetes/client-node";
 import type { ModelVersionSpec, TradingModel } from "../api/types.ts";
 import {
   ARTIFACT_KEY,
@@ -155,6 +162,46 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
         },
       },
     },
+  };
+}
+
+/**
+ * The field manager a Deployment's `spec.replicas` is handed over to (Kubernetes' "transferring
+ * ownership" for an HPA) before the operator's apply stops sending the field.
+ */
+export const replicasHandoverManager = (fieldManager: string) => `${fieldManager}-replicas-handover`;
+
+type FieldSet = { "f:spec"?: { "f:replicas"?: unknown } };
+
+/** Whether a managedFields entry (any manager, operation or subresource) owns `spec.replicas`. */
+const ownsReplicas = (entry: V1ManagedFieldsEntry) =>
+  (entry.fieldsV1 as FieldSet | undefined)?.["f:spec"]?.["f:replicas"] !== undefined;
+
+/**
+ * The apply to run under `replicasHandoverManager` before `desired` is applied, or none. Server-side
+ * apply removes a field its applier stops sending when no other manager owns it, and a Deployment
+ * without `spec.replicas` defaults to one pod: so when `fieldManager`'s applies are the live
+ * Deployment's only owner of its count (it was applied with one, autoscaling came later) and
+ * `desired` no longer sends it, another manager first takes the live count over. The HPA takes it
+ * from that manager as soon as it scales. Read from `metadata.managedFields` as the informers cache it.
+ */
+export function replicasHandover(
+  live: V1Deployment | undefined,
+  desired: KubernetesObject,
+  fieldManager: string,
+): V1Deployment | undefined {
+  const count = live?.spec?.replicas;
+  if (desired.kind !== "Deployment" || (desired as V1Deployment).spec?.replicas !== undefined)
+    return undefined;
+  if (!live?.metadata?.name || count === undefined) return undefined;
+  const owners = (live.metadata.managedFields ?? []).filter(ownsReplicas);
+  const ours = (entry: V1ManagedFieldsEntry) => entry.manager === fieldManager && entry.operation === "Apply";
+  if (owners.length === 0 || !owners.every(ours)) return undefined;
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: live.metadata.name, namespace: live.metadata.namespace ?? "" },
+    spec: { replicas: count } as V1DeploymentSpec,
   };
 }
 

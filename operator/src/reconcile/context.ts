@@ -23,6 +23,8 @@ export interface Settings {
   images: Images;
   /** How long finished training Jobs (and their pods' logs) stay. */
   trainingJobTtlSeconds: number;
+  /** The server-side apply field manager the adapter applies under: whose ownership the decision reads. */
+  fieldManager: string;
 }
 
 export interface ObjectRef {
@@ -45,6 +47,11 @@ export interface PlannedEvent {
 
 /** What one reconcile wants done. The adapter executes it in this order, then emits the events. */
 export interface Plan {
+  /**
+   * Server-side applied first, under the replicas handover's field manager (`replicasHandover`):
+   * Deployments carrying only their live `spec.replicas`, which an `apply` below stops sending.
+   */
+  handover: KubernetesObject[];
   /** Server-side applied under the operator's field manager. */
   apply: KubernetesObject[];
   /**
@@ -140,7 +147,7 @@ export function newContext(observed: Observed, settings: Settings): Context {
     conditions: [...(previous.conditions ?? [])],
     status: storedStatus(previous),
     problems: [],
-    plan: { apply: [], create: [], delete: [], versionStatus: [], status: {}, events: [] },
+    plan: { handover: [], apply: [], create: [], delete: [], versionStatus: [], status: {}, events: [] },
     specProblems: [],
     decided: new Set(),
   };

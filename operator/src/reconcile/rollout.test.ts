@@ -465,6 +465,64 @@ describe("autoscaled stable during a canary", () => {
   });
 });
 
+describe("autoscaling added to a model serving a fixed count, and dropped again", () => {
+  const AUTOSCALING = { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 70 };
+  const owners = (world: World, suffix: string) =>
+    (deployment(world, suffix)?.metadata?.managedFields ?? []).map((f) => `${f.manager}/${f.operation}`);
+  const handedOver = (plan: Plan) =>
+    plan.handover.map((o) => [o.metadata?.name, (o as { spec?: { replicas?: number } }).spec?.replicas]);
+
+  it("hands stable's count over before the first apply without it, once, so stable keeps its pods", () => {
+    const world = new World(
+      model((spec) => {
+        spec.serving = { replicas: 3 };
+      }),
+    );
+    world.serveFirstVersion();
+    expect(owners(world, "predictor")).toEqual(["tradingmodel-operator/Apply"]);
+    world.editSpec((spec) => {
+      spec.serving = { ...spec.serving, autoscaling: AUTOSCALING };
+    });
+    const added = world.reconcile();
+    expect(handedOver(added)).toEqual([["spy-momentum-predictor", 3]]);
+    // Still 3 pods (without the handover the apply would remove the count: one pod), left to the HPA.
+    expect(deployment(world, "predictor")?.spec?.replicas).toBe(3);
+    expect(owners(world, "predictor")).toEqual(["tradingmodel-operator-replicas-handover/Apply"]);
+    expect(world.autoscalers.map((a) => a.metadata?.name)).toEqual(["spy-momentum-predictor"]);
+    expect(world.reconcile().handover).toEqual([]);
+    // Dropped again with another count: the operator's apply takes the count back (force).
+    world.editSpec((spec) => {
+      spec.serving = { replicas: 4, resources: spec.serving.resources };
+    });
+    const dropped = world.reconcile();
+    expect(dropped.handover).toEqual([]);
+    expect(deployment(world, "predictor")?.spec?.replicas).toBe(4);
+    expect(owners(world, "predictor")).toEqual(["tradingmodel-operator/Apply"]);
+    expect(world.autoscalers).toEqual([]);
+  });
+
+  it("hands a canary's count over too when autoscaling comes during its rollout", () => {
+    const world = new World(model());
+    world.startV2();
+    tick(world);
+    const counts = () => [
+      deployment(world, "predictor")?.spec?.replicas,
+      deployment(world, "predictor-canary")?.spec?.replicas,
+    ];
+    expect(counts()).toEqual([2, 1]);
+    world.editSpec((spec) => {
+      spec.serving = { ...spec.serving, autoscaling: AUTOSCALING };
+    });
+    const added = tick(world);
+    expect(handedOver(added)).toEqual([
+      ["spy-momentum-predictor", 2],
+      ["spy-momentum-predictor-canary", 1],
+    ]);
+    expect(counts()).toEqual([2, 1]);
+    expect(tick(world).handover).toEqual([]);
+  });
+});
+
 describe("rollouts counted in the operator's metrics", () => {
   /** Reconciles like `tick`, handing each status change to the counters as the reconciler does. */
   function countedTick(world: World, counters: OperatorMetrics, measured?: Partial<TrackReadings>): Plan {

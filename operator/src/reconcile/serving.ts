@@ -1,6 +1,7 @@
 import type { TradingModelSpec } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
 import { versionLabel } from "../manifests/names.ts";
+import { replicasHandover } from "../manifests/predictor.ts";
 import { candidateTrack, isActive, type RolloutDecision, type RolloutState } from "../rollout/machine.ts";
 import { decideRollout, hasShadowPhase } from "../rollout/shadow.ts";
 import { replicasRouter } from "../traffic/replicas.ts";
@@ -50,9 +51,18 @@ function podsText(rollout: DeploymentRollout | undefined) {
   return rollout ? `${rollout.available}/${rollout.desired} pods available` : "no pods yet";
 }
 
-/** Applies what the router wants for a split and returns it. */
+/**
+ * Applies what the router wants for a split and returns it. A Deployment applied without the
+ * count the operator's applies last owned (autoscaling added) has that count handed over first,
+ * so the apply does not remove it (it would drop to one pod until the HPA's first sync).
+ */
 function route(ctx: Context, split: Split) {
   const routing = routerFor(ctx.model.spec).route(split);
+  for (const object of routing.apply) {
+    const live = ctx.observed.deployments.find((d) => d.metadata?.name === object.metadata?.name);
+    const handover = replicasHandover(live, object, ctx.settings.fieldManager);
+    if (handover) ctx.plan.handover.push(handover);
+  }
   ctx.plan.apply.push(...routing.apply);
   ctx.plan.create.push(...routing.create);
   ctx.plan.delete.push(...routing.delete);

@@ -2,6 +2,7 @@ import type {
   V1ContainerState,
   V1Deployment,
   V1Job,
+  V1ManagedFieldsEntry,
   V1Pod,
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
@@ -9,6 +10,7 @@ import type { Measurement, MeasurementRequest, TrackReadings } from "../analysis
 import type { HoldoutMetrics, ModelVersion, TradingModel } from "../api/types.ts";
 import type { StrategyComparison } from "../gate.ts";
 import { LABEL_TRACK, LABEL_VERSION, type Track, versionLabel } from "../manifests/names.ts";
+import { replicasHandoverManager } from "../manifests/predictor.ts";
 import type { Plan, Settings } from "../reconcile/context.ts";
 import { decide } from "../reconcile/decide.ts";
 import type { MonitoringApis, Observed } from "../reconcile/observed.ts";
@@ -25,7 +27,16 @@ import { artifactText, metrics } from "./fixtures.ts";
 export const settings: Settings = {
   images: { predictor: "tradingmodel/predictor:0.1.0", operator: "tradingmodel/operator:0.1.0" },
   trainingJobTtlSeconds: 3600,
+  fieldManager: "tradingmodel-operator",
 };
+
+/** A managedFields entry owning a Deployment's count (the World's Deployments have no other owned field). */
+const replicasOwner = (manager: string, operation: "Apply" | "Update"): V1ManagedFieldsEntry => ({
+  manager,
+  operation,
+  fieldsType: "FieldsV1",
+  fieldsV1: { "f:spec": { "f:replicas": {} } },
+});
 
 export class World {
   model: TradingModel;
@@ -101,12 +112,27 @@ export class World {
       if (object.kind === "Job") this.jobs.push(structuredClone(object) as V1Job);
       if (object.kind === "Deployment") {
         const created = structuredClone(object) as V1Deployment;
-        created.metadata = { ...created.metadata, generation: 1 };
+        const owners =
+          created.spec?.replicas === undefined ? [] : [replicasOwner(settings.fieldManager, "Update")];
+        created.metadata = { ...created.metadata, generation: 1, managedFields: owners };
         created.status = {};
         this.deployments.push(created);
       }
       if (object.kind === "ModelVersion")
         this.versions.push(structuredClone(object) as unknown as ModelVersion);
+    }
+    for (const object of plan.handover) {
+      const deployment = this.deployments.find((d) => d.metadata?.name === object.metadata?.name);
+      const count = (object as V1Deployment).spec?.replicas;
+      if (!deployment?.spec || count === undefined) continue;
+      deployment.spec.replicas = count;
+      deployment.metadata = {
+        ...deployment.metadata,
+        managedFields: [
+          ...(deployment.metadata?.managedFields ?? []),
+          replicasOwner(replicasHandoverManager(settings.fieldManager), "Apply"),
+        ],
+      };
     }
     for (const object of plan.apply) {
       if (object.kind === "HorizontalPodAutoscaler") {
@@ -119,14 +145,24 @@ export class World {
       if (object.kind !== "Deployment") continue;
       const previous = this.deployments.find((d) => d.metadata?.name === object.metadata?.name);
       const next = structuredClone(object) as V1Deployment;
-      // Server-side apply keeps a field it does not send that another write owns (the count an
-      // autoscaled Deployment was created with, or the HPA's since).
-      if (next.spec && next.spec.replicas === undefined && previous?.spec?.replicas !== undefined)
-        next.spec.replicas = previous.spec.replicas;
+      // Server-side apply of the count, by its owners: a count sent is the operator's (taken from
+      // the others when it differs: force); one not sent stays while another write owns it (the
+      // count an autoscaled Deployment was created with, a handover, the HPA's since), else it is
+      // removed and defaults to one pod.
+      const owners = previous?.metadata?.managedFields ?? [];
+      const others = owners.filter((o) => o.manager !== settings.fieldManager || o.operation !== "Apply");
+      let managedFields = others;
+      if (next.spec?.replicas !== undefined) {
+        const taken = next.spec.replicas !== previous?.spec?.replicas;
+        managedFields = [...(taken ? [] : others), replicasOwner(settings.fieldManager, "Apply")];
+      } else if (next.spec) {
+        next.spec.replicas = others.length > 0 ? previous?.spec?.replicas : 1;
+      }
       const changed = JSON.stringify(previous?.spec) !== JSON.stringify(next.spec);
       next.metadata = {
         ...next.metadata,
         generation: (previous?.metadata?.generation ?? 0) + (changed ? 1 : 0),
+        managedFields,
       };
       next.status = previous?.status ?? {};
       this.deployments = [...this.deployments.filter((d) => d !== previous), next];
