@@ -23,30 +23,35 @@ const sampleOf = (d: V1Deployment, from: Sample["from"]): Sample => ({
   from,
   ...(d.spec?.replicas === undefined ? {} : { replicas: d.spec.replicas }),
   ready: d.status?.readyReplicas ?? 0,
-  // Who owns spec.replicas (manager/operation), for the timeline.
+  // Who owns spec.replicas (manager/operation).
   managers: (d.metadata?.managedFields ?? [])
-    .filter((f) => JSON.stringify(f.fieldsV1 ?? {}).includes('"f:replicas"'))
+    .filter((f) => (f.fieldsV1 as { "f:spec"?: { "f:replicas"?: object } })["f:spec"]?.["f:replicas"])
     .map((f) => `${f.manager}/${f.operation}`),
 });
+
+/** Reads the stable Deployment with its managedFields (which kubectl get leaves out). */
+function stableReader(namespace: string): () => Promise<V1Deployment> {
+  const apps = kubeConfig().makeApiClient(AppsV1Api);
+  return () => apps.readNamespacedDeployment({ name: STABLE, namespace });
+}
 
 /** The stable Deployment read every 200 ms and watched, until stopped. */
 function recorder(namespace: string) {
   const samples: Sample[] = [];
-  const kc = kubeConfig();
-  const apps = kc.makeApiClient(AppsV1Api);
+  const readStable = stableReader(namespace);
   let stopped = false;
   const polling = (async () => {
     while (!stopped) {
       const at = Date.now();
       try {
-        samples.push(sampleOf(await apps.readNamespacedDeployment({ name: STABLE, namespace }), "poll"));
+        samples.push(sampleOf(await readStable(), "poll"));
       } catch {
         // A slow apiserver skips a sample; the watch still sees every write.
       }
       await new Promise((r) => setTimeout(r, Math.max(0, at + SAMPLE_MS - Date.now())));
     }
   })();
-  const watching = new Watch(kc).watch(
+  const watching = new Watch(kubeConfig()).watch(
     `/apis/apps/v1/namespaces/${namespace}/deployments`,
     { fieldSelector: `metadata.name=${STABLE}` },
     (_type, object: V1Deployment) => samples.push(sampleOf(object, "watch")),
@@ -112,10 +117,13 @@ describe("autoscaling added to a model serving on a fixed count", () => {
       expect(after.filter((s) => s.from === "poll").length).toBeGreaterThan(30);
       const fewest = Math.min(...after.map((s) => s.replicas ?? 0));
       const fewestReady = Math.min(...after.map((s) => s.ready));
-      console.log(`after the change: spec.replicas at least ${fewest}, ready pods at least ${fewestReady}`);
+      console.log(
+        `after the change (${after.length} samples): spec.replicas at least ${fewest}, ready pods at least ${fewestReady}`,
+      );
       expect(fewest).toBe(REPLICAS);
       expect(fewestReady).toBe(REPLICAS);
-      // The HPA owns the count now; the operator's applies do not.
+      // The operator's applies own the count no more (the handover's manager does, until the HPA
+      // first changes it).
       const last = samples.at(-1);
       expect(last?.managers).not.toContain("tradingmodel-operator/Apply");
 
@@ -126,7 +134,7 @@ describe("autoscaling added to a model serving on a fixed count", () => {
         `stable back on a fixed ${REPLICAS + 1} pods, its HPA gone`,
         async () => {
           const [deployment, hpas] = await Promise.all([
-            getJson<V1Deployment>(["deployment", STABLE, "-n", ns]),
+            stableReader(ns)(),
             getJson<{ items: V2HorizontalPodAutoscaler[] }>(["hpa", "-n", ns]),
           ]);
           return deployment.spec?.replicas === REPLICAS + 1 && hpas.items.length === 0 && deployment;
