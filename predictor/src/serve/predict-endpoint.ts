@@ -229,6 +229,10 @@ export class PredictEndpoint {
   #readBody(req: IncomingMessage, res: ServerResponse, route: string, startedAt: number): void {
     const limit = this.#state.config.bodyLimitBytes;
     const chunks: Buffer[] = [];
+    // While every chunk is ASCII (the usual JSON), each is decoded as it comes, while the next is
+    // still on its way: a 1,000-row body comes in three reads 50-100 us apart.
+    let asciiText = "";
+    let ascii = true;
     let bytes = 0;
     let done = false;
     req.on("data", (chunk: Buffer) => {
@@ -237,12 +241,17 @@ export class PredictEndpoint {
       if (bytes > limit) {
         done = true;
         this.#fail(req, res, route, startedAt, bodyTooLarge(limit));
-      } else chunks.push(chunk);
+        return;
+      }
+      chunks.push(chunk);
+      if (ascii && isAscii(chunk)) asciiText += chunk.toString("latin1");
+      else ascii = false;
     });
     req.on("end", () => {
       if (done) return;
       done = true;
-      this.#answer(req, res, route, startedAt, bodyText(chunks, bytes), bytes);
+      const text = ascii ? asciiText : bodyText(chunks, bytes);
+      this.#answer(req, res, route, startedAt, text, bytes);
     });
     // A client that goes away mid-body gets no answer; the error must not reach the process.
     req.on("error", () => {
