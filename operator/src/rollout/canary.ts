@@ -49,14 +49,7 @@ export function canary(input: RolloutInput): RolloutDecision {
     state.message = `promoting ${v}: stable Deployment moving to it (${input.stableReadyOnCandidate} of its pods on it and ready)`;
     return promoting();
   }
-  if (spec.rollout.paused) {
-    if (state.phase !== "Paused") {
-      state.phase = "Paused";
-      state.message = `paused by spec.rollout.paused at ${where()}`;
-      turn.event("Normal", Reason.RolloutPaused, state.message);
-    }
-    return turn.decide(state.desiredWeight ?? 0, stable, turn.settlePoll());
-  }
+  if (spec.rollout.paused) return turn.pause(`at ${where()}`, state.desiredWeight ?? 0);
   if (state.phase === "Paused") {
     // The step's clock restarts: a paused step is analysed for a whole interval after resuming.
     state.phase = "Progressing";

@@ -94,14 +94,7 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
   if (then && spec.rollout.shadow === undefined) {
     return pass(Reason.ShadowPassed, `${v}'s shadow phase ended: spec.rollout.shadow was removed`);
   }
-  if (spec.rollout.paused) {
-    if (state.phase !== "Paused") {
-      state.phase = "Paused";
-      state.message = `paused by spec.rollout.paused in ${where}`;
-      turn.event("Normal", Reason.RolloutPaused, state.message);
-    }
-    return turn.decide(0, stable, turn.settlePoll());
-  }
+  if (spec.rollout.paused) return turn.pause(`in ${where}`, 0);
   if (state.phase === "Paused") {
     // As for a canary step: a paused shadow phase is analysed for a whole period after resuming.
     state.phase = "Progressing";
