@@ -261,6 +261,23 @@ describe("rollout controls in the spec", () => {
     expect(stageOf(world, 2)).toBe("Production");
   });
 
+  it("a promotion finishes only once every stable pod runs v2 and is available, counting them meanwhile", () => {
+    const world = new World(model());
+    world.startV2();
+    setRollout(world, { promoteVersion: 2 });
+    expect(tick(world).status.rollout?.phase).toBe("Promoting");
+    expect(servedBy(world, "predictor")).toBe("v2");
+    // Stable's rolling update: both pods on v2's template, one of them available so far.
+    world.rolloutCompletes(1);
+    const rolling = world.reconcile();
+    expect(rolling.status.rollout?.phase).toBe("Promoting");
+    expect(rolling.status.rollout?.message).toContain("(1 of its pods on it and ready)");
+    expect(stageOf(world, 2)).not.toBe("Production");
+    world.rolloutCompletes();
+    expect(world.reconcile().status.rollout?.phase).toBe("Succeeded");
+    expect(stageOf(world, 2)).toBe("Production");
+  });
+
   it("abortVersion sends all traffic back to stable and keeps v2 as Rejected with reason Aborted, without Degraded", () => {
     const world = new World(model());
     world.startV2();
