@@ -50,13 +50,7 @@ export function canary(input: RolloutInput): RolloutDecision {
     return promoting();
   }
   if (spec.rollout.paused) return turn.pause(`at ${where()}`, state.desiredWeight ?? 0);
-  if (state.phase === "Paused") {
-    // The step's clock restarts: a paused step is analysed for a whole interval after resuming.
-    state.phase = "Progressing";
-    if (state.stepStartedAt !== undefined) state.stepStartedAt = turn.at;
-    state.measurementsInStep = 0;
-    turn.event("Normal", Reason.RollingOut, `${v} resumed at ${stepText()}`);
-  }
+  if (state.phase === "Paused") turn.resume(`at ${stepText()}`);
   if (turn.stalled()) return turn.decide(0, stable);
 
   const target = steps[state.stepIndex] ?? 100;

@@ -209,6 +209,17 @@ export class Turn {
     return this.poll(weight, this.input.stable, !this.input.traffic.settled);
   }
 
+  /**
+   * spec.rollout.paused cleared: progressing again (`where` it resumed). The step's clock restarts
+   * (a canary step's or the shadow phase's), so a paused step is analysed for a whole period after.
+   */
+  resume(where: string) {
+    this.state.phase = "Progressing";
+    if (this.state.stepStartedAt !== undefined) this.state.stepStartedAt = this.at;
+    this.state.measurementsInStep = 0;
+    this.event("Normal", Reason.RollingOut, `${this.v} resumed ${where}`);
+  }
+
   decide(weight: number, stableVersion: number, requeueAfterSeconds?: number): RolloutDecision {
     return {
       state: { ...this.state, weight: this.input.traffic.weight },
