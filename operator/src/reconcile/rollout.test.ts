@@ -244,8 +244,15 @@ describe("rollout controls in the spec", () => {
     world.rolloutCompletes();
     const serving = world.reconcile();
     expect(serving.status.rollout?.phase).toBe("Paused");
-    expect(serving.status.rollout?.weight).toBeGreaterThan(0);
+    const weight = serving.status.rollout?.weight ?? 0;
+    expect(weight).toBeGreaterThan(0);
     expect(serving.requeueAfterSeconds ?? Infinity).toBeGreaterThan(SETTLE_POLL_SECONDS);
+    // The message says the weight in effect now; the Event kept the one of the pause's start.
+    expect(serving.status.rollout?.message).toBe(`paused by spec.rollout.paused at ${weight}% (step 1/4)`);
+    const pausedEvents = (plan: Plan) =>
+      plan.events.filter((e) => e.reason === "RolloutPaused").map((e) => e.message);
+    expect(pausedEvents(started)).toEqual(["paused by spec.rollout.paused at 0% (step 1/4)"]);
+    expect([...pausedEvents(starting), ...pausedEvents(serving)]).toEqual([]);
   });
 
   it("promoteVersion skips the remaining steps; a stale value for another version does nothing", () => {

@@ -201,9 +201,11 @@ export class Turn {
    * follows them even if their watch event is missed (a paused rollout has no timer of its own).
    */
   pause(where: string, weight: number): RolloutDecision {
+    // The message follows the pods settling into the held split (the weight in it moves); the
+    // Event is the decision, written once with the numbers of the moment it was taken.
+    this.state.message = `paused by spec.rollout.paused ${where}`;
     if (this.state.phase !== "Paused") {
       this.state.phase = "Paused";
-      this.state.message = `paused by spec.rollout.paused ${where}`;
       this.event("Normal", Reason.RolloutPaused, this.state.message);
     }
     return this.poll(weight, this.input.stable, !this.input.traffic.settled);
