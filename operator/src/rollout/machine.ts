@@ -196,7 +196,7 @@ export class Turn {
   }
 
   /**
-   * spec.rollout.paused: holds the rollout at `weight`, saying so once (`where` it paused). While
+   * spec.rollout.paused: holds the rollout at `weight` (`where` says at what). While
    * the pods of the asked split are still starting it looks again soon: the status's weight then
    * follows them even if their watch event is missed (a paused rollout has no timer of its own).
    */
