@@ -5,13 +5,7 @@ import { BatchAnswerWriter, type BatchIdentity, type BatchInterval } from "./bat
 import { chaosFor } from "./chaos.ts";
 import { describeValue, errorBody, fieldPath, invalidField, RequestError } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
-import {
-  answerInfer,
-  OIP_INFER_ROUTE,
-  OIP_INFER_VERSION_ROUTE,
-  oipInferRefusal,
-  oipInferRouteOf,
-} from "./oip.ts";
+import { answerInfer, OIP_INFER_ROUTE, OIP_INFER_VERSION_ROUTE, OipInferPaths } from "./oip.ts";
 import { NON_FINITE_PREDICTION, predictRows, record } from "./predict-rows.ts";
 import { decodeRow, rowPath } from "./rows.ts";
 import type { ServeState } from "./state.ts";
@@ -160,13 +154,6 @@ function bodyText(chunks: Buffer[], bytes: number): string {
   return isAscii(body) ? body.toString("latin1") : body.toString();
 }
 
-/** The route a request is for when this endpoint serves it; undefined leaves it to fastify. */
-export function predictRouteOf(req: IncomingMessage): string | undefined {
-  if (req.method !== "POST") return undefined;
-  const path = pathOf(req);
-  return path === PREDICT_ROUTE || path === BATCH_ROUTE ? path : oipInferRouteOf(path);
-}
-
 function pathOf(req: IncomingMessage): string {
   const url = req.url ?? "";
   const query = url.indexOf("?");
@@ -183,6 +170,7 @@ export class PredictEndpoint {
   /** The fields that say which model answered: after the result in a single answer, first in a batch. */
   readonly #identity: BatchIdentity;
   readonly #batchAnswer: BatchAnswerWriter;
+  readonly #oipPaths = new OipInferPaths();
 
   constructor(state: ServeState, random: () => number) {
     this.#state = state;
@@ -192,14 +180,21 @@ export class PredictEndpoint {
     this.#batchAnswer = new BatchAnswerWriter(this.#identity);
   }
 
-  /** Answers a request for `route` (from predictRouteOf). */
+  /** The route a request is for when this endpoint serves it; undefined leaves it to fastify. */
+  routeOf(req: IncomingMessage): string | undefined {
+    if (req.method !== "POST") return undefined;
+    const path = pathOf(req);
+    return path === PREDICT_ROUTE || path === BATCH_ROUTE ? path : this.#oipPaths.routeOf(path);
+  }
+
+  /** Answers a request for `route` (from routeOf). */
   handle(req: IncomingMessage, res: ServerResponse, route: string): void {
     const startedAt = performance.now();
     const state = this.#state;
     const refused =
       admissionError(state, req.headers) ??
       this.#mediaTypeError(req.headers, route) ??
-      (isOip(route) ? oipInferRefusal(state, pathOf(req), req.headers) : undefined);
+      (isOip(route) ? this.#oipPaths.refusal(state, pathOf(req), req.headers) : undefined);
     if (refused) {
       this.#fail(req, res, route, startedAt, refused);
       return;
