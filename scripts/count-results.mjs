@@ -49,5 +49,7 @@ if (exitCode !== 0 && failed === 0) {
   );
   failed = 1;
 }
-for (const failure of failures) console.log(`FAILED ${failure}`);
+// The first failure is often the cause of the ones after it (a test that leaves its model half-way
+// through a rollout): it is printed last, next to the closing line, where a log's tail keeps it.
+for (const failure of failures.reverse()) console.log(`FAILED ${failure}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

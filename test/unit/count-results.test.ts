@@ -25,7 +25,7 @@ function countResults(exitCode: number, ...reports: object[]): string[] {
 }
 
 describe("the closing line of a CI run", () => {
-  it("counts every report's tests and names each failure with the start of its message", () => {
+  it("counts every report's tests and names each failure with the start of its message, the first last", () => {
     const lines = countResults(
       2,
       { numPassedTests: 4, numFailedTests: 0, testResults: [] },
@@ -56,9 +56,10 @@ describe("the closing line of a CI run", () => {
         ],
       },
     );
+    // Last to first, so the first failure of the run sits next to the closing line.
     expect(lines).toEqual([
-      "FAILED test/e2e/rollout/controls.test.ts > rollout controls aborts from the spec: Error: timed out after 240 s |     at waitFor (wait.ts:27:13) |     at x",
       "FAILED test/e2e/broken.test.ts: SyntaxError: Unexpected token",
+      "FAILED test/e2e/rollout/controls.test.ts > rollout controls aborts from the spec: Error: timed out after 240 s |     at waitFor (wait.ts:27:13) |     at x",
       "7 passed, 2 failed",
     ]);
   });

@@ -244,8 +244,15 @@ describe("rollout controls in the spec", () => {
     world.rolloutCompletes();
     const serving = world.reconcile();
     expect(serving.status.rollout?.phase).toBe("Paused");
-    expect(serving.status.rollout?.weight).toBeGreaterThan(0);
+    const weight = serving.status.rollout?.weight ?? 0;
+    expect(weight).toBeGreaterThan(0);
     expect(serving.requeueAfterSeconds ?? Infinity).toBeGreaterThan(SETTLE_POLL_SECONDS);
+    // The message says the weight in effect now; the Event kept the one of the pause's start.
+    expect(serving.status.rollout?.message).toBe(`paused by spec.rollout.paused at ${weight}% (step 1/4)`);
+    const pausedEvents = (plan: Plan) =>
+      plan.events.filter((e) => e.reason === "RolloutPaused").map((e) => e.message);
+    expect(pausedEvents(started)).toEqual(["paused by spec.rollout.paused at 0% (step 1/4)"]);
+    expect([...pausedEvents(starting), ...pausedEvents(serving)]).toEqual([]);
   });
 
   it("promoteVersion skips the remaining steps; a stale value for another version does nothing", () => {
@@ -258,6 +265,23 @@ describe("rollout controls in the spec", () => {
     expect(reasons(promoting)).toContain("RolloutPromotedBySpec");
     expect(servedBy(world, "predictor")).toBe("v2");
     tick(world);
+    expect(stageOf(world, 2)).toBe("Production");
+  });
+
+  it("a promotion finishes only once every stable pod runs v2 and is available, counting them meanwhile", () => {
+    const world = new World(model());
+    world.startV2();
+    setRollout(world, { promoteVersion: 2 });
+    expect(tick(world).status.rollout?.phase).toBe("Promoting");
+    expect(servedBy(world, "predictor")).toBe("v2");
+    // Stable's rolling update: both pods on v2's template, one of them available so far.
+    world.rolloutCompletes(1);
+    const rolling = world.reconcile();
+    expect(rolling.status.rollout?.phase).toBe("Promoting");
+    expect(rolling.status.rollout?.message).toContain("(1 of its pods on it and ready)");
+    expect(stageOf(world, 2)).not.toBe("Production");
+    world.rolloutCompletes();
+    expect(world.reconcile().status.rollout?.phase).toBe("Succeeded");
     expect(stageOf(world, 2)).toBe("Production");
   });
 

@@ -2,7 +2,13 @@ import type { TradingModelSpec } from "../api/types.ts";
 import { Reason } from "../conditions.ts";
 import { versionLabel } from "../manifests/names.ts";
 import { replicasHandover } from "../manifests/predictor.ts";
-import { candidateTrack, isActive, type RolloutDecision, type RolloutState } from "../rollout/machine.ts";
+import {
+  candidateTrack,
+  isActive,
+  type RolloutDecision,
+  type RolloutInput,
+  type RolloutState,
+} from "../rollout/machine.ts";
 import { decideRollout, hasShadowPhase } from "../rollout/shadow.ts";
 import { replicasRouter } from "../traffic/replicas.ts";
 import type { CandidateTrack, Split, TrafficRouter } from "../traffic/router.ts";
@@ -228,6 +234,18 @@ function runsCandidate(state: RolloutState, track: CandidateTrack, weight: numbe
   return weight > 0;
 }
 
+/** How far the stable Deployment has moved to the candidate: a promotion's progress. */
+function promotionProgress(
+  stable: DeploymentRollout | undefined,
+  candidate: number,
+): Pick<RolloutInput, "stableOnCandidate" | "stableReadyOnCandidate"> {
+  const onCandidate = stable?.version === candidate ? stable : undefined;
+  return {
+    stableOnCandidate: Boolean(onCandidate?.complete),
+    stableReadyOnCandidate: onCandidate ? Math.min(onCandidate.updated, onCandidate.available) : 0,
+  };
+}
+
 /** Carries the strategy's decision out: traffic, stages, events, conditions, live metrics. */
 function progressive(ctx: Context, stable: VersionView, candidate: VersionView): void {
   const { spec } = ctx.model;
@@ -265,9 +283,7 @@ function progressive(ctx: Context, stable: VersionView, candidate: VersionView):
     stable: stable.version,
     candidate: candidate.version,
     traffic,
-    stableOnCandidate: Boolean(stableState?.complete && stableState.version === candidate.version),
-    stableReadyOnCandidate:
-      stableState?.version === candidate.version ? Math.min(stableState.updated, stableState.available) : 0,
+    ...promotionProgress(stableState, candidate.version),
     candidateStalled: Boolean(candidateState && deploymentRollout(candidateState).stalled),
     ...(ctx.observed.measurement ? { measurement: ctx.observed.measurement } : {}),
     now: ctx.now,

@@ -237,6 +237,32 @@ describe("shadow rollout", () => {
     expect(world.model.status?.rollout?.phase).toBe("Succeeded");
   });
 
+  it("judges a resumed shadow phase afresh: a whole duration from the resume, with a pass since", () => {
+    /** A 30 s shadow phase with one passing measurement, paused, then resumed: the resume's reconcile. */
+    const resumed = () => {
+      const world = new World(model({ strategy: "Shadow", shadow: { duration: "30s" } }));
+      world.startV2();
+      world.tick(shadowReadings(780));
+      world.tick(shadowReadings(780));
+      expect(world.model.status?.rollout?.measurementsInStep).toBe(1);
+      world.editSpec((spec) => {
+        spec.rollout.paused = true;
+      });
+      for (let i = 0; i < 3; i++) world.tick(shadowReadings(780));
+      world.editSpec((spec) => {
+        spec.rollout.paused = false;
+      });
+      expect(reasons(world.tick(shadowReadings(780)))).toEqual(["RollingOut"]);
+      return world;
+    };
+    const phases = (world: World, readings: TrackReadings, ticks: number) =>
+      Array.from({ length: ticks }, () => world.tick(readings).status.rollout?.shadowPhase);
+    // Passing measurements: the phase ends 30 s after the resume, not at once for the time before the pause.
+    expect(phases(resumed(), shadowReadings(780), 3)).toEqual(["Running", "Running", "Passed"]);
+    // No data since the resume: the pass before the pause does not end the phase.
+    expect(phases(resumed(), shadowReadings(0, 0), 4)).toEqual(["Running", "Running", "Running", "Running"]);
+  });
+
   it("ends a canary's shadow phase when the spec removes rollout.shadow, and aborts a shadow by spec", () => {
     const world = new World(
       model({ strategy: "Canary", canary: { steps: [50, 100] }, shadow: { duration: "5m" } }),

@@ -55,12 +55,7 @@ export function blueGreen(input: RolloutInput): RolloutDecision {
   }
   const approved = spec.rollout.promoteVersion === candidate;
   if (spec.rollout.paused) {
-    if (state.phase !== "Paused") {
-      state.phase = "Paused";
-      state.message = `paused by spec.rollout.paused ${switched ? "after the switch" : "before the switch"}`;
-      turn.event("Normal", Reason.RolloutPaused, state.message);
-    }
-    return turn.decide(state.desiredWeight ?? 0, stable, turn.settlePoll());
+    return turn.pause(switched ? "after the switch" : "before the switch", state.desiredWeight ?? 0);
   }
   if (turn.stalled()) return turn.decide(0, stable);
 

@@ -49,21 +49,8 @@ export function canary(input: RolloutInput): RolloutDecision {
     state.message = `promoting ${v}: stable Deployment moving to it (${input.stableReadyOnCandidate} of its pods on it and ready)`;
     return promoting();
   }
-  if (spec.rollout.paused) {
-    if (state.phase !== "Paused") {
-      state.phase = "Paused";
-      state.message = `paused by spec.rollout.paused at ${where()}`;
-      turn.event("Normal", Reason.RolloutPaused, state.message);
-    }
-    return turn.decide(state.desiredWeight ?? 0, stable, turn.settlePoll());
-  }
-  if (state.phase === "Paused") {
-    // The step's clock restarts: a paused step is analysed for a whole interval after resuming.
-    state.phase = "Progressing";
-    if (state.stepStartedAt !== undefined) state.stepStartedAt = turn.at;
-    state.measurementsInStep = 0;
-    turn.event("Normal", Reason.RollingOut, `${v} resumed at ${stepText()}`);
-  }
+  if (spec.rollout.paused) return turn.pause(`at ${where()}`, state.desiredWeight ?? 0);
+  if (state.phase === "Paused") turn.resume(`at ${stepText()}`);
   if (turn.stalled()) return turn.decide(0, stable);
 
   const target = steps[state.stepIndex] ?? 100;

@@ -188,19 +188,38 @@ export class Turn {
   }
 
   /**
-   * Decides, and looks again soon: what the rollout waits for (pods turning ready, stable's
-   * rolling update) is under way, and its Deployment's changes bring a reconcile sooner anyway.
+   * Decides, and looks again soon while `waiting`: what the rollout waits for (pods turning ready,
+   * stable's rolling update) is under way, and its Deployment's changes bring a reconcile sooner anyway.
    */
-  poll(weight: number, stableVersion: number): RolloutDecision {
-    return this.decide(weight, stableVersion, SETTLE_POLL_SECONDS);
+  poll(weight: number, stableVersion: number, waiting = true): RolloutDecision {
+    return this.decide(weight, stableVersion, waiting ? SETTLE_POLL_SECONDS : undefined);
   }
 
   /**
-   * While the pods of the asked split are still starting, a look again soon: the status's weight
-   * then follows them even if their watch event is missed (a paused rollout has no timer of its own).
+   * spec.rollout.paused: holds the rollout at `weight` (`where` says at what). While
+   * the pods of the asked split are still starting it looks again soon: the status's weight then
+   * follows them even if their watch event is missed (a paused rollout has no timer of its own).
    */
-  settlePoll(): number | undefined {
-    return this.input.traffic.settled ? undefined : SETTLE_POLL_SECONDS;
+  pause(where: string, weight: number): RolloutDecision {
+    // The message follows the pods settling into the held split (the weight in it moves); the
+    // Event is the decision, written once with the numbers of the moment it was taken.
+    this.state.message = `paused by spec.rollout.paused ${where}`;
+    if (this.state.phase !== "Paused") {
+      this.state.phase = "Paused";
+      this.event("Normal", Reason.RolloutPaused, this.state.message);
+    }
+    return this.poll(weight, this.input.stable, !this.input.traffic.settled);
+  }
+
+  /**
+   * spec.rollout.paused cleared: progressing again (`where` it resumed). The step's clock restarts
+   * (a canary step's or the shadow phase's), so a paused step is analysed for a whole period after.
+   */
+  resume(where: string) {
+    this.state.phase = "Progressing";
+    if (this.state.stepStartedAt !== undefined) this.state.stepStartedAt = this.at;
+    this.state.measurementsInStep = 0;
+    this.event("Normal", Reason.RollingOut, `${this.v} resumed ${where}`);
   }
 
   decide(weight: number, stableVersion: number, requeueAfterSeconds?: number): RolloutDecision {

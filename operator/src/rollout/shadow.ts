@@ -94,21 +94,8 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
   if (then && spec.rollout.shadow === undefined) {
     return pass(Reason.ShadowPassed, `${v}'s shadow phase ended: spec.rollout.shadow was removed`);
   }
-  if (spec.rollout.paused) {
-    if (state.phase !== "Paused") {
-      state.phase = "Paused";
-      state.message = `paused by spec.rollout.paused in ${where}`;
-      turn.event("Normal", Reason.RolloutPaused, state.message);
-    }
-    return turn.decide(0, stable, turn.settlePoll());
-  }
-  if (state.phase === "Paused") {
-    // As for a canary step: a paused shadow phase is analysed for a whole period after resuming.
-    state.phase = "Progressing";
-    if (state.stepStartedAt !== undefined) state.stepStartedAt = turn.at;
-    state.measurementsInStep = 0;
-    turn.event("Normal", Reason.RollingOut, `${v} resumed in ${where}`);
-  }
+  if (spec.rollout.paused) return turn.pause(`in ${where}`, 0);
+  if (state.phase === "Paused") turn.resume(`in ${where}`);
   if (turn.stalled()) return turn.decide(0, stable);
 
   if (state.stepStartedAt === undefined) {

@@ -20,7 +20,6 @@ import {
   bodyTooLarge,
   chaosOutcome,
   PredictEndpoint,
-  predictRouteOf,
   unsupportedMediaType,
 } from "./predict-endpoint.ts";
 import { ShadowMirror } from "./shadow.ts";
@@ -128,7 +127,7 @@ export function buildPredictor(options: PredictorOptions): Predictor {
   const predict = new PredictEndpoint(state, random);
   let routing: RequestListener = () => {};
   const listener: RequestListener = (req, res) => {
-    const route = predictRouteOf(req);
+    const route = predict.routeOf(req);
     if (route) predict.handle(req, res, route);
     else routing(req, res);
   };

@@ -48,18 +48,6 @@ function segment(text: string): string | undefined {
   }
 }
 
-/**
- * The last inference path read, and what it names: a client sends the same path every time, and
- * each request reads it twice (its route, then its model), which took half a microsecond a request.
- */
-let lastInferPath: { path: string; target: Target | undefined } = { path: "", target: undefined };
-
-/** The model an inference path `/v2/models/{name}[/versions/{version}]/infer` names; undefined for another path. */
-function inferTarget(path: string): Target | undefined {
-  if (path !== lastInferPath.path) lastInferPath = { path, target: modelPath(path, "/infer") };
-  return lastInferPath.target;
-}
-
 /** `/v2/models/{name}[/versions/{version}]{suffix}` split into name and version; undefined otherwise. */
 function modelPath(path: string, suffix: string): Target | undefined {
   if (!path.startsWith("/v2/models/") || !path.endsWith(suffix)) return undefined;
@@ -69,13 +57,6 @@ function modelPath(path: string, suffix: string): Target | undefined {
   const version = segment(parts[2] ?? "");
   if (parts.length === 3 && parts[1] === "versions" && name && version) return { name, version };
   return undefined;
-}
-
-/** The metrics label of an inference path, or undefined when the path is not one. */
-export function oipInferRouteOf(path: string): string | undefined {
-  const target = inferTarget(path);
-  if (!target) return undefined;
-  return target.version === undefined ? OIP_INFER_ROUTE : OIP_INFER_VERSION_ROUTE;
 }
 
 /** 404 when the model named is not this predictor's. */
@@ -90,17 +71,43 @@ function wrongModel(state: ServeState, { name, version }: Target): RequestError 
   );
 }
 
-/** Why an inference request is refused before its body is read: a model not served here, or binary tensors. */
-export function oipInferRefusal(state: ServeState, path: string, headers: IncomingHttpHeaders) {
-  const refused = wrongModel(state, inferTarget(path) as Target);
-  if (refused) return refused;
-  if (headers["inference-header-content-length"] !== undefined) {
-    return invalidField(
-      "inference-header-content-length",
-      "asks for binary tensor data (a Triton extension), which is not supported: send the tensors' data as JSON (binary_data=False)",
-    );
+/**
+ * Reads inference paths `/v2/models/{name}[/versions/{version}]/infer` for one app, remembering
+ * the last one and what it names: a client sends the same path every time, and each request reads
+ * it twice (its route, then its model), which took half a microsecond a request.
+ */
+export class OipInferPaths {
+  #path = "";
+  #target: Target | undefined;
+
+  /** The model an inference path names; undefined for another path. */
+  #targetOf(path: string): Target | undefined {
+    if (path !== this.#path) {
+      this.#path = path;
+      this.#target = modelPath(path, "/infer");
+    }
+    return this.#target;
   }
-  return undefined;
+
+  /** The metrics label of an inference path, or undefined when the path is not one. */
+  routeOf(path: string): string | undefined {
+    const target = this.#targetOf(path);
+    if (!target) return undefined;
+    return target.version === undefined ? OIP_INFER_ROUTE : OIP_INFER_VERSION_ROUTE;
+  }
+
+  /** Why a request to an inference path is refused before its body is read: a model not served here, or binary tensors. */
+  refusal(state: ServeState, path: string, headers: IncomingHttpHeaders): RequestError | undefined {
+    const refused = wrongModel(state, this.#targetOf(path) as Target);
+    if (refused) return refused;
+    if (headers["inference-header-content-length"] !== undefined) {
+      return invalidField(
+        "inference-header-content-length",
+        "asks for binary tensor data (a Triton extension), which is not supported: send the tensors' data as JSON (binary_data=False)",
+      );
+    }
+    return undefined;
+  }
 }
 
 function onlyKnownKeys(value: Record<string, unknown>, known: readonly string[], path: string, what: string) {

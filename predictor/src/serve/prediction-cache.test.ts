@@ -37,6 +37,23 @@ describe("PredictionCache", () => {
     }
   });
 
+  it("writes a run's ids as idOf writes them, across each place the digits' width could change", () => {
+    const cache = new PredictionCache(10, 1000, () => 0);
+    const prefix = cache.idOf(0).slice(0, -"000".length);
+    for (const [first, last, digits] of [
+      [9, 11, ["009", "010", "011"]],
+      [99, 101, ["099", "100", "101"]],
+      [999, 1001, ["999", "1000", "1001"]],
+      [9999, 10001, ["9999", "10000", "10001"]],
+      [99999, 100001, ["99999", "100000", "100001"]],
+    ] as const) {
+      const ids = Array.from({ length: last - first + 1 }, (_, i) => cache.idOf(first + i));
+      expect(ids).toEqual(digits.map((d) => prefix + d));
+      // As the OIP answer's parameters.prediction_ids carries them: comma-separated in row order.
+      expect(cache.idsText(first, ids.length)).toBe(ids.join(","));
+    }
+  });
+
   it("finds each prediction by its id across thousands of sequence numbers", () => {
     const cache = new PredictionCache(3000, 1000, () => 0);
     const first = cache.remember(

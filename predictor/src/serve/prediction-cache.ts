@@ -33,9 +33,9 @@ export class PredictionCache {
   readonly #ttlMs: number;
   readonly #now: () => number;
   #next = 0;
-  /** The thousands of the last sequence number written, and their digits. */
+  /** The thousands of the last sequence number written, and the start of their ids. */
   #block = 0;
-  #blockDigits = "";
+  #blockStart = this.#prefix;
 
   constructor(capacity: number, ttlMs: number, now: () => number = Date.now) {
     this.#capacity = capacity;
@@ -65,7 +65,8 @@ export class PredictionCache {
 
   /** The id of the prediction remembered under `sequence`. */
   idOf(sequence: number): string {
-    return this.#prefix + this.#digits(sequence);
+    const block = Math.floor(sequence / 1000);
+    return this.#startOf(block) + (THREE_DIGITS[sequence - block * 1000] as string);
   }
 
   /**
@@ -78,20 +79,24 @@ export class PredictionCache {
     for (let sequence = first; sequence < first + count; ) {
       const block = Math.floor(sequence / 1000);
       const end = Math.min(first + count, (block + 1) * 1000);
-      const start = this.#prefix + (block === 0 ? "" : String(block));
+      const start = this.#startOf(block);
       runs.push(start + THREE_DIGITS.slice(sequence - block * 1000, end - block * 1000).join(`,${start}`));
       sequence = end;
     }
     return runs.join(",");
   }
 
-  #digits(sequence: number): string {
-    const block = Math.floor(sequence / 1000);
+  /**
+   * The start shared by the ids of one thousand sequence numbers (`block`): the prefix, then the
+   * thousands' digits, none for the first thousand. The last three digits come from THREE_DIGITS.
+   * The id format lives here alone: idOf, idsText and take all write or read ids through it.
+   */
+  #startOf(block: number): string {
     if (block !== this.#block) {
       this.#block = block;
-      this.#blockDigits = block === 0 ? "" : String(block);
+      this.#blockStart = this.#prefix + (block === 0 ? "" : String(block));
     }
-    return this.#blockDigits + (THREE_DIGITS[sequence - block * 1000] as string);
+    return this.#blockStart;
   }
 
   /** Looks a prediction up by id and forgets it. */
@@ -101,7 +106,7 @@ export class PredictionCache {
     if (!SEQUENCE.test(digits)) return { status: "unknown" };
     const sequence = Number(digits);
     // One sequence, one id: "…-7" is not "…-007".
-    if (digits !== this.#digits(sequence)) return { status: "unknown" };
+    if (id !== this.idOf(sequence)) return { status: "unknown" };
     const slot = sequence % this.#capacity;
     if (this.#sequences[slot] !== sequence) return { status: "unknown" };
     this.#sequences[slot] = -1;

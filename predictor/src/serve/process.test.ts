@@ -54,7 +54,7 @@ function postInPieces(
   url: URL,
   agent: Agent,
   path: string,
-  payload: string,
+  payload: string | Buffer,
   pieces: number,
   contentLength = true,
 ): Promise<Exchange> {
@@ -159,6 +159,18 @@ describe("predictor serve (process)", () => {
       const second = await postInPieces(url, agent, "/v1/predict", '{"features": [0.01, 0, 0.02]}', 3);
       expect(second.status).toBe(200);
       expect(second.socket).toBe(first.socket);
+
+      // 1,000-byte ASCII pieces, then a character whose UTF-8 bytes straddle two pieces (spaces
+      // put its first byte at the end of one).
+      const asciiRows = `${JSON.stringify({ rows: Array(400).fill({ features: [0.01, 0, 0.02] }) }).slice(0, -2)},`;
+      const lastRow = '{"features": {"ret_1": 0, "ret_5": 0, "hl_range": 0, "\u00e9": 0}}]}';
+      const before = Buffer.byteLength(asciiRows) + lastRow.indexOf("\u00e9") + 1;
+      const padded = asciiRows + " ".repeat((1000 - (before % 1000)) % 1000) + lastRow;
+      const body = Buffer.from(padded + " ".repeat((1000 - (Buffer.byteLength(padded) % 1000)) % 1000));
+      expect(body.length % 1000).toBe(0);
+      const unicode = await postInPieces(url, agent, "/v1/predict/batch", body, body.length / 1000);
+      expect(unicode.status).toBe(400);
+      expect(JSON.parse(unicode.text)).toMatchObject({ field: `rows[400].features["\u00e9"]` });
 
       // Chunked, so the limit is found while reading, not from content-length.
       const tooBig = JSON.stringify({ rows: Array(5000).fill({ features: [0.01, 0, 0.02] }) });

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { e2eContext } from "../support/context.ts";
 import { kubectl } from "../support/kubectl.ts";
@@ -12,6 +13,9 @@ export async function installCrds(): Promise<void> {
     await kubectl(["wait", "--for=condition=Established", `crd/${crd}`, "--timeout=60s"]);
   }
 }
+
+/** Where every host operator's output is written, one file per process. */
+export const OPERATOR_LOGS = resolve(repoRoot, ".reports/operators");
 
 /** The example TradingModel as YAML, in another namespace. */
 export const exampleIn = (text: string, namespace: string) =>
@@ -59,8 +63,12 @@ export function startOperator(run: OperatorRun): OperatorProcess {
     },
   );
   const logs: Record<string, unknown>[] = [];
+  // Kept whole on disk, so a failed run's decisions can be read after the fact.
+  mkdirSync(OPERATOR_LOGS, { recursive: true });
+  const logFile = resolve(OPERATOR_LOGS, `${identity}-${child.pid}.log`);
   let buffer = "";
   child.stdout?.on("data", (chunk: Buffer) => {
+    appendFileSync(logFile, chunk);
     buffer += chunk.toString("utf8");
     const lines = buffer.split("\n");
     buffer = lines.pop() ?? "";
@@ -73,7 +81,10 @@ export function startOperator(run: OperatorRun): OperatorProcess {
     }
   });
   const stderr: string[] = [];
-  child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
+  child.stderr?.on("data", (chunk: Buffer) => {
+    appendFileSync(logFile, chunk);
+    stderr.push(chunk.toString("utf8"));
+  });
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const metricsPort = () =>
     waitFor(

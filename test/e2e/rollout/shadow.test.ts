@@ -4,9 +4,10 @@
 // mean-reverting one calls the opposite sign on most rows. v2 runs in shadow under client load,
 // disagrees with stable, and is rejected without ever answering a client, while stable's pods are
 // neither restarted nor replaced. v3, trending again on another seed, agrees and is promoted. Then
-// the shadow as the first phase of the others: v4 (retrained on v3's data) is only mirrored until
-// its shadow phase passes, then goes 5 -> 25 -> 50 -> 100% as a canary; v5 is mirrored, then
-// previewed and switched to as a blue-green candidate.
+// the shadow as the first phase of the others: a version trained on v3's data is only mirrored
+// until its shadow phase passes, then goes 5 -> 25 -> 50 -> 100% as a canary; the next one is
+// mirrored, then previewed and switched to as a blue-green candidate. Those two read their version
+// numbers from the model, so one failed test does not fail the tests after it.
 import type { V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { condition, getModel, waitForStable } from "../flows/lib/models.ts";
@@ -30,6 +31,11 @@ import {
 const TRAINED_MS = 6 * 60_000;
 const STABLE = `trading.mlops.dev/model=${MODEL},trading.mlops.dev/track=stable`;
 const SHADOW = `${MODEL}-shadow`;
+/**
+ * The trending market on another seed than v1's: a model trained on it agrees with v1 (and with
+ * itself) in shadow. Asked for explicitly, so a test does not depend on the data an earlier one left.
+ */
+const AGREEING_DATA = { data: { synthetic: { regime: "Trending", seed: 43 } } };
 
 /** Stable's pods and ReplicaSets as the checks need them: identity and restarts. */
 async function stableSnapshot(namespace: string) {
@@ -80,6 +86,15 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
   );
   const ns = served.namespace;
   const client = () => served.predictions({ varied: true });
+
+  /**
+   * The version the next request trains and the one serving, read from the model rather than
+   * assumed from the tests before: a test that failed half-way leaves the next one its own story.
+   */
+  async function nextVersion(): Promise<{ version: number; stable: string }> {
+    const { status } = await getModel(ns, MODEL);
+    return { version: (status?.latestVersion ?? 0) + 1, stable: `v${status?.stableVersion}` };
+  }
 
   /**
    * Waits for `version`'s shadow phase in effect and then over: meanwhile the model's Service routes
@@ -139,11 +154,10 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
           (r) => r.stepStartedAt !== undefined,
           TRAINED_MS,
         );
-        expect(inShadow.status?.rollout).toMatchObject({
-          strategy: "Shadow",
-          shadowPhase: "Running",
-          weight: 0,
-        });
+        // Judged 5 s after mirroring began: on a loaded machine the first look may come after it.
+        expect(inShadow.status?.rollout).toMatchObject({ strategy: "Shadow", weight: 0 });
+        if (inShadow.status?.rollout?.phase !== "RolledBack")
+          expect(inShadow.status?.rollout?.shadowPhase).toBe("Running");
         const rejected = await waitForRollout(ns, 2, "rejected", (r) => r.phase === "RolledBack", 3 * 60_000);
         const checks = rejected.status?.rollout?.analysis ?? [];
         const agreement = checks.find((r) => r.check === "signAgreement");
@@ -151,8 +165,12 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
         expect(agreement?.value).toBeLessThan(0.5);
         expect(agreement?.samples).toBeGreaterThanOrEqual(20);
         expect(checks.find((r) => r.check === "meanAbsDiff")?.value).toBeGreaterThan(0);
-        // The shadow answered the mirrored requests itself, fast and without errors.
-        expect(checks.find((r) => r.check === "latencyP95Ms")?.verdict).toBe("Passed");
+        // The shadow answered the mirrored requests itself, fast and without errors. Its own
+        // latency may have no data yet when the verdict comes at the first measurement (its new
+        // pods are scraped from their start; a loaded Prometheus can be a scrape or two late).
+        const latency = checks.find((r) => r.check === "latencyP95Ms");
+        expect(latency?.verdict, JSON.stringify(latency)).not.toBe("Failed");
+        expect(checks.find((r) => r.check === "errorRate")?.verdict).not.toBe("Failed");
         expect(rejected.status?.stableVersion).toBe(1);
         expect(condition(rejected, "Degraded")).toMatchObject({ status: "True", reason: "RolledBack" });
         const message = rejected.status?.rollout?.message ?? "";
@@ -183,9 +201,7 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
         expect((await getModel(ns, MODEL)).status?.phase).toBe("Degraded");
 
         // v3: the trending market again, another seed: it agrees with v1, passes and is promoted.
-        await requestVersion(ns, 3, {
-          training: { data: { synthetic: { regime: "Trending", seed: 43 } } },
-        });
+        await requestVersion(ns, 3, { training: AGREEING_DATA });
         const promoted = await waitForStable(ns, MODEL, 3, TRAINED_MS);
         expect(promoted.status?.rollout).toMatchObject({
           version: 3,
@@ -216,68 +232,77 @@ describe("shadow rollouts under load, analysed from Prometheus", () => {
   );
 
   it(
-    "runs a shadow phase before a canary: v4 is only mirrored until it passes, then goes 5 -> 25 -> 50 -> 100% and is promoted",
+    "runs a shadow phase before a canary: the next version is only mirrored until it passes, then goes 5 -> 25 -> 50 -> 100% and is promoted",
     async () => {
       const load = await client();
       try {
-        // Retrained on v3's data (a new seed could fall short of v3 on the gate's holdout): it agrees.
-        await requestVersion(ns, 4, {
+        const { version, stable } = await nextVersion();
+        await requestVersion(ns, version, {
+          training: AGREEING_DATA,
           rollout: { strategy: "Canary", shadow: { duration: "10s" }, canary: { steps: [5, 25, 50, 100] } },
         });
-        const passed = await onlyMirrored(4, "v3", load);
+        const passed = await onlyMirrored(version, stable, load);
         expect(passed.status?.rollout).toMatchObject({ strategy: "Canary", stepIndex: 0, desiredWeight: 5 });
-        const promoted = await promotedAfterShadow(4, "Canary");
+        const promoted = await promotedAfterShadow(version, "Canary");
         expect(promoted.status?.rollout?.stepIndex).toBe(3);
+        const v = `v${version}`;
         expect((await modelEvents(ns, "ShadowPassed")).join("\n")).toMatch(
-          /v4 passed its shadow phase after [0-9]+ s \(.*sign agreement with stable [0-9.]+ >= 0\.8.*\); next canary at 5%/,
+          new RegExp(
+            `${v} passed its shadow phase after [0-9]+ s \\(.*sign agreement with stable [0-9.]+ >= 0\\.8.*\\); next canary at 5%`,
+          ),
         );
-        const steps = (await modelEvents(ns, "RolloutStepAdvanced")).filter((n) => n.startsWith("v4 passed"));
-        expect(steps.map((n) => n.slice(0, 20)).sort()).toEqual([
-          "v4 passed step 1/4 a",
-          "v4 passed step 2/4 a",
-          "v4 passed step 3/4 a",
+        const steps = (await modelEvents(ns, "RolloutStepAdvanced")).filter((n) =>
+          n.startsWith(`${v} passed`),
+        );
+        expect(steps.map((n) => n.slice(v.length, v.length + 18)).sort()).toEqual([
+          " passed step 1/4 a",
+          " passed step 2/4 a",
+          " passed step 3/4 a",
         ]);
+        expect(answersBy(load)[v]).toBeGreaterThan(0);
       } finally {
         expect(await load.stop()).toEqual([]);
       }
-      expect(answersBy(load).v4).toBeGreaterThan(0);
     },
     TRAINED_MS + 3 * 60_000,
   );
 
   it(
-    "runs a shadow phase before blue-green: v5 is only mirrored, then previewed, switched to and promoted",
+    "runs a shadow phase before blue-green: the next version is only mirrored, then previewed, switched to and promoted",
     async () => {
       const load = await client();
       let preview: Client | undefined;
       try {
-        await requestVersion(ns, 5, {
+        const { version, stable } = await nextVersion();
+        await requestVersion(ns, version, {
+          training: AGREEING_DATA,
           rollout: {
             strategy: "BlueGreen",
             canary: null,
             blueGreen: { autoPromote: true, scaleDownDelaySeconds: 5 },
           },
         });
-        const passed = await onlyMirrored(5, "v4", load);
+        const passed = await onlyMirrored(version, stable, load);
         expect(passed.status?.rollout).toMatchObject({ strategy: "BlueGreen", stepIndex: 0 });
         // The preview analysis judges what clients send to the preview Service.
-        preview = await served.preview(5);
-        await waitForRollout(ns, 5, "switched", (r) => r.stepIndex === 1);
-        // The preview pods serve the model's Service now; they go once stable runs v5.
+        preview = await served.preview(version);
+        await waitForRollout(ns, version, "switched", (r) => r.stepIndex === 1);
+        // The preview pods serve the model's Service now; they go once stable runs the candidate.
         expect(await preview.stop()).toEqual([]);
         preview = undefined;
-        await promotedAfterShadow(5, "BlueGreen");
+        await promotedAfterShadow(version, "BlueGreen");
+        const v = `v${version}`;
         expect((await modelEvents(ns, "ShadowPassed")).join("\n")).toMatch(
-          /v5 passed its shadow phase .*; next blue-green preview/,
+          new RegExp(`${v} passed its shadow phase .*; next blue-green preview`),
         );
         expect((await modelEvents(ns, "TrafficShifted")).join("\n")).toMatch(
-          /switched the Service to v5 \(preview analysis passed/,
+          new RegExp(`switched the Service to ${v} \\(preview analysis passed`),
         );
+        expect(answersBy(load)[v]).toBeGreaterThan(0);
       } finally {
         expect(await load.stop()).toEqual([]);
         if (preview) expect(await preview.stop()).toEqual([]);
       }
-      expect(answersBy(load).v5).toBeGreaterThan(0);
     },
     TRAINED_MS + 3 * 60_000,
   );
