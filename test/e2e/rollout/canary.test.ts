@@ -32,23 +32,30 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
   const ns = served.namespace;
 
   it(
-    "promotes a passing v2 through 5, 25, 50 and 100% across an operator restart, then rolls a slow v3 back on p95 by itself, with no failed request",
+    "promotes a passing v2 through 5, 25, 50 and 100% across two operator kills (mid-analysis, and at a step boundary), then rolls a slow v3 back on p95 by itself, with no failed request",
     async () => {
       const load = await served.predictions();
       try {
         // v2: same inputs, retrained on request; it passes every step and replaces v1.
         await requestVersion(ns, 2);
         await waitForRollout(ns, 2, "in its canary", (r) => (r.weight ?? 0) > 0, TRAINED_MS);
-        // The operator killed mid-rollout: its replacement resumes from status.rollout alone.
+        // The operator killed mid-analysis: its replacement resumes from status.rollout alone.
         await served.replaceOperator();
         // Each step as the status shows it: the weight asked for, the one in effect, the smallest.
         const seen: Pick<Rollout, "stepIndex" | "desiredWeight" | "weight" | "minWeight">[] = [];
+        // Killed again at the step boundary: step 3 asked for, its second canary pod not yet counted.
+        let boundaryKill: string | undefined;
         const promoted = await waitFor(
           "v2 promoted",
           async () => {
             const m = await getModel(ns, MODEL);
             const r = m.status?.rollout;
             if (r?.version !== 2) return undefined;
+            if (boundaryKill === undefined && r.stepIndex === 2) {
+              boundaryKill =
+                r.stepStartedAt === undefined ? "before its weight took effect" : "in its analysis";
+              await served.replaceOperator();
+            }
             const { stepIndex, desiredWeight, weight, minWeight } = r;
             const last = seen.at(-1);
             // A step counts once its weight is in effect (its analysis running).
@@ -84,7 +91,7 @@ describe("canary rollouts under load, analysed from Prometheus", () => {
           expect(note).toMatch(/p95 latency [0-9.]+ ms <= 200 ms over [0-9]+ requests \[Passed\]/);
           expect(note).toMatch(/error rate [^;]* <= 0\.05 [^;]*\[Passed\]/);
         }
-        console.log(`canary of v2:\n${steps.join("\n")}`);
+        console.log(`canary of v2 (operator killed again at step 3, ${boundaryKill}):\n${steps.join("\n")}`);
         expect((await servedPods(ns, MODEL)).every((p) => p.version === "v2")).toBe(true);
 
         // v3: paused at its first step so its canary pods can be slowed, then resumed.
