@@ -37,6 +37,13 @@ describe("PredictionCache", () => {
     }
   });
 
+  it("writes a short run after a long one without the long one's ids, and no ids as an empty text", () => {
+    const cache = new PredictionCache(3000, 1000, () => 0);
+    expect(cache.idsText(0, 2500).split(",")).toHaveLength(2500);
+    expect(cache.idsText(12, 2)).toBe(`${cache.idOf(12)},${cache.idOf(13)}`);
+    expect(cache.idsText(12, 0)).toBe("");
+  });
+
   it("writes a run's ids as idOf writes them, across each place the digits' width could change", () => {
     const cache = new PredictionCache(10, 1000, () => 0);
     const prefix = cache.idOf(0).slice(0, -"000".length);
