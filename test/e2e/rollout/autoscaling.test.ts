@@ -52,6 +52,8 @@ const boundsOf = (s: Sample, deployment: string) => {
   return spec && [spec.minReplicas, spec.maxReplicas];
 };
 
+const promotedV2 = (s: Sample) => s.rollout?.version === 2 && s.rollout.phase === "Succeeded";
+
 /** Samples the autoscaling picture every second until stopped. */
 function sampler(namespace: string) {
   const samples: Sample[] = [];
@@ -153,6 +155,12 @@ describe("a canary of an autoscaled model", () => {
           { timeoutMs: 30_000 },
         );
 
+        // The sampler has seen v2 promoted before v3 is asked for: v3's canary follows within
+        // seconds, and a sample reads the model and the Deployments one after the other.
+        await waitFor("a sample of v2 promoted", async () => watch.samples.some(promotedV2) || undefined, {
+          timeoutMs: 15_000,
+        });
+        const v3RequestedAt = Date.now();
         // v3 aborted at its first step: its pods go, and nothing brings them back.
         await requestVersion(ns, 3);
         await waitForRollout(ns, 3, "in its canary", (r) => (r.weight ?? 0) > 0, TRAINED_MS);
@@ -235,10 +243,9 @@ describe("a canary of an autoscaled model", () => {
           expect(hpaOf(s, STABLE)?.minReplicas ?? 0).toBeLessThanOrEqual(Math.max(most, MIN));
         }
 
-        // After the promotion the canary's HPA is gone.
-        // (The canary's HPA and Deployment go in the reconcile that writes Succeeded; v3's canary
-        // may follow within seconds.)
-        const v2Promoted = samples.filter((s) => s.rollout?.version === 2 && s.rollout.phase === "Succeeded");
+        // After the promotion the canary's HPA is gone (both go in the reconcile that writes
+        // Succeeded), until v3 is asked for.
+        const v2Promoted = samples.filter((s) => promotedV2(s) && s.at < v3RequestedAt);
         expect(v2Promoted.length).toBeGreaterThan(0);
         expect(
           v2Promoted.every((s) => hpaOf(s, CANARY) === undefined && s.canaryReplicas === undefined),
