@@ -156,7 +156,7 @@ describe("a canary of an autoscaled model", () => {
         );
 
         // The sampler has seen v2 promoted before v3 is asked for: v3's canary follows within
-        // seconds, and a sample reads the model and the Deployments one after the other.
+        // seconds, and a sample reads the model and the Deployments in separate requests.
         await waitFor("a sample of v2 promoted", async () => watch.samples.some(promotedV2) || undefined, {
           timeoutMs: 15_000,
         });
