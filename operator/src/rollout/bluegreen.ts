@@ -28,7 +28,6 @@ export function blueGreen(input: RolloutInput): RolloutDecision {
   const { state, v } = turn;
   const interval = turn.interval;
   const afterSwitch = Math.max(interval, settings.scaleDownDelaySeconds);
-  const promote = () => turn.poll(100, candidate);
   const switchNow = (why: string) => {
     state.stepIndex = 1;
     state.desiredWeight = 100;
@@ -46,12 +45,11 @@ export function blueGreen(input: RolloutInput): RolloutDecision {
   const switched = state.stepIndex >= 1;
   if (turn.abortedBySpec(switched ? "after the switch" : "before the switch")) return turn.decide(0, stable);
   if (state.phase === "Promoting") {
-    if (input.stableOnCandidate) {
-      turn.promoted(`blue-green: preview and post-promotion analysis passed`);
-      return turn.decide(0, candidate);
-    }
-    state.message = `promoting ${v}: stable Deployment moving to it (${input.stableReadyOnCandidate} of its pods on it and ready) while the Service still points at the preview pods`;
-    return promote();
+    return turn.promoting(
+      100,
+      "blue-green: preview and post-promotion analysis passed",
+      " while the Service still points at the preview pods",
+    );
   }
   const approved = spec.rollout.promoteVersion === candidate;
   if (spec.rollout.paused) {
@@ -89,7 +87,7 @@ export function blueGreen(input: RolloutInput): RolloutDecision {
   if (turn.periodPassed(afterSwitch)) {
     state.phase = "Promoting";
     state.message = `${v} passed the post-promotion analysis (${turn.analysed()}); promoting`;
-    return promote();
+    return turn.poll(100, candidate);
   }
   return turn.decide(100, stable, turn.nextLook(afterSwitch));
 }

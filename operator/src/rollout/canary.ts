@@ -29,6 +29,7 @@ export function canary(input: RolloutInput): RolloutDecision {
   const steps = state.steps ?? canarySteps(spec);
   const stepText = () => `step ${state.stepIndex + 1}/${steps.length}`;
   const where = () => `${traffic.weight}% (${stepText()})`;
+  // Entering the promotion keeps the message that says why; the next reconciles count its progress.
   const promoting = () => turn.poll(100, candidate);
 
   if (state.phase === "Succeeded" || state.phase === "RolledBack" || state.phase === "Aborted") {
@@ -42,12 +43,7 @@ export function canary(input: RolloutInput): RolloutDecision {
   }
   if (state.phase === "Promoting") {
     state.desiredWeight = 100;
-    if (input.stableOnCandidate) {
-      turn.promoted(`canary ${steps.join(", ")}% passed`);
-      return turn.decide(0, candidate);
-    }
-    state.message = `promoting ${v}: stable Deployment moving to it (${input.stableReadyOnCandidate} of its pods on it and ready)`;
-    return promoting();
+    return turn.promoting(100, `canary ${steps.join(", ")}% passed`);
   }
   if (spec.rollout.paused) return turn.pause(`at ${where()}`, state.desiredWeight ?? 0);
   if (state.phase === "Paused") turn.resume(`at ${stepText()}`);

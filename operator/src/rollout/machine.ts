@@ -246,6 +246,21 @@ export class Turn {
     this.stages.push({ version: this.input.candidate, stage: "Rejected", reason, message: stageMessage });
   }
 
+  /**
+   * Promoting (the stable Deployment moving to the candidate, asked `weight` meanwhile): finished
+   * once every stable pod runs it, as `how` says; until then the message counts them (`meanwhile`
+   * says what else holds) and it looks again soon.
+   */
+  promoting(weight: number, how: string, meanwhile = ""): RolloutDecision {
+    const { candidate, stableOnCandidate, stableReadyOnCandidate } = this.input;
+    if (stableOnCandidate) {
+      this.promoted(how);
+      return this.decide(0, candidate);
+    }
+    this.state.message = `promoting ${this.v}: stable Deployment moving to it (${stableReadyOnCandidate} of its pods on it and ready)${meanwhile}`;
+    return this.poll(weight, candidate);
+  }
+
   /** The promotion finished: the candidate is Production, the old stable Archived. */
   promoted(how: string) {
     const { candidate, stable } = this.input;

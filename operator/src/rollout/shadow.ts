@@ -77,14 +77,7 @@ export function shadow(input: RolloutInput, then?: LiveStart): RolloutDecision {
     state.desiredWeight = state.steps?.[0] ?? 0;
     return turn.poll(state.desiredWeight, stable);
   };
-  if (state.phase === "Promoting") {
-    if (input.stableOnCandidate) {
-      turn.promoted(`shadow: ${turn.analysed()}`);
-      return turn.decide(0, candidate);
-    }
-    state.message = `promoting ${v}: stable Deployment moving to it (${input.stableReadyOnCandidate} of its pods on it and ready)`;
-    return turn.poll(0, candidate);
-  }
+  if (state.phase === "Promoting") return turn.promoting(0, `shadow: ${turn.analysed()}`);
   if (spec.rollout.promoteVersion === candidate) {
     return pass(
       Reason.RolloutPromotedBySpec,
