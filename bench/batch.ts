@@ -8,6 +8,7 @@
 import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
+import { type JsonFloor, startJsonFloor } from "./json-floor.ts";
 import { summarizeLatencies } from "./latency.ts";
 import { namedRow, OIP_INFER_PATH, oipRequest, postJsonText, rowOfPass, withStack } from "./stacks.ts";
 import type { Figure } from "./summary.ts";
@@ -74,50 +75,30 @@ function answerNumbers(answer: unknown, size: number, url: string): Float64Array
 }
 
 /**
- * Sequential batches to `url`, the bodies in turn, each followed in this process by a pass of the
- * JSON floor over the same body and its answer's numbers, so that both see the machine as it was
- * then: after the warm-up, the server time, round trip and floor of each, in ms.
+ * Sequential batches to `url`, the bodies in turn, each followed by a pass of the JSON floor over
+ * the same body and its answer's numbers, on the predictor's core (json-floor.ts), so that both
+ * see the core as it was then: after the warm-up, the server time, round trip and floor of each, in ms.
  */
-async function timeBatches(url: string, bodies: readonly string[], size: number) {
+async function timeBatches(url: string, bodies: readonly string[], size: number, floor: JsonFloor) {
   const { warmup, measured } = BATCH_SETTINGS;
   const serverMs = new Float64Array(measured);
   const roundTripMs = new Float64Array(measured);
   const floorMs = new Float64Array(measured);
-  const bytes = bodies.map((b) => Buffer.from(b));
   for (let i = 0; i < warmup + measured; i++) {
     const start = performance.now();
     const { json, headers } = await postJsonText(url, bodies[i % bodies.length] as string);
     const elapsed = performance.now() - start;
-    const floor = jsonFloorPassMs(bytes[i % bodies.length] as Buffer, answerNumbers(json, size, url));
+    const floorPassMs = await floor.passMs(i % bodies.length, answerNumbers(json, size, url));
     if (i < warmup) continue;
     serverMs[i - warmup] = serverTimingMs(headers.get("server-timing"), "app");
     roundTripMs[i - warmup] = elapsed;
-    floorMs[i - warmup] = floor;
+    floorMs[i - warmup] = floorPassMs;
   }
   return {
     serverMs: summarizeLatencies(serverMs),
     roundTripMs: summarizeLatencies(roundTripMs),
     jsonFloorMs: summarizeLatencies(floorMs),
   };
-}
-
-/**
- * The least any JSON batch endpoint in this runtime spends on a request: its body's bytes to a
- * string and `JSON.parse`, then the numbers of its answer through `JSON.stringify`, with the
- * predictor's own work (validation, predictions, ids, drift, the rest of the answer) left out.
- * The numbers go through JSON.stringify as one array, as a JSON endpoint writes them: formatted
- * one at a time in a template they would go through V8's cache of formatted numbers, whose hits
- * come and go with the process's collections (the floor moved from 0.9 to 1.4 ms between two
- * runs of the same code).
- */
-export function jsonFloorPassMs(body: Buffer, numbers: Float64Array): number {
-  const start = performance.now();
-  const keys = Object.keys(JSON.parse(body.toString()) as object).length;
-  const text = JSON.stringify(Array.from(numbers));
-  const ms = performance.now() - start;
-  if (keys === 0 || text.length < 2 * numbers.length)
-    throw new Error("jsonFloorPassMs: nothing parsed or formatted");
-  return ms;
 }
 
 /**
@@ -138,8 +119,13 @@ export async function benchBatch(inputs: BatchInputs): Promise<Figure[]> {
     for (const form of forms) {
       const bodies = batchBodies(form, inputs.features, rows);
       const path = form === "OIP tensor" ? OIP_INFER_PATH : "/v1/predict/batch";
-      const times = await timeBatches(`${p.url}${path}`, bodies, size);
-      out.push({ form, bodyBytes: Buffer.byteLength(bodies[0] as string), ...times });
+      const floor = await startJsonFloor(bodies);
+      try {
+        const times = await timeBatches(`${p.url}${path}`, bodies, size, floor);
+        out.push({ form, bodyBytes: Buffer.byteLength(bodies[0] as string), ...times });
+      } finally {
+        await floor.stop();
+      }
     }
     return out;
   });
@@ -149,7 +135,7 @@ export async function benchBatch(inputs: BatchInputs): Promise<Figure[]> {
       {
         settings: BATCH_SETTINGS,
         method:
-          "server-timing header app;dur, sequential requests, predictor pinned to core 0; jsonFloorMs: after each request, JSON.parse of its body and JSON.stringify of its answer's numbers in the bench process",
+          "server-timing header app;dur, sequential requests, predictor pinned to core 0; jsonFloorMs: after each request, JSON.parse of its body and JSON.stringify of its answer's numbers, in a process of its own pinned to core 0",
         loadAverage: { before: loadBefore, after: loadavg() },
         forms: measured,
       },

@@ -37,7 +37,7 @@ async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<bool
   return Promise.race([exited, sleep(timeoutMs, false)]);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   if (!(await waitForExit(child, 10_000))) {

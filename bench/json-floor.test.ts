@@ -1,0 +1,29 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { type JsonFloor, jsonFloorPassMs, startJsonFloor } from "./json-floor.ts";
+
+describe("jsonFloorPassMs", () => {
+  it("times parsing a body and writing its answer's numbers, and refuses a pass that did neither", () => {
+    const body = Buffer.from(JSON.stringify({ rows: [{ features: [1, 2] }] }));
+    expect(jsonFloorPassMs(body, Float64Array.of(0.25, -0.5, 1e-7))).toBeGreaterThanOrEqual(0);
+    expect(() => jsonFloorPassMs(Buffer.from("{}"), Float64Array.of(1))).toThrow(/nothing parsed/);
+  });
+});
+
+describe("startJsonFloor", () => {
+  let floor: JsonFloor | undefined;
+  afterEach(async () => {
+    await floor?.stop();
+    floor = undefined;
+  });
+
+  it("times passes in its own process over the bodies it was given, and says which pass it could not time", async () => {
+    floor = await startJsonFloor([JSON.stringify({ rows: [[1, 2]] }), "{}"]);
+    const numbers = Float64Array.of(0.5, -0.25, 1e-7);
+    expect(await floor.passMs(0, numbers)).toBeGreaterThanOrEqual(0);
+    await expect(floor.passMs(2, numbers)).rejects.toThrow("json floor: no body 2 (2 bodies)");
+    await expect(floor.passMs(1, numbers)).rejects.toThrow(
+      "json floor: jsonFloorPassMs: nothing parsed or formatted",
+    );
+    expect(await floor.passMs(0, numbers)).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * The JSON floor of the batch benchmark: the least any JSON batch endpoint in this runtime spends
+ * on a request. It is timed in a process of its own pinned to the predictor's core, right after
+ * each request: a core of this VM slows by half for seconds at a time, independently of the
+ * other core (two processes on one core slow down together, two on different cores do not), and
+ * a floor timed on the bench process's core, as until 6 Dec, put the predictor's ratio to it
+ * anywhere from 0.9x to 1.8x in five runs of the same code on a quiet machine.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { SERVER_CPU, stopChild } from "./processes.ts";
+
+/**
+ * One pass of the floor: the body's bytes to a string and `JSON.parse`, then the numbers of its
+ * answer through `JSON.stringify`, with the predictor's own work (validation, predictions, ids,
+ * drift, the rest of the answer) left out. The numbers go through JSON.stringify as one array, as
+ * a JSON endpoint writes them: formatted one at a time in a template they would go through V8's
+ * cache of formatted numbers, whose hits come and go with the process's collections.
+ */
+export function jsonFloorPassMs(body: Buffer, numbers: Float64Array): number {
+  const start = performance.now();
+  const keys = Object.keys(JSON.parse(body.toString()) as object).length;
+  const text = JSON.stringify(Array.from(numbers));
+  const ms = performance.now() - start;
+  if (keys === 0 || text.length < 2 * numbers.length)
+    throw new Error("jsonFloorPassMs: nothing parsed or formatted");
+  return ms;
+}
+
+/** What the floor's process is sent: the bodies once, then one pass per request. */
+export type JsonFloorMessage = { bodies: string[] } | { body: number; numbers: Float64Array };
+/** What it answers: ready after the bodies, the pass's time after each pass, or why it could not. */
+export type JsonFloorReply = { ready: true } | { ms: number } | { error: string };
+
+export interface JsonFloor {
+  /** Times one pass over bodies[body] and these answer numbers, in the floor's process. */
+  passMs(body: number, numbers: Float64Array): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const WORKER = fileURLToPath(new URL("./servers/json-floor.ts", import.meta.url));
+const REPLY_TIMEOUT_MS = 10_000;
+
+function reply(child: ChildProcess, message: JsonFloorMessage): Promise<JsonFloorReply> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error, answer?: JsonFloorReply) => {
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+      if (err) reject(err);
+      else resolve(answer as JsonFloorReply);
+    };
+    const onMessage = (answer: JsonFloorReply) => done(undefined, answer);
+    const onExit = (code: number | null) => done(new Error(`json floor process exited (${code})`));
+    const timer = setTimeout(
+      () => done(new Error(`json floor: no answer in ${REPLY_TIMEOUT_MS} ms`)),
+      REPLY_TIMEOUT_MS,
+    );
+    child.on("message", onMessage);
+    child.once("exit", onExit);
+    child.send(message);
+  });
+}
+
+/** Starts the floor's process on the predictor's core with these bodies; stop it after use. */
+export async function startJsonFloor(bodies: readonly string[]): Promise<JsonFloor> {
+  const child = spawn("taskset", ["-c", String(SERVER_CPU), process.execPath, WORKER], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    serialization: "advanced",
+  });
+  const ask = async (message: JsonFloorMessage) => {
+    const answer = await reply(child, message);
+    if ("error" in answer) throw new Error(`json floor: ${answer.error}`);
+    return answer;
+  };
+  try {
+    await ask({ bodies: [...bodies] });
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return {
+    async passMs(body, numbers) {
+      const answer = await ask({ body, numbers });
+      if (!("ms" in answer)) throw new Error("json floor: answered a pass without its time");
+      return answer.ms;
+    },
+    stop: () => stopChild(child),
+  };
+}
