@@ -11,6 +11,11 @@
  * and the answer is copied together from that text, the ids' text and the keys, prepared once.
  * Joining the pieces as strings measured no faster than JSON.stringify of the objects (flattening
  * thousands of joined strings costs as much); copying bytes into one buffer does not build them.
+ *
+ * The copy goes four bytes at a time (DataView reads and writes, any alignment): byte by byte it
+ * took 0.25 ms of a 1,000-row answer, 1.5-2 ns a byte on this machine, as long as a third of the
+ * numbers' JSON.stringify. A word may run up to 3 bytes past its piece; the next piece writes over
+ * them, and the buffers keep WORD bytes of slack at their end for the last one.
  */
 export interface BatchIdentity {
   model: string;
@@ -26,29 +31,81 @@ export interface BatchInterval {
 
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
 const CLOSE_BRACE = 0x7d;
+const WORD = 4;
+const COMMAS = 0x2c2c2c2c;
+const ONES = 0x01010101;
+const HIGH_BITS = 0x80808080;
 
-const bytes = (text: string) => Buffer.from(text);
-const FIRST_RESULT = bytes('{"prediction":');
-const NEXT_RESULT = bytes(',{"prediction":');
-const LOWER = bytes(',"interval":{"lower":');
-const UPPER = bytes(',"upper":');
+/** A constant piece of the answer, as bytes with WORD bytes of slack. */
+interface Piece {
+  view: DataView;
+  length: number;
+}
+
+function pieceOf(text: string): Piece {
+  const length = Buffer.byteLength(text);
+  const bytes = Buffer.alloc(length + WORD);
+  bytes.write(text);
+  return { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), length };
+}
+
+const viewOf = (bytes: Buffer) => new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+
+/** Writes `piece` to `out` at `at`, a word at a time; returns where it ends. */
+function writePiece(out: DataView, at: number, piece: Piece): number {
+  const { view, length } = piece;
+  for (let k = 0; k < length; k += WORD) out.setUint32(at + k, view.getUint32(k, true), true);
+  return at + length;
+}
+
+/**
+ * Writes the text at `from` in `source` up to its next comma to `out` at `at`, a word at a time,
+ * each word tested for a comma by SWAR (a byte of word ^ COMMAS is zero where the comma is; the
+ * lowest such byte is found exactly). Returns where the text ends in `out`; `cursor.from` moves
+ * past the comma.
+ */
+function writeToComma(out: DataView, at: number, source: DataView, cursor: { from: number }): number {
+  let from = cursor.from;
+  let to = at;
+  for (;;) {
+    const word = source.getUint32(from, true);
+    out.setUint32(to, word, true);
+    const x = word ^ COMMAS;
+    const commas = (x - ONES) & ~x & HIGH_BITS;
+    if (commas !== 0) {
+      const before = (31 - Math.clz32(commas & -commas)) >> 3;
+      cursor.from = from + before + 1;
+      return to + before;
+    }
+    from += WORD;
+    to += WORD;
+  }
+}
+
+const FIRST_RESULT = pieceOf('{"prediction":');
+const NEXT_RESULT = pieceOf(',{"prediction":');
+const LOWER = pieceOf(',"interval":{"lower":');
+const UPPER = pieceOf(',"upper":');
+const ID_END = pieceOf('"}');
 
 export class BatchAnswerWriter {
   /** `{"model":…,"modelVersion":…,"track":…,"results":[` */
   readonly #head: Buffer;
   /** `,"level":<level>},"predictionId":"` for the level of #level. */
-  #levelToId: Buffer = Buffer.alloc(0);
+  #levelToId: Piece = pieceOf("");
   #level = Number.NaN;
   /** Each row's prediction, lower and upper in turn, for one JSON.stringify; reused by every batch. */
   #numbers: number[] = [];
-  /** The text of #numbers, then the ids' text and a comma, as bytes; reused by every batch. */
+  /** The text of #numbers, its `]` made a comma, the ids' text and a comma, then a word of commas; reused by every batch. */
   #scratch = Buffer.alloc(0);
+  #scratchView = viewOf(this.#scratch);
+  /** Where the scan of the scratch is; one object for every batch, not one per piece. */
+  readonly #cursor = { from: 0 };
 
   constructor(identity: BatchIdentity) {
     const { model, modelVersion, track } = identity;
-    this.#head = bytes(`${JSON.stringify({ model, modelVersion, track }).slice(0, -1)},"results":[`);
+    this.#head = Buffer.from(`${JSON.stringify({ model, modelVersion, track }).slice(0, -1)},"results":[`);
   }
 
   /**
@@ -67,12 +124,18 @@ export class BatchAnswerWriter {
     const numbersText = JSON.stringify(numbers);
     const levelToId = this.#levelToIdOf(interval.level);
     // Latin-1 is byte for byte: the numbers and ids are ASCII.
-    const scratch = this.#scratchOf(numbersText.length + ids.length + 1);
+    const idsEnd = numbersText.length + ids.length + 1;
+    this.#ensureScratch(idsEnd + 2 * WORD);
+    const scratch = this.#scratch;
     const idsAt = scratch.write(numbersText, 0, "latin1");
+    // The closing bracket becomes a comma: every number then ends with one.
+    scratch[idsAt - 1] = COMMA;
     scratch[idsAt + scratch.write(ids, idsAt, "latin1")] = COMMA;
+    // Commas after the last id: with fewer ids than rows, the scan for the missing one stops there.
+    scratch.writeUInt32LE(COMMAS >>> 0, idsEnd);
 
     const head = this.#head;
-    const perRow = FIRST_RESULT.length + LOWER.length + UPPER.length + levelToId.length + 2;
+    const perRow = FIRST_RESULT.length + LOWER.length + UPPER.length + levelToId.length + ID_END.length;
     // numbersText has 3 * count - 1 commas and two brackets, ids has count - 1 commas.
     const size =
       head.length +
@@ -81,51 +144,51 @@ export class BatchAnswerWriter {
       count * perRow +
       (count - 1) +
       2;
-    const out = Buffer.allocUnsafe(size);
-    out.set(head, 0);
+    const bytes = Buffer.allocUnsafe(size + WORD);
+    bytes.set(head, 0);
+    const out = viewOf(bytes);
+    const source = this.#scratchView;
+    const numbersCursor = this.#cursor;
+    numbersCursor.from = 1;
+    let idFrom = idsAt;
     let at = head.length;
-    let n = 1;
-    let d = idsAt;
-    // Constant pieces by set (one copy each), the numbers and ids byte by byte up to their comma.
     for (let i = 0; i < count; i++) {
-      const start = i === 0 ? FIRST_RESULT : NEXT_RESULT;
-      out.set(start, at);
-      at += start.length;
-      for (let c = scratch[n++]; c !== COMMA; c = scratch[n++]) out[at++] = c as number;
-      out.set(LOWER, at);
-      at += LOWER.length;
-      for (let c = scratch[n++]; c !== COMMA; c = scratch[n++]) out[at++] = c as number;
-      out.set(UPPER, at);
-      at += UPPER.length;
-      for (let c = scratch[n++]; c !== COMMA && c !== CLOSE_BRACKET; c = scratch[n++])
-        out[at++] = c as number;
-      out.set(levelToId, at);
-      at += levelToId.length;
-      // Past the end (fewer ids than rows) the scan stops, and the size check below fails.
-      for (let c = scratch[d++]; c !== COMMA && c !== undefined; c = scratch[d++]) out[at++] = c;
-      out[at++] = QUOTE;
-      out[at++] = CLOSE_BRACE;
+      at = writePiece(out, at, i === 0 ? FIRST_RESULT : NEXT_RESULT);
+      at = writeToComma(out, at, source, numbersCursor);
+      at = writePiece(out, at, LOWER);
+      at = writeToComma(out, at, source, numbersCursor);
+      at = writePiece(out, at, UPPER);
+      at = writeToComma(out, at, source, numbersCursor);
+      at = writePiece(out, at, levelToId);
+      const numbersFrom = numbersCursor.from;
+      numbersCursor.from = idFrom;
+      at = writeToComma(out, at, source, numbersCursor);
+      idFrom = numbersCursor.from;
+      numbersCursor.from = numbersFrom;
+      at = writePiece(out, at, ID_END);
+      if (idFrom > idsEnd) break;
     }
-    out[at++] = CLOSE_BRACKET;
-    out[at++] = CLOSE_BRACE;
-    if (at !== size || d !== idsAt + ids.length + 1) {
+    bytes[at++] = CLOSE_BRACKET;
+    bytes[at++] = CLOSE_BRACE;
+    if (at !== size || idFrom !== idsEnd || numbersCursor.from !== idsAt) {
       throw new Error(
         `batch answer: ${count} rows, ids text of ${ids.length} chars: wrote ${at} bytes of ${size}`,
       );
     }
-    return out;
+    return bytes.subarray(0, size);
   }
 
-  #levelToIdOf(level: number): Buffer {
+  #levelToIdOf(level: number): Piece {
     if (!Object.is(level, this.#level)) {
       this.#level = level;
-      this.#levelToId = bytes(`,"level":${JSON.stringify(level)}},"predictionId":"`);
+      this.#levelToId = pieceOf(`,"level":${JSON.stringify(level)}},"predictionId":"`);
     }
     return this.#levelToId;
   }
 
-  #scratchOf(length: number): Buffer {
-    if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(2 * length);
-    return this.#scratch;
+  #ensureScratch(length: number): void {
+    if (this.#scratch.length >= length) return;
+    this.#scratch = Buffer.allocUnsafeSlow(2 * length);
+    this.#scratchView = viewOf(this.#scratch);
   }
 }
