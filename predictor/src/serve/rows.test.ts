@@ -52,3 +52,54 @@ describe("bars sent for a prediction", () => {
     );
   });
 });
+
+describe("features sent by name", () => {
+  const names = model.features;
+  const decoded = (features: Record<string, unknown>) => {
+    const out = new Float64Array(names.length);
+    decodeRow({ features }, 3, model, out);
+    return Array.from(out);
+  };
+  const errorOf = (features: Record<string, unknown>) => {
+    try {
+      decoded(features);
+    } catch (err) {
+      if (err instanceof RequestError) return err.message;
+      throw err;
+    }
+    return undefined;
+  };
+
+  it("give the same values in any key order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), {
+          minLength: names.length,
+          maxLength: names.length,
+        }),
+        fc.func(fc.integer()),
+        (values, key) => {
+          const entries = names.map((n, i) => [n, values[i]] as const);
+          const shuffled = [...entries].sort((a, b) => key(a[0]) - key(b[0]));
+          expect(decoded(Object.fromEntries(shuffled))).toEqual(values);
+        },
+      ),
+    );
+  });
+
+  it("are refused naming the field, whatever their order, when one is missing, extra or not finite", () => {
+    const inOrder = Object.fromEntries(names.map((n, i) => [n, i / 10]));
+    const reversed = Object.fromEntries(Object.entries(inOrder).reverse());
+    const last = names[names.length - 1] as string;
+    for (const row of [inOrder, reversed]) {
+      expect(errorOf({ ...row, [last]: "1" })).toBe(
+        `rows[3].features.${last} must be a finite number, got "1"`,
+      );
+      expect(errorOf({ ...row, extra: 1 })).toMatch(
+        /^rows\[3\]\.features\.extra is not a feature of this model/,
+      );
+      const { [last]: _, ...missing } = row;
+      expect(errorOf(missing)).toMatch(new RegExp(`^rows\\[3\\]\\.features\\.${last} is required`));
+    }
+  });
+});

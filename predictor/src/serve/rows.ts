@@ -33,6 +33,26 @@ function notFinite(field: string, value: unknown, what = ""): Error {
   return invalidField(field, `must be a finite number${what}, got ${describeValue(value)}`);
 }
 
+/**
+ * The usual row by name, its features in the artifact's order and finite: read in one for-in pass,
+ * where V8 reads each value by its place in the object instead of looking its name up (half the
+ * time of the lookups by name). False for anything else, left to decodeNamed's checks.
+ */
+function decodeNamedInOrder(
+  features: Record<string, unknown>,
+  names: readonly string[],
+  out: Float64Array,
+): boolean {
+  let i = 0;
+  for (const key in features) {
+    if (key !== names[i]) return false;
+    const value = features[key];
+    if (!(typeof value === "number" && Number.isFinite(value))) return false;
+    out[i++] = value;
+  }
+  return i === names.length;
+}
+
 function decodeNamed(
   features: Record<string, unknown>,
   index: number,
@@ -40,6 +60,7 @@ function decodeNamed(
   out: Float64Array,
 ): void {
   const names = model.features;
+  if (decodeNamedInOrder(features, names, out)) return;
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const value = features[name];
