@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { serverTimingMs } from "./batch.ts";
 import { type JsonFloor, jsonFloorPassMs, startJsonFloor } from "./json-floor.ts";
 
 describe("jsonFloorPassMs", () => {
@@ -25,5 +26,13 @@ describe("startJsonFloor", () => {
       "json floor: jsonFloorPassMs: nothing parsed or formatted",
     );
     expect(await floor.passMs(0, numbers)).toBeGreaterThanOrEqual(0);
+  });
+
+  it("is also an endpoint that parses a body and writes the numbers of the last pass, timed in server-timing", async () => {
+    floor = await startJsonFloor([JSON.stringify({ rows: [[1, 2]] })]);
+    await floor.passMs(0, Float64Array.of(0.5, -0.25, 1e-7));
+    const res = await fetch(floor.url, { method: "POST", body: JSON.stringify({ rows: [[3, 4]] }) });
+    expect(await res.json()).toEqual([0.5, -0.25, 1e-7]);
+    expect(serverTimingMs(res.headers.get("server-timing"), "app")).toBeGreaterThan(0);
   });
 });

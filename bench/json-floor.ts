@@ -29,12 +29,17 @@ export function jsonFloorPassMs(body: Buffer, numbers: Float64Array): number {
 
 /** What the floor's process is sent: the bodies once, then one pass per request. */
 export type JsonFloorMessage = { bodies: string[] } | { body: number; numbers: Float64Array };
-/** What it answers: ready after the bodies, the pass's time after each pass, or why it could not. */
-export type JsonFloorReply = { ready: true } | { ms: number } | { error: string };
+/** What it answers: its HTTP port after the bodies, the pass's time after each pass, or why it could not. */
+export type JsonFloorReply = { port: number } | { ms: number } | { error: string };
 
 export interface JsonFloor {
-  /** Times one pass over bodies[body] and these answer numbers, in the floor's process. */
+  /**
+   * Times one pass over bodies[body] and these answer numbers, in the floor's process; the
+   * numbers are then those its endpoint writes.
+   */
   passMs(body: number, numbers: Float64Array): Promise<number>;
+  /** The floor as an endpoint: POST a body, read `server-timing: app` (servers/json-floor.ts). */
+  url: string;
   stop(): Promise<void>;
 }
 
@@ -73,13 +78,17 @@ export async function startJsonFloor(bodies: readonly string[]): Promise<JsonFlo
     if ("error" in answer) throw new Error(`json floor: ${answer.error}`);
     return answer;
   };
+  let port: number;
   try {
-    await ask({ bodies: [...bodies] });
+    const answer = await ask({ bodies: [...bodies] });
+    if (!("port" in answer)) throw new Error("json floor: answered the bodies without its port");
+    port = answer.port;
   } catch (err) {
     await stopChild(child);
     throw err;
   }
   return {
+    url: `http://127.0.0.1:${port}/`,
     async passMs(body, numbers) {
       const answer = await ask({ body, numbers });
       if (!("ms" in answer)) throw new Error("json floor: answered a pass without its time");
