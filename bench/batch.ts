@@ -75,16 +75,18 @@ function answerNumbers(answer: unknown, size: number, url: string): Float64Array
 }
 
 /**
- * Sequential batches to `url`, the bodies in turn, each followed by a pass of the JSON floor over
- * the same body and its answer's numbers, on the predictor's core (json-floor.ts), so that both
- * see the core as it was then: after the warm-up, the server time, round trip and floor of each, in ms.
+ * Sequential batches to `url`, the bodies in turn, each followed on the predictor's core
+ * (json-floor.ts), so that all see the core as it was then, by a pass of JSON.parse and
+ * JSON.stringify over the same body and its answer's numbers, and by the same body sent to the
+ * JSON floor's endpoint, which writes those numbers: after the warm-up, each one's server time,
+ * round trip, floor and pass, in ms.
  */
 async function timeBatches(url: string, bodies: readonly string[], size: number, floor: JsonFloor) {
   const { warmup, measured } = BATCH_SETTINGS;
   const serverMs = new Float64Array(measured);
   const roundTripMs = new Float64Array(measured);
+  const passMs = new Float64Array(measured);
   const floorMs = new Float64Array(measured);
-  const endpointFloorMs = new Float64Array(measured);
   for (let i = 0; i < warmup + measured; i++) {
     const body = bodies[i % bodies.length] as string;
     const start = performance.now();
@@ -93,16 +95,16 @@ async function timeBatches(url: string, bodies: readonly string[], size: number,
     const floorPassMs = await floor.passMs(i % bodies.length, answerNumbers(json, size, url));
     const endpoint = await postJsonText(floor.url, body);
     if (i < warmup) continue;
-    endpointFloorMs[i - warmup] = serverTimingMs(endpoint.headers.get("server-timing"), "app");
+    floorMs[i - warmup] = serverTimingMs(endpoint.headers.get("server-timing"), "app");
     serverMs[i - warmup] = serverTimingMs(headers.get("server-timing"), "app");
     roundTripMs[i - warmup] = elapsed;
-    floorMs[i - warmup] = floorPassMs;
+    passMs[i - warmup] = floorPassMs;
   }
   return {
     serverMs: summarizeLatencies(serverMs),
     roundTripMs: summarizeLatencies(roundTripMs),
     jsonFloorMs: summarizeLatencies(floorMs),
-    endpointFloorMs: summarizeLatencies(endpointFloorMs),
+    jsonPassMs: summarizeLatencies(passMs),
   };
 }
 
@@ -110,8 +112,10 @@ async function timeBatches(url: string, bodies: readonly string[], size: number,
  * The row forms a client may send: features by name (what a single prediction usually carries),
  * in artifact order (the compact form a batch client would choose), and one Open Inference
  * Protocol tensor [1000, F] (what an OIP client sends). The goal, at most 1.25 times the JSON
- * floor, is checked on the median, the mean is reported beside it: on a shared machine the mean mostly measures
- * preemption of the server process.
+ * floor (a node:http endpoint doing nothing but read, parse and write the numbers, timed from the
+ * same arrival to the same end), is checked on the median, the mean is reported beside it: on a
+ * shared machine the mean mostly measures preemption of the server process. The ratio to the
+ * in-process pass (parse and write alone, no body to read) is reported beside it.
  */
 export async function benchBatch(inputs: BatchInputs): Promise<Figure[]> {
   const size = BATCH_SETTINGS.rows;
@@ -140,7 +144,7 @@ export async function benchBatch(inputs: BatchInputs): Promise<Figure[]> {
       {
         settings: BATCH_SETTINGS,
         method:
-          "server-timing header app;dur, sequential requests, predictor pinned to core 0; jsonFloorMs: after each request, JSON.parse of its body and JSON.stringify of its answer's numbers, in a process of its own pinned to core 0",
+          "server-timing header app;dur, sequential requests, predictor pinned to core 0; after each request, in a process of its own pinned to core 0: jsonPassMs, JSON.parse of its body and JSON.stringify of its answer's numbers, in process; jsonFloorMs, the same body posted to a bare node:http endpoint that reads it, parses it and writes those numbers, its server-timing app;dur",
         loadAverage: { before: loadBefore, after: loadavg() },
         forms: measured,
       },
@@ -148,25 +152,24 @@ export async function benchBatch(inputs: BatchInputs): Promise<Figure[]> {
       2,
     )}\n`,
   );
-  return measured.flatMap(({ form, serverMs, jsonFloorMs, endpointFloorMs }): Figure[] => [
+  return measured.flatMap(({ form, serverMs, jsonFloorMs, jsonPassMs }): Figure[] => [
     {
       name: `batch 1000 rows ${form}, server time p50`,
       value: serverMs.p50,
       unit: "ms",
       better: "lower",
-      baseline: { name: "JSON.parse + JSON.stringify of the numbers alone", value: jsonFloorMs.p50 },
+      baseline: {
+        name: "JSON floor: node:http reading the body, JSON.parse, JSON.stringify of the numbers",
+        value: jsonFloorMs.p50,
+      },
       goal: { atMostTimesBaseline: 1.25 },
     },
     {
-      name: `batch 1000 rows ${form}, server time p50 vs JSON endpoint`,
+      name: `batch 1000 rows ${form}, server time p50 vs the JSON pass alone`,
       value: serverMs.p50,
       unit: "ms",
       better: "lower",
-      baseline: {
-        name: "node:http endpoint: body read, JSON.parse, JSON.stringify of the numbers",
-        value: endpointFloorMs.p50,
-      },
-      goal: { atMostTimesBaseline: 1.25 },
+      baseline: { name: "JSON.parse + JSON.stringify of the numbers, in process", value: jsonPassMs.p50 },
     },
     { name: `batch 1000 rows ${form}, server time mean`, value: serverMs.mean, unit: "ms", better: "lower" },
   ]);
