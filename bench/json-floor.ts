@@ -1,10 +1,12 @@
 /**
- * The JSON floor of the batch benchmark: the least any JSON batch endpoint in this runtime spends
- * on a request. It is timed in a process of its own pinned to the predictor's core, right after
- * each request: a core of this VM slows by half for seconds at a time, independently of the
- * other core (two processes on one core slow down together, two on different cores do not), and
- * a floor timed on the bench process's core, as until 6 Dec, put the predictor's ratio to it
- * anywhere from 0.9x to 1.8x in five runs of the same code on a quiet machine.
+ * The JSON floor of the batch benchmark, the least any JSON batch endpoint in this runtime spends
+ * on a request: an endpoint that reads the body, parses it and writes the answer's numbers, timed
+ * like the predictor (servers/json-floor.ts), and beside it the parse and write alone, in process.
+ * Both run in a process of their own pinned to the predictor's core, right after each request: a
+ * core of this VM slows by half for seconds at a time, independently of the other core (two
+ * processes on one core slow down together, two on different cores do not), and a floor timed on
+ * the bench process's core, as until 6 Dec, put the predictor's ratio to it anywhere from 0.9x to
+ * 1.8x in five runs of the same code on a quiet machine.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
