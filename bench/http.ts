@@ -251,11 +251,11 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   try {
     runs = await measurePeaks(services, bodies);
     const halfRate = Math.round(median(runs.predictor.map((r) => r.requestsPerSecond)) / 2);
-    // Rounds alternate the two servers, as the peak runs do; the same rate against bare node:http
+    // Rounds alternate the two servers and which goes first, as the peak runs do; the same rate against bare node:http
     // tells the machine's own tail latency from the predictor's.
-    for (let round = 0; round < HTTP_SETTINGS.fixedRateRounds; round++) {
-      atHalf.push(await measureAtRate(services.predictor, bodies.v1, halfRate));
-      bareAtHalf.push(await measureAtRate(services.nodeHttp, bodies.v1, halfRate));
+    const atRate = { predictor: atHalf, nodeHttp: bareAtHalf };
+    for (const round of roundOrder([["predictor", "nodeHttp"] as const], HTTP_SETTINGS.fixedRateRounds)) {
+      for (const name of round) atRate[name].push(await measureAtRate(services[name], bodies.v1, halfRate));
     }
     const v1Prediction = async (service: Service, row: number[]) => {
       const url = `${service.url}/v1/predict`;

@@ -5,6 +5,7 @@
  * (2) The whole `predictor train` command on a 1M-bar CSV against a pandas.read_csv + scikit-learn
  * script computing the same features and split: wall-clock of each process, same core.
  */
+
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import type { BarColumns } from "../predictor/src/bars.ts";
 import { rawCoefficients } from "../predictor/src/train/linear.ts";
 import { maxRelativeDifference, median, type RawFit } from "./coefficients.ts";
 import { BENCH_FEATURES, BENCH_HORIZON, type Dataset, writeBarsCsv, writeMatrix } from "./dataset.ts";
+import { roundOrder } from "./http.ts";
 import { runClient } from "./processes.ts";
 import { PYTHON, ROOT } from "./stacks.ts";
 import { correctnessCheck, type Figure } from "./summary.ts";
@@ -37,18 +39,12 @@ export const TRAINING_SETTINGS = {
  * before had measured 2.9x-3.1x).
  */
 async function alternate<T>(rounds: number, first: () => Promise<T>, second: () => Promise<T>) {
-  const firsts: T[] = [];
-  const seconds: T[] = [];
-  for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      firsts.push(await first());
-      seconds.push(await second());
-    } else {
-      seconds.push(await second());
-      firsts.push(await first());
-    }
+  const run = { first, second };
+  const results = { first: [] as T[], second: [] as T[] };
+  for (const round of roundOrder([["first", "second"] as const], rounds)) {
+    for (const name of round) results[name].push(await run[name]());
   }
-  return { firsts, seconds };
+  return { firsts: results.first, seconds: results.second };
 }
 
 interface FitReport extends RawFit {
