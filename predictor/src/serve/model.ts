@@ -11,6 +11,8 @@ export interface ServedModel {
   artifact: ModelArtifact;
   sha256: string;
   features: readonly string[];
+  /** Each feature's place in `features`, by name. */
+  featureIndex: ReadonlyMap<string, number>;
   /** Computes a `{bars}` row's features; its lookback is the bars such a row needs. */
   window: FeatureWindow;
 }
@@ -52,14 +54,14 @@ export function servedModel(file: ArtifactFile): ServedModel {
   if (!Array.isArray(a.features) || a.features.length === 0) {
     throw new ArtifactError("artifact field features must be a non-empty array of feature names");
   }
-  const seen = new Set<string>();
+  const featureIndex = new Map<string, number>();
   for (const [i, name] of a.features.entries()) {
-    if (typeof name !== "string" || name === "" || seen.has(name)) {
+    if (typeof name !== "string" || name === "" || featureIndex.has(name)) {
       throw new ArtifactError(
         `artifact field features[${i}] must be a unique non-empty name, got ${String(name)}`,
       );
     }
-    seen.add(name);
+    featureIndex.set(name, i);
   }
   let window: FeatureWindow;
   try {
@@ -80,5 +82,5 @@ export function servedModel(file: ArtifactFile): ServedModel {
   finite(a.interval?.level, "interval.level");
   for (const name of a.features) checkReference(a.reference?.[name], `reference.${name}`);
   if (a.predictionReference !== undefined) checkReference(a.predictionReference, "predictionReference");
-  return { artifact: a, sha256: file.sha256, features: a.features, window };
+  return { artifact: a, sha256: file.sha256, features: a.features, featureIndex, window };
 }

@@ -34,25 +34,11 @@ function notFinite(field: string, value: unknown, what = ""): Error {
 }
 
 /**
- * The usual row by name, its features in the artifact's order and finite: read in one for-in pass,
- * where V8 reads each value by its place in the object instead of looking its name up (half the
- * time of the lookups by name). False for anything else, left to decodeNamed's checks.
+ * A row by name in one for-in pass, where V8 reads each value by its place in the object rather
+ * than looking its name up (half the time of the lookups by name). A key's feature is the one
+ * expected next when the row follows the artifact's order, as rows usually do, else the map's.
+ * Distinct keys, each a feature, as many as the features: every feature was written once.
  */
-function decodeNamedInOrder(
-  features: Record<string, unknown>,
-  names: readonly string[],
-  out: Float64Array,
-): boolean {
-  let i = 0;
-  for (const key in features) {
-    if (key !== names[i]) return false;
-    const value = features[key];
-    if (!(typeof value === "number" && Number.isFinite(value))) return false;
-    out[i++] = value;
-  }
-  return i === names.length;
-}
-
 function decodeNamed(
   features: Record<string, unknown>,
   index: number,
@@ -60,20 +46,33 @@ function decodeNamed(
   out: Float64Array,
 ): void {
   const names = model.features;
-  if (decodeNamedInOrder(features, names, out)) return;
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
+  let count = 0;
+  for (const key in features) {
+    const at = key === names[count] ? count : model.featureIndex.get(key);
+    const value = features[key];
+    if (at === undefined || !(typeof value === "number" && Number.isFinite(value))) {
+      throw namedRowError(features, index, model);
+    }
+    out[at] = value;
+    count++;
+  }
+  if (count !== names.length) throw namedRowError(features, index, model);
+}
+
+/**
+ * What is wrong with a bad row by name, whatever its key order: the first feature at fault in the
+ * artifact's order, else a key that is no feature.
+ */
+function namedRowError(features: Record<string, unknown>, index: number, model: ServedModel): Error {
+  const names = model.features;
+  for (const name of names) {
     const value = features[name];
-    if (typeof value === "number" && Number.isFinite(value)) out[i] = value;
-    else if (Object.hasOwn(features, name)) throw notFinite(featuresPath(index, name), value);
-    else throw invalidField(featuresPath(index, name), `is required: the model takes ${names.join(", ")}`);
+    if (typeof value === "number" && Number.isFinite(value)) continue;
+    if (Object.hasOwn(features, name)) return notFinite(featuresPath(index, name), value);
+    return invalidField(featuresPath(index, name), `is required: the model takes ${names.join(", ")}`);
   }
-  let keys = 0;
-  for (const _ in features) keys++;
-  if (keys !== names.length) {
-    const extra = Object.keys(features).find((k) => !names.includes(k)) as string;
-    throw invalidField(featuresPath(index, extra), `is not a feature of this model (${names.join(", ")})`);
-  }
+  const extra = Object.keys(features).find((k) => !model.featureIndex.has(k)) as string;
+  return invalidField(featuresPath(index, extra), `is not a feature of this model (${names.join(", ")})`);
 }
 
 function decodeOrdered(features: unknown[], index: number, model: ServedModel, out: Float64Array): void {
