@@ -8,15 +8,13 @@
  * half of it went to the objects, their keys and the ids. Here the numbers alone go through
  * JSON.stringify, as one array (its fast path for an array of doubles; no formatted number goes
  * through V8's cache of formatted numbers, whose strings outlive young-generation collections),
- * and the answer is copied together from that text, the ids' text and the keys, prepared once.
- * Joining the pieces as strings measured no faster than JSON.stringify of the objects (flattening
- * thousands of joined strings costs as much); copying bytes into one buffer does not build them.
- *
- * The copy goes four bytes at a time (DataView reads and writes, any alignment): byte by byte it
- * took 0.25 ms of a 1,000-row answer, 1.5-2 ns a byte on this machine, as long as a third of the
- * numbers' JSON.stringify. A word may run up to 3 bytes past its piece; the next piece writes over
- * them, and the buffers keep WORD bytes of slack at their end for the last one.
+ * and the answer is copied together from that text, the keys, prepared once, and the ids, which
+ * the prediction cache writes in place. Joining the pieces as strings measured no faster than
+ * JSON.stringify of the objects (flattening thousands of joined strings costs as much); copying
+ * bytes into one buffer, four at a time (word-copy.ts), does not build them.
  */
+import { type Piece, pieceOf, viewOf, WORD, writePiece } from "./word-copy.ts";
+
 export interface BatchIdentity {
   model: string;
   modelVersion: string;
@@ -29,35 +27,18 @@ export interface BatchInterval {
   level: number;
 }
 
+/** Writes the prediction ids (PredictionCache): ids are base64url and digits, nothing to escape. */
+export interface PredictionIds {
+  writeId(out: DataView, at: number, sequence: number): number;
+  idsLength(first: number, count: number): number;
+}
+
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 const CLOSE_BRACE = 0x7d;
-const WORD = 4;
 const COMMAS = 0x2c2c2c2c;
 const ONES = 0x01010101;
 const HIGH_BITS = 0x80808080;
-
-/** A constant piece of the answer, as bytes with WORD bytes of slack. */
-interface Piece {
-  view: DataView;
-  length: number;
-}
-
-function pieceOf(text: string): Piece {
-  const length = Buffer.byteLength(text);
-  const bytes = Buffer.alloc(length + WORD);
-  bytes.write(text);
-  return { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), length };
-}
-
-const viewOf = (bytes: Buffer) => new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-
-/** Writes `piece` to `out` at `at`, a word at a time; returns where it ends. */
-function writePiece(out: DataView, at: number, piece: Piece): number {
-  const { view, length } = piece;
-  for (let k = 0; k < length; k += WORD) out.setUint32(at + k, view.getUint32(k, true), true);
-  return at + length;
-}
 
 /**
  * Writes the text at `from` in `source` up to its next comma to `out` at `at`, a word at a time,
@@ -97,10 +78,10 @@ export class BatchAnswerWriter {
   #level = Number.NaN;
   /** Each row's prediction, lower and upper in turn, for one JSON.stringify; reused by every batch. */
   #numbers: number[] = [];
-  /** The text of #numbers, its `]` made a comma, the ids' text and a comma, then a word of commas; reused by every batch. */
+  /** The text of #numbers, its `]` made a comma; reused by every batch. */
   #scratch = Buffer.alloc(0);
   #scratchView = viewOf(this.#scratch);
-  /** Where the scan of the scratch is; one object for every batch, not one per piece. */
+  /** Where the scan of the numbers is; one object for every batch, not one per number. */
   readonly #cursor = { from: 0 };
 
   constructor(identity: BatchIdentity) {
@@ -108,11 +89,14 @@ export class BatchAnswerWriter {
     this.#head = Buffer.from(`${JSON.stringify({ model, modelVersion, track }).slice(0, -1)},"results":[`);
   }
 
-  /**
-   * The answer for the first `count` predictions, the ith with the id at i in `ids`, the ids
-   * joined by commas (PredictionCache.idsText); ids are base64url and digits, nothing to escape.
-   */
-  write(interval: BatchInterval, predictions: ArrayLike<number>, count: number, ids: string): Buffer {
+  /** The answer for the first `count` predictions, the ith with the id of sequence `first` + i in `ids`. */
+  write(
+    interval: BatchInterval,
+    predictions: ArrayLike<number>,
+    count: number,
+    ids: PredictionIds,
+    first: number,
+  ): Buffer {
     const numbers = this.#numbers;
     if (numbers.length !== 3 * count) numbers.length = 3 * count;
     for (let i = 0; i < count; i++) {
@@ -123,24 +107,18 @@ export class BatchAnswerWriter {
     }
     const numbersText = JSON.stringify(numbers);
     const levelToId = this.#levelToIdOf(interval.level);
-    // Latin-1 is byte for byte: the numbers and ids are ASCII.
-    const idsEnd = numbersText.length + ids.length + 1;
-    this.#ensureScratch(idsEnd + 2 * WORD);
-    const scratch = this.#scratch;
-    const idsAt = scratch.write(numbersText, 0, "latin1");
-    // The closing bracket becomes a comma: every number then ends with one.
-    scratch[idsAt - 1] = COMMA;
-    scratch[idsAt + scratch.write(ids, idsAt, "latin1")] = COMMA;
-    // Commas after the last id: with fewer ids than rows, the scan for the missing one stops there.
-    scratch.writeUInt32LE(COMMAS >>> 0, idsEnd);
+    this.#ensureScratch(numbersText.length + WORD);
+    // Latin-1 is byte for byte: the numbers are ASCII. The closing bracket becomes a comma: every
+    // number then ends with one.
+    this.#scratch[this.#scratch.write(numbersText, 0, "latin1") - 1] = COMMA;
 
     const head = this.#head;
     const perRow = FIRST_RESULT.length + LOWER.length + UPPER.length + levelToId.length + ID_END.length;
-    // numbersText has 3 * count - 1 commas and two brackets, ids has count - 1 commas.
+    // numbersText has 3 * count - 1 commas and two brackets; every result but the first starts with a comma.
     const size =
       head.length +
       (numbersText.length - 3 * count - 1) +
-      (ids.length - count + 1) +
+      ids.idsLength(first, count) +
       count * perRow +
       (count - 1) +
       2;
@@ -148,34 +126,23 @@ export class BatchAnswerWriter {
     bytes.set(head, 0);
     const out = viewOf(bytes);
     const source = this.#scratchView;
-    const numbersCursor = this.#cursor;
-    numbersCursor.from = 1;
-    let idFrom = idsAt;
+    const cursor = this.#cursor;
+    cursor.from = 1;
     let at = head.length;
     for (let i = 0; i < count; i++) {
       at = writePiece(out, at, i === 0 ? FIRST_RESULT : NEXT_RESULT);
-      at = writeToComma(out, at, source, numbersCursor);
+      at = writeToComma(out, at, source, cursor);
       at = writePiece(out, at, LOWER);
-      at = writeToComma(out, at, source, numbersCursor);
+      at = writeToComma(out, at, source, cursor);
       at = writePiece(out, at, UPPER);
-      at = writeToComma(out, at, source, numbersCursor);
+      at = writeToComma(out, at, source, cursor);
       at = writePiece(out, at, levelToId);
-      const numbersFrom = numbersCursor.from;
-      numbersCursor.from = idFrom;
-      at = writeToComma(out, at, source, numbersCursor);
-      idFrom = numbersCursor.from;
-      numbersCursor.from = numbersFrom;
+      at = ids.writeId(out, at, first + i);
       at = writePiece(out, at, ID_END);
-      if (idFrom > idsEnd) break;
     }
     bytes[at++] = CLOSE_BRACKET;
     bytes[at++] = CLOSE_BRACE;
-    if (at !== size || idFrom !== idsEnd || numbersCursor.from !== idsAt) {
-      throw new Error(
-        `batch answer: ${count} rows, ids text of ${ids.length} chars: wrote ${at} bytes of ${size}`,
-      );
-    }
-    return bytes.subarray(0, size);
+    return bytes.subarray(0, at);
   }
 
   #levelToIdOf(level: number): Piece {

@@ -275,12 +275,7 @@ export class PredictEndpoint {
         const predictions = predictV1Rows(state, model, rows, true);
         const first = record(state, rows.length, predictions, newestBarTs(rows));
         state.shadow?.mirror(route, body, bytes, predictions.slice(0, rows.length));
-        answer = this.#batchAnswer.write(
-          interval,
-          predictions,
-          rows.length,
-          state.cache.idsText(first, rows.length),
-        );
+        answer = this.#batchAnswer.write(interval, predictions, rows.length, state.cache, first);
       } else {
         const rows = [body];
         const predictions = predictV1Rows(state, model, rows, false);
