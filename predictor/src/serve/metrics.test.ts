@@ -1,3 +1,4 @@
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TestPredictor } from "./test-support.ts";
 import { metricValue, scrape, testArtifactFile, testPredictor } from "./test-support.ts";
@@ -25,6 +26,19 @@ describe("GET /metrics", () => {
     ).toBe(1);
     expect(metricValue(res.body, "predictor_ready", labels)).toBe(1);
     expect(metricValue(res.body, "predictor_process_cpu_seconds_total", labels)).toBeGreaterThanOrEqual(0);
+  });
+
+  it("serves prom-client's default runtime metrics except the duration of each garbage collection", async () => {
+    const defaults = new Registry();
+    collectDefaultMetrics({ register: defaults, prefix: "predictor_" });
+    const defaultNames = (await defaults.getMetricsAsJSON()).map((m) => m.name);
+    predictor = testPredictor();
+    const served = new Set([...(await scrape(predictor)).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    const expected = defaultNames.filter((n) => n !== "predictor_nodejs_gc_duration_seconds");
+    expect(expected.length).toBeGreaterThan(20);
+    expect(expected.filter((n) => !served.has(n))).toEqual([]);
+    expect(served.has("predictor_nodejs_gc_duration_seconds")).toBe(false);
+    expect(served.has("predictor_nodejs_eventloop_lag_p99_seconds")).toBe(true);
   });
 
   it("times requests in buckets fine enough for a p95 between 0.5 and 50 ms", async () => {
