@@ -106,6 +106,7 @@ export interface FixedRateReport {
   overloaded: boolean;
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number } | null;
   scheduleLagMs: { p50: number; p99: number; max: number } | null;
+  clientStalls: { overMs: number; count: number; totalMs: number; maxMs: number };
 }
 
 async function measureAtRate(service: Service, bodies: string, rate: number): Promise<FixedRateReport> {
