@@ -30,7 +30,7 @@ export interface BatchInterval {
 /** Writes the prediction ids (PredictionCache): ids are base64url and digits, nothing to escape. */
 export interface PredictionIds {
   writeId(out: DataView, at: number, sequence: number): number;
-  idsLength(first: number, count: number): number;
+  idLength(sequence: number): number;
 }
 
 const COMMA = 0x2c;
@@ -114,12 +114,12 @@ export class BatchAnswerWriter {
 
     const head = this.#head;
     const perRow = FIRST_RESULT.length + LOWER.length + UPPER.length + levelToId.length + ID_END.length;
-    // numbersText has 3 * count - 1 commas and two brackets; every result but the first starts with a comma.
+    // At most: numbersText has 3 * count - 1 commas and two brackets, no id is longer than the
+    // last, every result but the first starts with a comma. The answer is what was written.
     const size =
       head.length +
       (numbersText.length - 3 * count - 1) +
-      ids.idsLength(first, count) +
-      count * perRow +
+      count * (ids.idLength(first + count - 1) + perRow) +
       (count - 1) +
       2;
     const bytes = Buffer.allocUnsafe(size + WORD);

@@ -91,16 +91,9 @@ export class PredictionCache {
     return digitsAt + 3;
   }
 
-  /** The length of the ids of `count` predictions from sequence `first` on, end to end. */
-  idsLength(first: number, count: number): number {
-    let length = 0;
-    for (let sequence = first, last = first + count; sequence < last; ) {
-      const block = Math.floor(sequence / 1000);
-      const end = Math.min(last, (block + 1) * 1000);
-      length += (end - sequence) * (this.#startOf(block).length + 3);
-      sequence = end;
-    }
-    return length;
+  /** The length of the id of `sequence`, at least that of every id before it: ids only grow. */
+  idLength(sequence: number): number {
+    return this.#startOf(Math.floor(sequence / 1000)).length + 3;
   }
 
   /**
@@ -110,9 +103,10 @@ export class PredictionCache {
    * ids, where writeId for each took 18.
    */
   idsText(first: number, count: number): string {
-    const length = this.idsLength(first, count) + count;
-    if (this.#idsBytes.length < length) {
-      this.#idsBytes = Buffer.allocUnsafe(length);
+    // At most count ids as long as the last, each with its comma.
+    const most = count * (this.idLength(first + count - 1) + 1);
+    if (this.#idsBytes.length < most) {
+      this.#idsBytes = Buffer.allocUnsafe(most);
       this.#idsView = viewOf(this.#idsBytes);
     }
     const bytes = this.#idsBytes;
