@@ -70,7 +70,8 @@ interface Connection {
 }
 
 const takenAt = new Float64Array(total);
-const latencyMs = new Float64Array(total);
+/** Each request's latency; NaN until answered. */
+const latencyMs = new Float64Array(total).fill(Number.NaN);
 const lagMs = new Float64Array(total);
 const stalls: number[] = [];
 let sent = 0;
@@ -207,9 +208,10 @@ function tick(): void {
 
 function report(): void {
   const cpu = process.cpuUsage(cpuAtStart);
-  // Only what was sent after the warm-up second, and answered.
-  const measured = Math.max(0, completed - warmUpCount);
-  const ok = latencyMs.subarray(warmUpCount, warmUpCount + measured);
+  // The answered requests sent after the warm-up second: when the client stops early (overloaded,
+  // failed), answers come back out of order and some are missing.
+  const ok = latencyMs.subarray(warmUpCount, Math.max(warmUpCount, sent)).filter((ms) => !Number.isNaN(ms));
+  const measured = ok.length;
   const elapsedS = (lastResponseAt - start) / 1000;
   const stallTotal = stalls.reduce((sum, ms) => sum + ms, 0);
   const output = {
