@@ -45,7 +45,7 @@ type RuntimeCollector = (
 ) => void;
 
 /** The one default metric of prom-client the predictor leaves out (see collectRuntimeMetrics). */
-export const LEFT_OUT_DEFAULT_METRIC = "gc";
+const LEFT_OUT_DEFAULT_METRIC = "gc";
 
 /**
  * prom-client's default metrics, as collectDefaultMetrics registers them, all but
