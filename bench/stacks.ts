@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { SERVE_NODE_OPTIONS } from "../predictor/src/serve/node-options.ts";
 import { freePort, type Service, startService } from "./processes.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -56,6 +57,7 @@ export async function startStack(name: StackName, artifactPath: string, logDir: 
           MODEL_VERSION: "bench",
           HOST: "127.0.0.1",
           PORT: String(port),
+          NODE_OPTIONS: SERVE_NODE_OPTIONS,
         },
         readyPath: "/readyz",
       });

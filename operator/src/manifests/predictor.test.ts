@@ -54,6 +54,10 @@ describe("predictor Deployment", () => {
     );
   });
 
+  it("runs Node with the predictor's serving options: a young generation of at most 2 MB a semi-space", () => {
+    expect(container?.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-semi-space-size=2" });
+  });
+
   it("is probed on /readyz and /healthz and drains before it stops", () => {
     expect(container?.readinessProbe?.httpGet?.path).toBe("/readyz");
     expect(container?.livenessProbe?.httpGet?.path).toBe("/healthz");

@@ -143,6 +143,35 @@ describe("predictor serve (process)", () => {
     });
   });
 
+  it("keeps its young generation at 2 MB a semi-space (its pod's NODE_OPTIONS); without them it starts at 8", async () => {
+    const newSpaceBytes = async (url: string) =>
+      metricValue(
+        await (await fetch(`${url}/metrics`)).text(),
+        "predictor_nodejs_heap_space_size_total_bytes",
+        {
+          space: "new",
+        },
+      );
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      features: { ret_1: i * 1e-5, ret_5: -i * 1e-5, hl_range: 0.02 },
+    }));
+    const batch = JSON.stringify({ rows });
+    const capped = await readyAddress(serve({ ARTIFACT_PATH: artifact.path }));
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${capped}/v1/predict/batch`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: batch,
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    // The space's size is both semi-spaces.
+    expect(await newSpaceBytes(capped)).toBe(2 * 2 * 1024 * 1024);
+    const uncapped = await readyAddress(serve({ ARTIFACT_PATH: artifact.path, NODE_OPTIONS: "" }));
+    expect(await newSpaceBytes(uncapped)).toBeGreaterThanOrEqual(2 * 8 * 1024 * 1024);
+  });
+
   it("reads bodies that arrive in pieces on a kept-alive connection, and closes it after a 413", async () => {
     const served = serve({ ARTIFACT_PATH: artifact.path, BODY_LIMIT_BYTES: "100000" });
     const url = new URL(await readyAddress(served));

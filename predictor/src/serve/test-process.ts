@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { SERVE_NODE_OPTIONS } from "./node-options.ts";
 
 /* The real `predictor serve` process, as a pod runs it, on a free port on 127.0.0.1, for tests. */
 
@@ -30,6 +31,7 @@ export function serve(env: Record<string, string>): Served {
       PORT: "0",
       MODEL_NAME: "demo",
       MODEL_VERSION: "v2",
+      NODE_OPTIONS: SERVE_NODE_OPTIONS,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
