@@ -271,16 +271,16 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
         oipPrediction,
       ),
     };
-    // The half-peak rounds compare two servers' tails: nothing else they share the core with may
-    // wake up meanwhile (gunicorn's arbiter and workers, MLServer's event loop and its Python
-    // collections, each a few ms on the server core now and then).
+    // The half-peak rounds compare two servers' tails: the other stacks, idle by then but pinned to
+    // the same core and not asleep (gunicorn's arbiter and sync workers wake every second), are
+    // stopped first.
     await Promise.all((["flask", "mlserver"] as const).map((name) => services[name].stop()));
     // Rounds alternate the two servers and which goes first, as the peak runs do; the same rate against bare node:http
     // tells the machine's own tail latency from the predictor's. Each round's rate is half the
     // predictor's peak measured just before it: this VM's cores change speed for seconds at a time
     // (the predictor's peak 27,500 and 39,000 req/s within one hour), and a rate set once from the
-    // peak rounds put the predictor at three quarters of its capacity in a slow phase, where any
-    // stall of the core takes it twice as long as bare node:http to catch up.
+    // peak rounds put the predictor at three quarters of its capacity in a slow phase, where a
+    // stall of the core takes it far longer than bare node:http to catch up.
     const atRate = { predictor: atHalf, nodeHttp: bareAtHalf };
     for (const round of roundOrder([["predictor", "nodeHttp"] as const], HTTP_SETTINGS.fixedRateRounds)) {
       const url = `${services.predictor.url}/v1/predict`;
