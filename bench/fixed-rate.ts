@@ -217,9 +217,8 @@ function report(): void {
   const ok = latencyMs.subarray(warmUpCount, Math.max(warmUpCount, sent)).filter((ms) => !Number.isNaN(ms));
   const measured = ok.length;
   const elapsedS = (lastResponseAt - start) / 1000;
-  const measuredStalls = stalls
-    .filter((stall) => stall.at >= WARM_UP_AT_RATE_S * 1000)
-    .map((stall) => stall.ms);
+  const measuredFrom = dueAtMs(warmUpCount, rate);
+  const measuredStalls = stalls.filter((stall) => stall.at >= measuredFrom).map((stall) => stall.ms);
   const stallTotal = measuredStalls.reduce((sum, ms) => sum + ms, 0);
   const output = {
     url: url.href,

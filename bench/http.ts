@@ -282,10 +282,10 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     // peak rounds put the predictor at three quarters of its capacity in a slow phase, where a
     // stall of the core takes it far longer than bare node:http to catch up.
     const atRate = { predictor: atHalf, nodeHttp: bareAtHalf };
+    const predictUrl = `${services.predictor.url}/v1/predict`;
     for (const round of roundOrder([["predictor", "nodeHttp"] as const], HTTP_SETTINGS.fixedRateRounds)) {
-      const url = `${services.predictor.url}/v1/predict`;
       const peak = await wrk(
-        url,
+        predictUrl,
         bodies.v1,
         HTTP_SETTINGS.peakBeforeRoundS,
         "predict, peak before a half-peak round",

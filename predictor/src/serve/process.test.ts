@@ -29,13 +29,17 @@ async function inFlight(url: string, count: number): Promise<void> {
   throw new Error(`${count} requests never reached the server`);
 }
 
-function predict(url: string) {
-  return fetch(`${url}/v1/predict`, {
+function post(url: string, path: string, body: unknown) {
+  return fetch(`${url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ features: { ret_1: 0.01, ret_5: 0, hl_range: 0.02 } }),
+    body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
+}
+
+function predict(url: string) {
+  return post(url, "/v1/predict", { features: { ret_1: 0.01, ret_5: 0, hl_range: 0.02 } });
 }
 
 interface Exchange {
@@ -155,14 +159,9 @@ describe("predictor serve (process)", () => {
     const rows = Array.from({ length: 1000 }, (_, i) => ({
       features: { ret_1: i * 1e-5, ret_5: -i * 1e-5, hl_range: 0.02 },
     }));
-    const batch = JSON.stringify({ rows });
     const capped = await readyAddress(serve({ ARTIFACT_PATH: artifact.path }));
     for (let i = 0; i < 30; i++) {
-      const res = await fetch(`${capped}/v1/predict/batch`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: batch,
-      });
+      const res = await post(capped, "/v1/predict/batch", { rows });
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     }
