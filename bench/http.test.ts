@@ -50,5 +50,7 @@ describe("pairedRatios and spread", () => {
     const ratios = pairedRatios(runs(2000, 3000, 1000), runs(200, 200, 125));
     expect(ratios).toEqual([10, 15, 8]);
     expect(spread(ratios)).toBeCloseTo(15 / 8, 12);
+    const p99s = [{ p99: 3 }, { p99: 1 }];
+    expect(pairedRatios(p99s, [{ p99: 2 }, { p99: 2 }], (r) => r.p99)).toEqual([1.5, 0.5]);
   });
 });

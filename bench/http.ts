@@ -71,11 +71,16 @@ async function wrk(url: string, bodies: string, durationS: number, what: string)
 }
 
 /**
- * Ours over the baseline's requests/s round by round: the two ran within one round of each other,
- * so a slowdown of the machine that spans a round hits both sides of each ratio.
+ * Ours over the baseline round by round, of requests/s unless `of` says what: the two ran within
+ * one round of each other, so a slowdown of the machine that spans a round hits both sides of
+ * each ratio.
  */
-export function pairedRatios(ours: readonly WrkReport[], baseline: readonly WrkReport[]): number[] {
-  return ours.map((r, i) => r.requestsPerSecond / (baseline[i] as WrkReport).requestsPerSecond);
+export function pairedRatios<R>(
+  ours: readonly R[],
+  baseline: readonly R[],
+  of: (report: R) => number = (r) => (r as WrkReport).requestsPerSecond,
+): number[] {
+  return ours.map((r, i) => of(r) / of(baseline[i] as R));
 }
 
 /** How far apart a figure's rounds are: the largest over the smallest. */
@@ -324,8 +329,8 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     )}\n`,
   );
 
-  const p99AtHalf = (reports: FixedRateReport[]) =>
-    median(reports.map((r) => (r.latencyMs as NonNullable<FixedRateReport["latencyMs"]>).p99));
+  const p99Of = (r: FixedRateReport) => (r.latencyMs as NonNullable<FixedRateReport["latencyMs"]>).p99;
+  const p99AtHalf = (reports: FixedRateReport[]) => median(reports.map(p99Of));
   const flask = "flask+gunicorn(2 sync)+sklearn";
   const mlserver = "MLServer 1.7.1 + mlserver-sklearn, OIP";
   /** A peak figure of `target` against `baseline` (a target, named `baselineName`) in the same rounds. */
@@ -336,15 +341,16 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     baselineName: string,
     goal?: Goal,
   ): Figure => {
-    const [measure, unit, better] = name.includes("p99")
-      ? [p99, "ms", "lower" as const]
-      : [rps, "req/s", "higher" as const];
+    const [measure, ofRound, unit, better] = name.includes("p99")
+      ? [p99, (r: WrkReport) => r.latencyMs.p99, "ms", "lower" as const]
+      : [rps, (r: WrkReport) => r.requestsPerSecond, "req/s", "higher" as const];
     return {
       name,
       value: measure(target),
       unit,
       better,
       baseline: { name: baselineName, value: measure(baseline) },
+      rounds: pairedRatios(runs[target], runs[baseline], ofRound),
       ...(goal ? { goal } : {}),
     };
   };
@@ -391,6 +397,7 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       unit: "ms",
       better: "lower",
       baseline: { name: "bare node:http, same rate", value: p99AtHalf(bareAtHalf) },
+      rounds: pairedRatios(atHalf, bareAtHalf, p99Of),
       goal: { atMostTimesBaseline: 1.25 },
     },
     correctnessCheck("predictions vs Flask+sklearn, max rel diff", agreement.flask, 1e-9),

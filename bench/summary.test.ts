@@ -53,6 +53,25 @@ describe("summaryRow", () => {
     expect(p99(1).met).toBe(false);
   });
 
+  it("goes by the median of the rounds' own ratios when a figure has rounds, not by the ratio of the medians", () => {
+    // Two rounds at a slow rate and one at a fast one: medians 2.0 against 1.0 ms, while in each
+    // round's own pair the tail was at most 1.2x the baseline's.
+    const p99 = {
+      name: "p99 at half peak",
+      value: 2.0,
+      unit: "ms",
+      better: "lower" as const,
+      baseline: { name: "bare", value: 1.0 },
+      rounds: [2.0 / 1.8, 1.2 / 1.0, 2.2 / 2.0],
+      goal: { atMostTimesBaseline: 1.25 },
+    };
+    expect(summaryRow(p99)).toMatchObject({ value: 2, baselineValue: 1, met: true });
+    expect(summaryRow(p99).ratio).toBeCloseTo(1 / 1.1111, 4);
+    expect(summaryRow({ ...p99, rounds: [1.3, 1.26, 1.0] }).met).toBe(false);
+    const rps = { ...p99, better: "higher" as const, goal: { ratioAtLeast: 0.9 }, rounds: [0.8, 0.95, 1.1] };
+    expect(summaryRow(rps)).toMatchObject({ ratio: 0.95, met: true });
+  });
+
   it("writes small bounds in exponent form and leaves out an empty unit", () => {
     expect(row(3e-13, "", "lower", { atMost: 1e-6 })).toMatchObject({ goal: "<= 1e-6", met: true });
   });

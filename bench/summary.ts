@@ -1,3 +1,5 @@
+import { median } from "./coefficients.ts";
+
 /**
  * The summary of a `make bench` run: one row per figure, each compared with a baseline measured in
  * the same run and checked against the goal the issue sets.
@@ -7,7 +9,8 @@
  * What a figure must reach. `ratioAtLeast`: ours must be at least that many times better than the
  * baseline (see `ratio`); `atMost`: the value itself, in its own unit, must not exceed the bound;
  * `atMostTimesBaseline`: the value must not exceed that many times the baseline's (a cost measured
- * against the least it can be, such as a tail latency against bare node:http's at the same rate).
+ * against the least it can be, such as a tail latency against bare node:http's at the same rate);
+ * for a figure measured in rounds, the median of the rounds' ratios must not.
  */
 export type Goal = { ratioAtLeast: number } | { atMost: number } | { atMostTimesBaseline: number };
 
@@ -18,6 +21,14 @@ export interface Figure {
   /** Which direction is better for this figure; decides how the ratio is oriented. */
   better: "higher" | "lower";
   baseline?: { name: string; value: number };
+  /**
+   * Ours over the baseline in each round, where the two were measured back to back: when given, the
+   * figure's ratio and goal go by their median rather than by the ratio of the two medians. The
+   * rounds of one run can differ twofold (this VM's cores change speed for seconds at a time, and a
+   * half-peak round's rate is set by the peak just before it), so only a round's own pair shares
+   * its machine state and its rate.
+   */
+  rounds?: readonly number[];
   goal?: Goal;
   /** The goal is a correctness check (same numbers as the baseline), not a speed target: a run that misses it fails. */
   correctness?: boolean;
@@ -51,11 +62,17 @@ export function correctnessCheck(name: string, maxRelativeDifference: number, at
   };
 }
 
-export function ratioOf(figure: Figure): number | null {
+/** Ours over the baseline, the median of the rounds' when the figure has them. */
+function timesBaseline(figure: Figure): number | null {
   if (!figure.baseline) return null;
-  const { value } = figure;
-  const base = figure.baseline.value;
-  const ratio = figure.better === "higher" ? value / base : base / value;
+  const times = figure.rounds?.length ? median(figure.rounds) : figure.value / figure.baseline.value;
+  return Number.isFinite(times) ? times : null;
+}
+
+export function ratioOf(figure: Figure): number | null {
+  const times = timesBaseline(figure);
+  if (times === null) return null;
+  const ratio = figure.better === "higher" ? times : 1 / times;
   return Number.isFinite(ratio) ? ratio : null;
 }
 
@@ -73,14 +90,11 @@ export function describeGoal(goal: Goal, unit: string): string {
 export function summaryRow(figure: Figure): SummaryRow {
   const ratio = ratioOf(figure);
   let met: boolean | null = null;
-  const { goal, baseline } = figure;
+  const { goal } = figure;
   if (goal && "ratioAtLeast" in goal) met = ratio !== null && ratio >= goal.ratioAtLeast;
   else if (goal && "atMostTimesBaseline" in goal) {
-    met =
-      baseline !== undefined &&
-      Number.isFinite(figure.value) &&
-      Number.isFinite(baseline.value) &&
-      figure.value <= goal.atMostTimesBaseline * baseline.value;
+    const times = timesBaseline(figure);
+    met = times !== null && times <= goal.atMostTimesBaseline;
   } else if (goal) met = Number.isFinite(figure.value) && figure.value <= goal.atMost;
   return {
     name: figure.name,
