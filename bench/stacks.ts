@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { SERVE_NODE_OPTIONS } from "../predictor/src/serve/node-options.ts";
+import { SERVE_NODE_FLAGS } from "../predictor/src/serve/node-options.ts";
 import { freePort, type Service, startService } from "./processes.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -50,14 +50,13 @@ export async function startStack(name: StackName, artifactPath: string, logDir: 
       return startService({
         ...common,
         command: process.execPath,
-        args: [join(ROOT, "predictor", "src", "cli.ts"), "serve"],
+        args: [...SERVE_NODE_FLAGS, join(ROOT, "predictor", "src", "cli.ts"), "serve"],
         env: {
           ARTIFACT_PATH: artifactPath,
           MODEL_NAME: BENCH_MODEL,
           MODEL_VERSION: "bench",
           HOST: "127.0.0.1",
           PORT: String(port),
-          NODE_OPTIONS: SERVE_NODE_OPTIONS,
         },
         readyPath: "/readyz",
       });

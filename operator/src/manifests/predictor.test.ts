@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { V1Deployment, V1ManagedFieldsEntry } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { storedModel, storedVersion } from "../testing/fixtures.ts";
@@ -54,8 +55,20 @@ describe("predictor Deployment", () => {
     );
   });
 
-  it("runs Node with the predictor's serving options: a young generation of at most 2 MB a semi-space", () => {
-    expect(container?.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-semi-space-size=2" });
+  it("runs the image's entrypoint with the predictor's node flags: a 2 MB young generation, collected on the main thread", async () => {
+    // The command replaces the image's ENTRYPOINT, so it must be that entrypoint with the flags
+    // after node: a change to the Dockerfile that this command missed fails here.
+    const dockerfile = await readFile(new URL("../../../predictor/Dockerfile", import.meta.url), "utf8");
+    const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)?.[1] ?? "[]") as string[];
+    expect(entrypoint).toEqual(["node", "predictor/src/cli.ts"]);
+    expect(container?.command).toEqual([
+      "node",
+      "--max-semi-space-size=2",
+      "--single-threaded-gc",
+      "predictor/src/cli.ts",
+    ]);
+    expect(container?.args).toEqual(["serve"]);
+    expect(container?.env?.map((e) => e.name)).not.toContain("NODE_OPTIONS");
   });
 
   it("is probed on /readyz and /healthz and drains before it stops", () => {

@@ -6,7 +6,7 @@ import type {
   V1Service,
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
-import { SERVE_NODE_OPTIONS } from "../../../predictor/src/serve/node-options.ts";
+import { SERVE_COMMAND } from "../../../predictor/src/serve/node-options.ts";
 import type { ModelVersionSpec, TradingModel } from "../api/types.ts";
 import {
   ARTIFACT_KEY,
@@ -110,6 +110,7 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
             {
               name: "predictor",
               image: input.image,
+              command: [...SERVE_COMMAND],
               args: ["serve"],
               ports: [{ name: "http", containerPort: PREDICTOR_PORT, protocol: "TCP" }],
               env: [
@@ -119,7 +120,6 @@ export function predictorDeployment(input: PredictorInput): V1Deployment {
                 { name: "ARTIFACT_PATH", value: `${ARTIFACT_DIR}/${ARTIFACT_KEY}` },
                 { name: "ARTIFACT_SHA256", value: artifact.sha256 },
                 { name: "PORT", value: String(PREDICTOR_PORT) },
-                { name: "NODE_OPTIONS", value: SERVE_NODE_OPTIONS },
                 ...(track === "stable" ? [{ name: "SHADOW_URL", value: shadowUrl(name) }] : []),
               ],
               // Liveness and readiness wait for this: a pod starting slowly on a busy node (Node

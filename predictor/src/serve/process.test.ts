@@ -147,7 +147,7 @@ describe("predictor serve (process)", () => {
     });
   });
 
-  it("keeps its young generation at 2 MB a semi-space (its pod's NODE_OPTIONS); without them it starts at 8", async () => {
+  it("keeps its young generation at 2 MB a semi-space (its pod's node flags); without them it starts at 8", async () => {
     const newSpaceBytes = async (url: string) =>
       metricValue(
         await (await fetch(`${url}/metrics`)).text(),
@@ -167,7 +167,7 @@ describe("predictor serve (process)", () => {
     }
     // The space's size is both semi-spaces.
     expect(await newSpaceBytes(capped)).toBe(2 * 2 * 1024 * 1024);
-    const uncapped = await readyAddress(serve({ ARTIFACT_PATH: artifact.path, NODE_OPTIONS: "" }));
+    const uncapped = await readyAddress(serve({ ARTIFACT_PATH: artifact.path }, []));
     expect(await newSpaceBytes(uncapped)).toBeGreaterThanOrEqual(2 * 8 * 1024 * 1024);
   });
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { SERVE_NODE_OPTIONS } from "./node-options.ts";
+import { SERVE_NODE_FLAGS } from "./node-options.ts";
 
 /* The real `predictor serve` process, as a pod runs it, on a free port on 127.0.0.1, for tests. */
 
@@ -22,16 +22,15 @@ export function killServed(): void {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
 }
 
-/** Starts `predictor serve` for model demo, version v2, with `env` on top. */
-export function serve(env: Record<string, string>): Served {
-  const child = spawn(process.execPath, [CLI, "serve"], {
+/** Starts `predictor serve` for model demo, version v2, with `env` on top, under `nodeFlags`. */
+export function serve(env: Record<string, string>, nodeFlags = SERVE_NODE_FLAGS): Served {
+  const child = spawn(process.execPath, [...nodeFlags, CLI, "serve"], {
     env: {
       PATH: process.env.PATH,
       HOST: "127.0.0.1",
       PORT: "0",
       MODEL_NAME: "demo",
       MODEL_VERSION: "v2",
-      NODE_OPTIONS: SERVE_NODE_OPTIONS,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
