@@ -36,6 +36,9 @@ describe("PredictionCache", () => {
       expect(cache.idsText(first, count)).toBe(ids.join(","));
       expect(cache.idLength(first + count - 1)).toBe((ids.at(-1) as string).length);
     }
+    // One id alone is written as idOf writes it: the process's prefix, then the sequence number.
+    expect(cache.idsText(1999, 1)).toMatch(/^[A-Za-z0-9_-]{12}-1999$/);
+    expect(cache.idsText(7, 1)).toMatch(/^[A-Za-z0-9_-]{12}-007$/);
   });
 
   it("writes a short run after a long one without the long one's ids, and no ids as an empty text", () => {
