@@ -47,7 +47,7 @@ describe("pairedRatios and spread", () => {
   it("divides round by round, and gives max over min", () => {
     const runs = (...rates: number[]) =>
       rates.map((requestsPerSecond) => ({ requestsPerSecond }) as WrkReport);
-    const ratios = pairedRatios(runs(2000, 3000, 1000), runs(200, 200, 125));
+    const ratios = pairedRatios(runs(2000, 3000, 1000), runs(200, 200, 125), (r) => r.requestsPerSecond);
     expect(ratios).toEqual([10, 15, 8]);
     expect(spread(ratios)).toBeCloseTo(15 / 8, 12);
     const p99s = [{ p99: 3 }, { p99: 1 }];

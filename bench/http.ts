@@ -73,17 +73,21 @@ async function wrk(url: string, bodies: string, durationS: number, what: string)
 }
 
 /**
- * Ours over the baseline round by round, of requests/s unless `of` says what: the two ran within
- * one round of each other, so a slowdown of the machine that spans a round hits both sides of
- * each ratio.
+ * Ours over the baseline round by round, of the measure `of` reads from a round's report: the two
+ * ran within one round of each other, so a slowdown of the machine that spans a round hits both
+ * sides of each ratio.
  */
 export function pairedRatios<R>(
   ours: readonly R[],
   baseline: readonly R[],
-  of: (report: R) => number = (r) => (r as WrkReport).requestsPerSecond,
+  of: (report: R) => number,
 ): number[] {
   return ours.map((r, i) => of(r) / of(baseline[i] as R));
 }
+
+const requestsPerSecondOf = (r: WrkReport) => r.requestsPerSecond;
+const peakP99Of = (r: WrkReport) => r.latencyMs.p99;
+const halfPeakP99Of = (r: FixedRateReport) => (r.latencyMs as NonNullable<FixedRateReport["latencyMs"]>).p99;
 
 /** How far apart a figure's rounds are: the largest over the smallest. */
 export function spread(values: readonly number[]): number {
@@ -303,12 +307,44 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   } finally {
     await Promise.all(STACKS.map((name) => services[name].stop()));
   }
-  const rps = (name: TargetName) => median(runs[name].map((r) => r.requestsPerSecond));
-  const p99 = (name: TargetName) => median(runs[name].map((r) => r.latencyMs.p99));
+  const flask = "flask+gunicorn(2 sync)+sklearn";
+  const mlserver = "MLServer 1.7.1 + mlserver-sklearn, OIP";
+  /** A peak figure of `target` against `baseline` (a target, named `baselineName`) in the same rounds. */
+  const peak = (
+    name: string,
+    target: TargetName,
+    baseline: TargetName,
+    baselineName: string,
+    goal?: Goal,
+  ): Figure & { rounds: readonly number[] } => {
+    const [of, unit, better] = name.includes("p99")
+      ? [peakP99Of, "ms", "lower" as const]
+      : [requestsPerSecondOf, "req/s", "higher" as const];
+    return {
+      name,
+      value: median(runs[target].map(of)),
+      unit,
+      better,
+      baseline: { name: baselineName, value: median(runs[baseline].map(of)) },
+      rounds: pairedRatios(runs[target], runs[baseline], of),
+      ...(goal ? { goal } : {}),
+    };
+  };
+  const vsFlask = peak("predict req/s vs Flask+sklearn", "predictor", "flask", flask, { ratioAtLeast: 12 });
+  const vsMlserver = peak("OIP infer req/s vs MLServer", "predictorOip", "mlserver", mlserver, {
+    ratioAtLeast: 20,
+  });
+  const oipVsV1 = peak(
+    "OIP infer req/s vs the predictor's /v1/predict",
+    "predictorOip",
+    "predictor",
+    "predictor /v1/predict",
+    { ratioAtLeast: 0.9 },
+  );
   const roundRatios = {
-    predictorVsFlask: pairedRatios(runs.predictor, runs.flask),
-    oipVsMlserver: pairedRatios(runs.predictorOip, runs.mlserver),
-    oipVsV1: pairedRatios(runs.predictorOip, runs.predictor),
+    predictorVsFlask: vsFlask.rounds,
+    oipVsMlserver: vsMlserver.rounds,
+    oipVsV1: oipVsV1.rounds,
   };
 
   await writeFile(
@@ -331,49 +367,17 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     )}\n`,
   );
 
-  const p99Of = (r: FixedRateReport) => (r.latencyMs as NonNullable<FixedRateReport["latencyMs"]>).p99;
-  const p99AtHalf = (reports: FixedRateReport[]) => median(reports.map(p99Of));
-  const flask = "flask+gunicorn(2 sync)+sklearn";
-  const mlserver = "MLServer 1.7.1 + mlserver-sklearn, OIP";
-  /** A peak figure of `target` against `baseline` (a target, named `baselineName`) in the same rounds. */
-  const peak = (
-    name: string,
-    target: TargetName,
-    baseline: TargetName,
-    baselineName: string,
-    goal?: Goal,
-  ): Figure => {
-    const [measure, ofRound, unit, better] = name.includes("p99")
-      ? [p99, (r: WrkReport) => r.latencyMs.p99, "ms", "lower" as const]
-      : [rps, (r: WrkReport) => r.requestsPerSecond, "req/s", "higher" as const];
-    return {
-      name,
-      value: measure(target),
-      unit,
-      better,
-      baseline: { name: baselineName, value: measure(baseline) },
-      rounds: pairedRatios(runs[target], runs[baseline], ofRound),
-      ...(goal ? { goal } : {}),
-    };
-  };
+  const p99AtHalf = (reports: FixedRateReport[]) => median(reports.map(halfPeakP99Of));
   return [
-    peak("predict req/s vs Flask+sklearn", "predictor", "flask", flask, { ratioAtLeast: 12 }),
-    peak("OIP infer req/s vs MLServer", "predictorOip", "mlserver", mlserver, { ratioAtLeast: 20 }),
-    peak(
-      "OIP infer req/s vs the predictor's /v1/predict",
-      "predictorOip",
-      "predictor",
-      "predictor /v1/predict",
-      {
-        ratioAtLeast: 0.9,
-      },
-    ),
+    vsFlask,
+    vsMlserver,
+    oipVsV1,
     peak("predict req/s vs bare node:http", "predictor", "nodeHttp", "bare node:http constant"),
     peak("predict p99 at peak", "predictor", "flask", flask),
     peak("OIP infer p99 at peak", "predictorOip", "mlserver", mlserver),
     {
       name: "Flask+sklearn req/s, max/min over rounds",
-      value: spread(runs.flask.map((r) => r.requestsPerSecond)),
+      value: spread(runs.flask.map(requestsPerSecondOf)),
       unit: "x",
       better: "lower",
     },
@@ -399,7 +403,7 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       unit: "ms",
       better: "lower",
       baseline: { name: "bare node:http, same rate", value: p99AtHalf(bareAtHalf) },
-      rounds: pairedRatios(atHalf, bareAtHalf, p99Of),
+      rounds: pairedRatios(atHalf, bareAtHalf, halfPeakP99Of),
       goal: { atMostTimesBaseline: 1.25 },
     },
     correctnessCheck("predictions vs Flask+sklearn, max rel diff", agreement.flask, 1e-9),

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { SERVE_NODE_FLAGS } from "../predictor/src/serve/node-options.ts";
 import { writeTestArtifact } from "../predictor/src/serve/test-support.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -37,7 +38,8 @@ function start(args: string[], env: NodeJS.ProcessEnv, cwd = root): ChildProcess
 /** Starts a predictor and resolves to the ms from spawn to its readiness line. */
 function predictor(cli: string, env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<number> } {
   const started = performance.now();
-  const child = start([cli, "serve"], {
+  // With the node flags its pod runs it with (node-options.ts); the trainers below run without, as Jobs do.
+  const child = start([...SERVE_NODE_FLAGS, cli, "serve"], {
     ...env,
     HOST: "127.0.0.1",
     PORT: "0",
