@@ -10,13 +10,18 @@ import type { FixedRateReport } from "./http.ts";
 
 const run = promisify(execFile);
 const CLIENT = join(import.meta.dirname, "fixed-rate.ts");
-let server: Server | undefined;
-afterEach(() => server?.close());
+const servers: Server[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
 
-/** A server answering every request with `status` after reading its body; returns its URL and the bodies it read. */
-async function serve(status: number): Promise<{ url: string; bodies: string[] }> {
+/**
+ * A server answering every request with `status` after reading its body, `delayMs` later; returns
+ * its URL and the bodies it read.
+ */
+async function serve(status: number, delayMs = 0): Promise<{ url: string; bodies: string[] }> {
   const bodies: string[] = [];
-  server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     let body = "";
     req.on("data", (chunk) => {
       body += chunk;
@@ -24,12 +29,17 @@ async function serve(status: number): Promise<{ url: string; bodies: string[] }>
     req.on("end", () => {
       bodies.push(body);
       // With its length, as every server the benchmark measures sends it (a chunked answer is refused).
-      res
-        .writeHead(status, { "content-type": "application/json", "content-length": 18 })
-        .end('{"prediction":0.5}');
+      setTimeout(
+        () =>
+          res
+            .writeHead(status, { "content-type": "application/json", "content-length": 18 })
+            .end('{"prediction":0.5}'),
+        delayMs,
+      );
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/predict`, bodies };
 }
 
@@ -57,10 +67,41 @@ describe("bench/fixed-rate.ts", () => {
       failed: 0,
       overloaded: false,
       targetRate: 400,
+      byUrl: [{ url, sent: 200, completed: 200 }],
     });
-    expect(report.latencyMs?.p50).toBeGreaterThan(0);
-    expect(report.latencyMs?.p99).toBeLessThan(1000);
+    expect(report.byUrl[0]?.latencyMs?.p50).toBeGreaterThan(0);
+    expect(report.byUrl[0]?.latencyMs?.p99).toBeLessThan(1000);
     expect(report.scheduleLagMs?.p50).toBeGreaterThanOrEqual(0);
+  });
+
+  it("given two URLs, sends each the requests of its own 50 ms slices and reports their latencies apart", async () => {
+    const fast = await serve(200);
+    const slow = await serve(200, 5);
+    const report = await fixedRate(`${fast.url},${slow.url}`, 400, 0.5);
+    // Each: 200 warm-up rounds on each of its 2 connections, then every other 50 ms slice (20
+    // requests) of the unmeasured second and of the measured half second.
+    expect(fast.bodies).toHaveLength(2 * 200 + 200 + 100);
+    expect(slow.bodies).toHaveLength(2 * 200 + 200 + 100);
+    expect(report).toMatchObject({
+      sent: 200,
+      completed: 200,
+      failed: 0,
+      byUrl: [
+        { url: fast.url, sent: 100, completed: 100 },
+        { url: slow.url, sent: 100, completed: 100 },
+      ],
+    });
+    expect(report.byUrl[1]?.latencyMs?.p50).toBeGreaterThanOrEqual(4.5);
+    expect(report.byUrl[0]?.latencyMs?.p50).toBeLessThan(4);
+  });
+
+  it("uses every connection in turn, so that a server's keep-alive timeout closes none of them", async () => {
+    const { url } = await serve(200);
+    (servers[0] as Server).keepAliveTimeout = 100;
+    (servers[0] as Server).keepAliveTimeoutBuffer = 0;
+    // A second of the schedule at 400/s, answered at once: one connection would carry it all.
+    const report = await fixedRate(url, 400, 1);
+    expect(report).toMatchObject({ failed: 0, firstError: "", completed: 400 });
   });
 
   it("reports an answer it cannot delimit, or an error answer, as a failure naming it", async () => {

@@ -19,17 +19,25 @@
  *   timer: at 18,000 requests/s a timer sends bursts of 18. The client therefore keeps its own core
  *   busy; `clientStalls` reports every turn that took over STALL_MS, the client's own tail.
  *
- * Usage: BENCH_BODIES=<file> node bench/fixed-rate.ts <url> <rate/s> <seconds> <connections>
- * (the file: JSON request bodies, one a line, sent in turn)
+ * - Given several URLs (comma-separated), the schedule goes to each in turn for SLICE_MS at a time,
+ *   each over its own `connections`, and the report gives every URL's latencies apart. Servers
+ *   compared this way are measured in the same seconds of the machine: measured one after the
+ *   other, seconds apart, this VM's slow spells (its core at a quarter of its speed for a second or
+ *   more) fell on one of them and decided their ratio, and two identical bare node:http servers
+ *   measured 0.4-2.7x of each other's p99.
+ *
+ * Usage: BENCH_BODIES=<file> node bench/fixed-rate.ts <url>[,<url>...] <rate/s> <seconds> <connections>
+ * (the file: JSON request bodies, one a line, sent in turn; `seconds` is the measured length of the
+ * whole schedule, which the URLs share)
  * Prints one JSON report on stdout.
  */
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { positiveIntegerArg, positiveNumberArg } from "./args.ts";
-import { dueAtMs, dueCount, summarizeLatencies } from "./latency.ts";
+import { dueAtMs, dueCount, sliceOwner, summarizeLatencies } from "./latency.ts";
 import { ResponseReader } from "./response-reader.ts";
 
-const url = new URL(process.argv[2] ?? "");
+const urls = (process.argv[2] ?? "").split(",").map((text) => new URL(text));
 const rate = positiveNumberArg(process.argv, 3, "rate");
 const durationS = positiveNumberArg(process.argv, 4, "seconds");
 const connections = positiveIntegerArg(process.argv, 5, "connections");
@@ -39,11 +47,18 @@ const bodies = readFileSync(bodiesPath, "utf8")
   .split("\n")
   .filter((line) => line !== "");
 if (bodies.length === 0) throw new Error(`BENCH_BODIES: no bodies in ${bodiesPath}`);
-if (url.protocol !== "http:") throw new Error(`fixed-rate: only http:// URLs, got ${url.href}`);
+for (const url of urls) {
+  if (url.protocol !== "http:") throw new Error(`fixed-rate: only http:// URLs, got ${url.href}`);
+}
 
 const WARM_UP_ROUNDS = 200;
 const WARM_UP_AT_RATE_S = 1;
 const STALL_MS = 0.3;
+/**
+ * Long enough that a server drains the backlog of a stall of a few ms within its own slice, short
+ * enough that a slow spell of the machine (tens of ms to seconds) spans the slices of every URL.
+ */
+const SLICE_MS = 50;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** After the last send, the answers have this long to arrive. */
 const DRAIN_TIMEOUT_MS = 5_000;
@@ -53,15 +68,21 @@ const total = warmUpCount + measuredCount;
 // More than a second's worth of unanswered requests: the server is not sustaining the rate.
 const maxOutstanding = Math.max(100, Math.round(rate));
 
-const requests = bodies.map((body) =>
-  Buffer.from(
-    `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+const requestsOf = urls.map((url) =>
+  bodies.map((body) =>
+    Buffer.from(
+      `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    ),
   ),
 );
+/** Which URL request `index` of the schedule goes to. */
+const ownerOf = (index: number) => sliceOwner(dueAtMs(index, rate), SLICE_MS, urls.length);
 let nextRequest = 0;
 
 interface Connection {
+  /** Index of its URL in `urls`. */
+  target: number;
   socket: Socket;
   reader: ResponseReader;
   /** The request in flight: its index in the schedule, -1 in the closed-loop warm-up. */
@@ -83,11 +104,14 @@ let overloaded = false;
 let lastResponseAt = 0;
 let start = 0;
 let cpuAtStart = process.cpuUsage();
-const idle: Connection[] = [];
-/** Requests taken from the schedule while every connection was busy, oldest first. */
-const waiting = new Int32Array(total);
-let waitingHead = 0;
-let waitingTail = 0;
+/**
+ * Per URL: its connections with no request in flight, taken oldest first so that every one is used
+ * in turn: taken newest first, a few did all the work at half a server's peak and the others sat
+ * idle until the server closed them (node:http's keep-alive timeout is 5 s).
+ */
+const idle: Connection[][] = urls.map(() => []);
+/** Per URL: requests taken from the schedule while all its connections were busy, oldest first. */
+const waiting = urls.map(() => ({ queue: new Int32Array(total), head: 0, tail: 0 }));
 
 /** Reports what was measured and stops: bench/http.ts refuses a report with failures, naming the first. */
 function fail(message: string): never {
@@ -97,10 +121,12 @@ function fail(message: string): never {
   process.exit(0);
 }
 
-function open(): Promise<Connection> {
+function open(target: number): Promise<Connection> {
+  const url = urls[target] as URL;
   return new Promise((resolve, reject) => {
     const reader = new ResponseReader();
     const connection: Connection = {
+      target,
       socket: undefined as unknown as Socket,
       reader,
       index: -1,
@@ -141,8 +167,8 @@ function open(): Promise<Connection> {
 }
 
 function write(connection: Connection): void {
-  connection.socket.write(requests[nextRequest] as Buffer);
-  nextRequest = (nextRequest + 1) % requests.length;
+  connection.socket.write((requestsOf[connection.target] as Buffer[])[nextRequest] as Buffer);
+  nextRequest = (nextRequest + 1) % bodies.length;
 }
 
 function answered(connection: Connection, status: number): void {
@@ -151,8 +177,9 @@ function answered(connection: Connection, status: number): void {
   latencyMs[connection.index] = at - (takenAt[connection.index] as number);
   lastResponseAt = at;
   completed++;
-  if (waitingHead < waitingTail) send(connection, waiting[waitingHead++] as number);
-  else idle.push(connection);
+  const queued = waiting[connection.target] as (typeof waiting)[number];
+  if (queued.head < queued.tail) send(connection, queued.queue[queued.head++] as number);
+  else (idle[connection.target] as Connection[]).push(connection);
   if (completed === total) {
     report();
     process.exit(0);
@@ -198,9 +225,13 @@ function tick(): void {
     const index = sent++;
     takenAt[index] = now;
     lagMs[index] = now - start - dueAtMs(index, rate);
-    const connection = idle.pop();
+    const target = ownerOf(index);
+    const connection = (idle[target] as Connection[]).shift();
     if (connection) send(connection, index);
-    else waiting[waitingTail++] = index;
+    else {
+      const queued = waiting[target] as (typeof waiting)[number];
+      queued.queue[queued.tail++] = index;
+    }
   }
   if (sent < total) setImmediate(tick);
   else
@@ -214,20 +245,26 @@ function report(): void {
   const cpu = process.cpuUsage(cpuAtStart);
   // The answered requests sent after the warm-up second: when the client stops early (overloaded,
   // failed), answers come back out of order and some are missing.
-  const ok = latencyMs.subarray(warmUpCount, Math.max(warmUpCount, sent)).filter((ms) => !Number.isNaN(ms));
-  const measured = ok.length;
+  const answeredOf: number[][] = urls.map(() => []);
+  const sentOf = urls.map(() => 0);
+  for (let index = warmUpCount; index < sent; index++) {
+    const target = ownerOf(index);
+    sentOf[target] = (sentOf[target] as number) + 1;
+    const ms = latencyMs[index] as number;
+    if (!Number.isNaN(ms)) (answeredOf[target] as number[]).push(ms);
+  }
   const elapsedS = (lastResponseAt - start) / 1000;
   const measuredFrom = dueAtMs(warmUpCount, rate);
   const measuredStalls = stalls.filter((stall) => stall.at >= measuredFrom).map((stall) => stall.ms);
   const stallTotal = measuredStalls.reduce((sum, ms) => sum + ms, 0);
   const output = {
-    url: url.href,
     connections,
+    sliceMs: SLICE_MS,
     targetRate: rate,
     durationS,
     warmUpAtRateS: WARM_UP_AT_RATE_S,
     sent: Math.max(0, sent - warmUpCount),
-    completed: measured,
+    completed: answeredOf.reduce((sum, own) => sum + own.length, 0),
     failed,
     firstError,
     overloaded,
@@ -241,16 +278,26 @@ function report(): void {
       totalMs: stallTotal,
       maxMs: Math.max(0, ...measuredStalls),
     },
-    latencyMs: measured > 0 ? summarizeLatencies(ok) : null,
+    byUrl: urls.map((url, target) => {
+      const own = answeredOf[target] as number[];
+      return {
+        url: url.href,
+        sent: sentOf[target],
+        completed: own.length,
+        latencyMs: own.length > 0 ? summarizeLatencies(Float64Array.from(own)) : null,
+      };
+    }),
     scheduleLagMs: sent > warmUpCount ? summarizeLatencies(lagMs.subarray(warmUpCount, sent)) : null,
   };
   process.stdout.write(`${JSON.stringify(output)}\n`);
 }
 
-const all = await Promise.all(Array.from({ length: connections }, open));
+const all = await Promise.all(
+  urls.flatMap((_, target) => Array.from({ length: connections }, () => open(target))),
+);
 await warmUp(all, WARM_UP_ROUNDS);
 for (const connection of all) connection.onAnswer = (status) => answered(connection, status);
-idle.push(...all);
+for (const connection of all) (idle[connection.target] as Connection[]).push(connection);
 start = performance.now();
 cpuAtStart = process.cpuUsage();
 tick();

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { oipRequestBodies, pairedRatios, requestBodies, roundOrder, spread } from "./http.ts";
+import {
+  type FixedRateReport,
+  type HalfPeakRound,
+  oipRequestBodies,
+  p99InRound,
+  pairedRatios,
+  requestBodies,
+  roundOrder,
+  spread,
+} from "./http.ts";
 import type { WrkReport } from "./wrk.ts";
 
 describe("roundOrder", () => {
@@ -52,5 +61,22 @@ describe("pairedRatios and spread", () => {
     expect(spread(ratios)).toBeCloseTo(15 / 8, 12);
     const p99s = [{ p99: 3 }, { p99: 1 }];
     expect(pairedRatios(p99s, [{ p99: 2 }, { p99: 2 }], (r) => r.p99)).toEqual([1.5, 0.5]);
+  });
+});
+
+describe("p99InRound", () => {
+  const latency = (p99: number) => ({ p50: p99 / 10, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3 });
+  const report = {
+    byUrl: [
+      { url: "http://127.0.0.1:1/v1/predict", sent: 10, completed: 10, latencyMs: latency(0.9) },
+      { url: "http://127.0.0.1:2/v1/predict", sent: 10, completed: 10, latencyMs: latency(0.4) },
+      { url: "http://127.0.0.1:3/v1/predict", sent: 10, completed: 0, latencyMs: null },
+    ],
+  } as FixedRateReport;
+  it("reads a server's p99 from the URL its round gave it, and refuses one with no answers", () => {
+    const round: HalfPeakRound = { order: ["nodeHttp", "predictor", "nodeHttpTwin"], report };
+    expect(p99InRound(round, "predictor")).toBe(0.4);
+    expect(p99InRound(round, "nodeHttp")).toBe(0.9);
+    expect(() => p99InRound(round, "nodeHttpTwin")).toThrow(/no answered requests of nodeHttpTwin/);
   });
 });

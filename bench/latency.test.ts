@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueAtMs, dueCount, percentile, summarizeLatencies } from "./latency.ts";
+import { dueAtMs, dueCount, percentile, sliceOwner, summarizeLatencies } from "./latency.ts";
 
 describe("percentile", () => {
   const sorted = Float64Array.from({ length: 100 }, (_, i) => i + 1);
@@ -49,5 +49,13 @@ describe("summarizeLatencies", () => {
       max: 5,
     });
     expect(Array.from(samples)).toEqual([5, 1, 4, 2, 3]);
+  });
+});
+
+describe("sliceOwner", () => {
+  it("gives each owner in turn one slice, from 0, and starts over", () => {
+    const owners = [0, 49.99, 50, 99, 100, 149, 150, 250].map((ms) => sliceOwner(ms, 50, 3));
+    expect(owners).toEqual([0, 0, 1, 1, 2, 2, 0, 2]);
+    expect(sliceOwner(1e6, 50, 1)).toBe(0);
   });
 });

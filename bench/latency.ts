@@ -18,6 +18,14 @@ export function dueAtMs(i: number, ratePerSecond: number): number {
   return (i * 1000) / ratePerSecond;
 }
 
+/**
+ * Which of `owners` (taking turns, from 0, for `sliceMs` each) owns the moment `atMs` after the
+ * start of a schedule.
+ */
+export function sliceOwner(atMs: number, sliceMs: number, owners: number): number {
+  return Math.floor(atMs / sliceMs) % owners;
+}
+
 export interface LatencySummary {
   count: number;
   mean: number;

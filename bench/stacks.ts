@@ -42,9 +42,15 @@ async function mlserverRepository(artifactPath: string, dir: string, httpPort: n
  */
 export type StackName = "predictor" | "flask" | "nodeHttp" | "mlserver";
 
-export async function startStack(name: StackName, artifactPath: string, logDir: string): Promise<Service> {
+/** `instance` names the process and its log, for a second one of the same stack. */
+export async function startStack(
+  name: StackName,
+  artifactPath: string,
+  logDir: string,
+  instance: string = name,
+): Promise<Service> {
   const port = await freePort();
-  const common = { name, port, logDir };
+  const common = { name: instance, port, logDir };
   switch (name) {
     case "predictor":
       return startService({

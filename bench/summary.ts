@@ -22,7 +22,7 @@ export interface Figure {
   better: "higher" | "lower";
   baseline?: { name: string; value: number };
   /**
-   * Ours over the baseline in each round, where the two were measured back to back: when given, the
+   * Ours over the baseline in each round, where the two were measured together: when given, the
    * figure's ratio and goal go by their median rather than by the ratio of the two medians. The
    * rounds of one run can differ twofold (this VM's cores change speed for seconds at a time, and a
    * half-peak round's rate is set by the peak just before it), so only a round's own pair shares
