@@ -67,7 +67,7 @@ describe("bench/fixed-rate.ts", () => {
       failed: 0,
       overloaded: false,
       targetRate: 400,
-      byUrl: [{ url, sent: 200, completed: 200 }],
+      byUrl: [{ url, written: 2 * 200 + 400 + 200, sent: 200, completed: 200 }],
     });
     expect(report.byUrl[0]?.latencyMs?.p50).toBeGreaterThan(0);
     expect(report.byUrl[0]?.latencyMs?.p99).toBeLessThan(1000);
@@ -87,8 +87,8 @@ describe("bench/fixed-rate.ts", () => {
       completed: 200,
       failed: 0,
       byUrl: [
-        { url: fast.url, sent: 100, completed: 100 },
-        { url: slow.url, sent: 100, completed: 100 },
+        { url: fast.url, written: fast.bodies.length, sent: 100, completed: 100 },
+        { url: slow.url, written: slow.bodies.length, sent: 100, completed: 100 },
       ],
     });
     expect(report.byUrl[1]?.latencyMs?.p50).toBeGreaterThanOrEqual(4.5);

@@ -166,7 +166,11 @@ function open(target: number): Promise<Connection> {
   });
 }
 
+/** Per URL: every request written to it, warm-ups included. */
+const writtenTo = urls.map(() => 0);
+
 function write(connection: Connection): void {
+  writtenTo[connection.target] = (writtenTo[connection.target] as number) + 1;
   connection.socket.write((requestsOf[connection.target] as Buffer[])[nextRequest] as Buffer);
   nextRequest = (nextRequest + 1) % bodies.length;
 }
@@ -282,6 +286,8 @@ function report(): void {
       const own = answeredOf[target] as number[];
       return {
         url: url.href,
+        // Warm-ups included: what the server's CPU time over the whole run was spent on.
+        written: writtenTo[target],
         sent: sentOf[target],
         completed: own.length,
         latencyMs: own.length > 0 ? summarizeLatencies(Float64Array.from(own)) : null,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  cpuPerRequestInRound,
   type FixedRateReport,
   type HalfPeakRound,
   oipRequestBodies,
@@ -64,19 +65,27 @@ describe("pairedRatios and spread", () => {
   });
 });
 
-describe("p99InRound", () => {
+describe("a half-peak round's figures", () => {
   const latency = (p99: number) => ({ p50: p99 / 10, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3 });
   const report = {
     byUrl: [
-      { url: "http://127.0.0.1:1/v1/predict", sent: 10, completed: 10, latencyMs: latency(0.9) },
-      { url: "http://127.0.0.1:2/v1/predict", sent: 10, completed: 10, latencyMs: latency(0.4) },
-      { url: "http://127.0.0.1:3/v1/predict", sent: 10, completed: 0, latencyMs: null },
+      { url: "http://127.0.0.1:1/v1/predict", written: 40, sent: 10, completed: 10, latencyMs: latency(0.9) },
+      { url: "http://127.0.0.1:2/v1/predict", written: 50, sent: 10, completed: 10, latencyMs: latency(0.4) },
+      { url: "http://127.0.0.1:3/v1/predict", written: 40, sent: 10, completed: 0, latencyMs: null },
     ],
   } as FixedRateReport;
+  const round: HalfPeakRound = {
+    order: ["nodeHttp", "predictor", "nodeHttpTwin"],
+    report,
+    cpuSeconds: { predictor: 0.002, nodeHttp: 0.001, nodeHttpTwin: 0.001, jsonEndpoint: 0 },
+  };
   it("reads a server's p99 from the URL its round gave it, and refuses one with no answers", () => {
-    const round: HalfPeakRound = { order: ["nodeHttp", "predictor", "nodeHttpTwin"], report };
     expect(p99InRound(round, "predictor")).toBe(0.4);
     expect(p99InRound(round, "nodeHttp")).toBe(0.9);
     expect(() => p99InRound(round, "nodeHttpTwin")).toThrow(/no answered requests of nodeHttpTwin/);
+  });
+  it("divides a server's CPU time over the round by every request written to it, warm-ups included", () => {
+    expect(cpuPerRequestInRound(round, "predictor")).toBeCloseTo(40, 10);
+    expect(cpuPerRequestInRound(round, "nodeHttp")).toBeCloseTo(25, 10);
   });
 });

@@ -119,29 +119,47 @@ export interface FixedRateReport {
   failed: number;
   firstError: string;
   overloaded: boolean;
-  byUrl: { url: string; sent: number; completed: number; latencyMs: LatencyPercentiles | null }[];
+  byUrl: {
+    url: string;
+    written: number;
+    sent: number;
+    completed: number;
+    latencyMs: LatencyPercentiles | null;
+  }[];
   scheduleLagMs: { p50: number; p99: number; max: number } | null;
   clientStalls: { overMs: number; count: number; totalMs: number; maxMs: number };
 }
 
 /**
- * The servers of a half-peak round, measured in turns of the same schedule: the predictor, bare
- * node:http, and a second bare node:http, whose ratio to the first is the noise of the measure itself.
+ * The servers of a half-peak round, measured in turns of the same schedule: the predictor; bare
+ * node:http; a second bare node:http, whose ratio to the first is the noise of the measure itself;
+ * and a bare JSON endpoint, the tail any JSON service in this runtime has at that rate.
  */
-const HALF_PEAK_SERVERS = ["predictor", "nodeHttp", "nodeHttpTwin"] as const;
+const HALF_PEAK_SERVERS = ["predictor", "nodeHttp", "nodeHttpTwin", "jsonEndpoint"] as const;
 type HalfPeakServer = (typeof HALF_PEAK_SERVERS)[number];
 
 export interface HalfPeakRound {
   /** Which server had the schedule's first slice, which the second, ...: it turns round by round. */
   order: readonly HalfPeakServer[];
   report: FixedRateReport;
+  /** CPU seconds each server's process used over the round's client run, warm-ups included. */
+  cpuSeconds: Record<HalfPeakServer, number>;
+}
+
+function ownRequests(round: HalfPeakRound, server: HalfPeakServer): FixedRateReport["byUrl"][number] {
+  const own = round.report.byUrl[round.order.indexOf(server)];
+  if (!own?.latencyMs) throw new Error(`half-peak round: no answered requests of ${server}`);
+  return own;
 }
 
 /** The p99 of `server`'s own requests in a half-peak round. */
 export function p99InRound(round: HalfPeakRound, server: HalfPeakServer): number {
-  const own = round.report.byUrl[round.order.indexOf(server)];
-  if (!own?.latencyMs) throw new Error(`half-peak round: no answered requests of ${server}`);
-  return own.latencyMs.p99;
+  return (ownRequests(round, server).latencyMs as LatencyPercentiles).p99;
+}
+
+/** CPU microseconds `server` spent on each request written to it in a half-peak round. */
+export function cpuPerRequestInRound(round: HalfPeakRound, server: HalfPeakServer): number {
+  return (round.cpuSeconds[server] * 1e6) / ownRequests(round, server).written;
 }
 
 async function measureAtRate(
@@ -282,7 +300,8 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   const services = await startAll(artifactPath, resultsDir);
   let runs: Record<TargetName, WrkReport[]>;
   const halfPeakRounds: HalfPeakRound[] = [];
-  let twin: Service | undefined;
+  /** The servers started for the half-peak rounds alone. */
+  const halfPeakOnly: Service[] = [];
   let agreement: { flask: number; mlserver: number };
   try {
     runs = await measurePeaks(services, bodies);
@@ -309,17 +328,20 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     // the same core and not asleep (gunicorn's arbiter and sync workers wake every second), are
     // stopped first.
     await Promise.all((["flask", "mlserver"] as const).map((name) => services[name].stop()));
-    twin = await startStack("nodeHttp", artifactPath, resultsDir, "nodeHttpTwin");
+    halfPeakOnly.push(await startStack("nodeHttp", artifactPath, resultsDir, "nodeHttpTwin"));
+    halfPeakOnly.push(await startStack("jsonEndpoint", artifactPath, resultsDir));
+    const [twin, jsonEndpoint] = halfPeakOnly as [Service, Service];
     // The same rate against bare node:http tells the machine's own tail latency from the
     // predictor's; each server's requests are those of its own turns of one schedule (fixed-rate.ts).
     // Each round's rate is half the predictor's peak measured just before it: this VM's cores change
     // speed for seconds at a time (the predictor's peak 27,500 and 39,000 req/s within one hour),
     // and a rate set once from the peak rounds put the predictor at three quarters of its capacity
     // in a slow phase, where a stall of the core takes it far longer than bare node:http to catch up.
-    const urlOf = {
-      predictor: services.predictor.url,
-      nodeHttp: services.nodeHttp.url,
-      nodeHttpTwin: twin.url,
+    const serverOf: Record<HalfPeakServer, Service> = {
+      predictor: services.predictor,
+      nodeHttp: services.nodeHttp,
+      nodeHttpTwin: twin,
+      jsonEndpoint,
     };
     const predictUrl = `${services.predictor.url}/v1/predict`;
     for (const order of roundOrder(
@@ -333,11 +355,16 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
         "predict, peak before a half-peak round",
       );
       const halfRate = Math.round(peak.requestsPerSecond / 2);
-      const urls = order.map((name) => `${urlOf[name]}/v1/predict`);
-      halfPeakRounds.push({ order, report: await measureAtRate(urls, bodies.v1, halfRate) });
+      const urls = order.map((name) => `${serverOf[name].url}/v1/predict`);
+      const cpuBefore = HALF_PEAK_SERVERS.map((name) => serverOf[name].cpuSeconds());
+      const report = await measureAtRate(urls, bodies.v1, halfRate);
+      const cpuSeconds = Object.fromEntries(
+        HALF_PEAK_SERVERS.map((name, i) => [name, serverOf[name].cpuSeconds() - (cpuBefore[i] as number)]),
+      ) as Record<HalfPeakServer, number>;
+      halfPeakRounds.push({ order, report, cpuSeconds });
     }
   } finally {
-    await Promise.all([...STACKS.map((name) => services[name].stop()), twin?.stop()]);
+    await Promise.all([...STACKS.map((name) => services[name].stop()), ...halfPeakOnly.map((s) => s.stop())]);
   }
   const flask = "flask+gunicorn(2 sync)+sklearn";
   const mlserver = "MLServer 1.7.1 + mlserver-sklearn, OIP";
@@ -398,22 +425,26 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     )}\n`,
   );
 
-  /** `server`'s p99 at half peak (median of the rounds) against `baseline`'s in the same rounds. */
-  const p99AtHalf = (
+  /**
+   * `server`'s p99 at half peak, or its CPU per request (`of`), median of the rounds, against
+   * `baseline`'s in the same rounds.
+   */
+  const atHalf = (
     name: string,
     server: HalfPeakServer,
     baseline: HalfPeakServer,
     baselineName: string,
     goal?: Goal,
   ): Figure => {
-    const p99s = (of: HalfPeakServer) => halfPeakRounds.map((round) => p99InRound(round, of));
+    const [of, unit] = name.includes("CPU") ? [cpuPerRequestInRound, "µs"] : [p99InRound, "ms"];
+    const values = (who: HalfPeakServer) => halfPeakRounds.map((round) => of(round, who));
     return {
       name,
-      value: median(p99s(server)),
-      unit: "ms",
+      value: median(values(server)),
+      unit,
       better: "lower",
-      baseline: { name: baselineName, value: median(p99s(baseline)) },
-      rounds: halfPeakRounds.map((round) => p99InRound(round, server) / p99InRound(round, baseline)),
+      baseline: { name: baselineName, value: median(values(baseline)) },
+      rounds: halfPeakRounds.map((round) => of(round, server) / of(round, baseline)),
       ...(goal ? { goal } : {}),
     };
   };
@@ -446,14 +477,27 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
         value: median(halfPeakRounds.map((round) => round.report.targetRate)),
       },
     },
-    p99AtHalf("predict p99 at half peak", "predictor", "nodeHttp", "bare node:http, same rate", {
+    atHalf("predict p99 at half peak", "predictor", "nodeHttp", "bare node:http, same rate", {
       atMostTimesBaseline: 1.25,
     }),
-    p99AtHalf(
+    atHalf(
       "bare node:http p99 at half peak, the measure's own noise",
       "nodeHttpTwin",
       "nodeHttp",
       "a second bare node:http, same rounds",
+    ),
+    atHalf(
+      "predict p99 at half peak vs a bare JSON endpoint",
+      "predictor",
+      "jsonEndpoint",
+      "node:http parsing the body, writing a JSON answer, same rounds",
+    ),
+    atHalf("predict CPU per request at half peak", "predictor", "nodeHttp", "bare node:http, same rounds"),
+    atHalf(
+      "bare JSON endpoint CPU per request at half peak",
+      "jsonEndpoint",
+      "nodeHttp",
+      "bare node:http, same rounds",
     ),
     correctnessCheck("predictions vs Flask+sklearn, max rel diff", agreement.flask, 1e-9),
     correctnessCheck("OIP predictions vs MLServer, max rel diff", agreement.mlserver, 1e-9),

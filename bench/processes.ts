@@ -1,6 +1,6 @@
 /** Starting, pinning, waiting for and stopping the processes a benchmark runs. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,7 +15,22 @@ export const CLIENT_CPU = 1;
 export interface Service {
   name: string;
   url: string;
+  /** CPU time the server's process has used so far, all its threads, user and system. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * User plus system CPU seconds from the text of /proc/<pid>/stat. The fields count in USER_HZ
+ * ticks, 100 a second on every Linux architecture; the command name, in parentheses, may hold
+ * spaces, so the fields are counted from its closing one.
+ */
+export function cpuSecondsOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 of proc(5); the text after the name starts at field 3.
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unreadable /proc stat: ${stat}`);
+  return (utime + stime) / 100;
 }
 
 /** A free port on 127.0.0.1 (asked from the kernel, then released for the server to take). */
@@ -102,7 +117,14 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
     await stopChild(child);
     throw err;
   }
-  return { name: spec.name, url, stop: () => stopChild(child) };
+  // taskset execs the server, so the child's pid is the server's.
+  const statPath = `/proc/${child.pid}/stat`;
+  return {
+    name: spec.name,
+    url,
+    cpuSeconds: () => cpuSecondsOfStat(readFileSync(statPath, "latin1")),
+    stop: () => stopChild(child),
+  };
 }
 
 /** Runs a bounded client command pinned to CLIENT_CPU and returns its stdout. */
