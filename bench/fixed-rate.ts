@@ -166,11 +166,7 @@ function open(target: number): Promise<Connection> {
   });
 }
 
-/** Per URL: every request written to it, warm-ups included. */
-const writtenTo = urls.map(() => 0);
-
 function write(connection: Connection): void {
-  writtenTo[connection.target] = (writtenTo[connection.target] as number) + 1;
   connection.socket.write((requestsOf[connection.target] as Buffer[])[nextRequest] as Buffer);
   nextRequest = (nextRequest + 1) % bodies.length;
 }
@@ -228,8 +224,9 @@ function tick(): void {
     }
     const index = sent++;
     takenAt[index] = now;
-    lagMs[index] = now - start - dueAtMs(index, rate);
-    const target = ownerOf(index);
+    const dueAt = dueAtMs(index, rate);
+    lagMs[index] = now - start - dueAt;
+    const target = sliceOwner(dueAt, SLICE_MS, urls.length);
     const connection = (idle[target] as Connection[]).shift();
     if (connection) send(connection, index);
     else {
@@ -251,8 +248,13 @@ function report(): void {
   // failed), answers come back out of order and some are missing.
   const answeredOf: number[][] = urls.map(() => []);
   const sentOf = urls.map(() => 0);
-  for (let index = warmUpCount; index < sent; index++) {
+  const warmUpSentOf = urls.map(() => 0);
+  for (let index = 0; index < sent; index++) {
     const target = ownerOf(index);
+    if (index < warmUpCount) {
+      warmUpSentOf[target] = (warmUpSentOf[target] as number) + 1;
+      continue;
+    }
     sentOf[target] = (sentOf[target] as number) + 1;
     const ms = latencyMs[index] as number;
     if (!Number.isNaN(ms)) (answeredOf[target] as number[]).push(ms);
@@ -287,7 +289,7 @@ function report(): void {
       return {
         url: url.href,
         // Warm-ups included: what the server's CPU time over the whole run was spent on.
-        written: writtenTo[target],
+        written: WARM_UP_ROUNDS * connections + (warmUpSentOf[target] as number) + (sentOf[target] as number),
         sent: sentOf[target],
         completed: own.length,
         latencyMs: own.length > 0 ? summarizeLatencies(Float64Array.from(own)) : null,

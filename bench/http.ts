@@ -87,7 +87,10 @@ export function pairedRatios<R>(
 }
 
 const requestsPerSecondOf = (r: WrkReport) => r.requestsPerSecond;
-const peakP99Of = (r: WrkReport) => r.latencyMs.p99;
+/** What a peak figure reads from each round's wrk report, its unit, and which way is better. */
+type PeakMeasure = [(r: WrkReport) => number, string, "higher" | "lower"];
+const PEAK_RATE: PeakMeasure = [requestsPerSecondOf, "req/s", "higher"];
+const PEAK_P99: PeakMeasure = [(r) => r.latencyMs.p99, "ms", "lower"];
 
 /** How far apart a figure's rounds are: the largest over the smallest. */
 export function spread(values: readonly number[]): number {
@@ -156,6 +159,9 @@ function ownRequests(round: HalfPeakRound, server: HalfPeakServer): FixedRateRep
 export function p99InRound(round: HalfPeakRound, server: HalfPeakServer): number {
   return (ownRequests(round, server).latencyMs as LatencyPercentiles).p99;
 }
+
+/** What a half-peak figure reads from each round for a server, and its unit. */
+type HalfPeakMeasure = [(round: HalfPeakRound, server: HalfPeakServer) => number, string];
 
 /** CPU microseconds `server` spent on each request written to it in a half-peak round. */
 export function cpuPerRequestInRound(round: HalfPeakRound, server: HalfPeakServer): number {
@@ -371,14 +377,12 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   /** A peak figure of `target` against `baseline` (a target, named `baselineName`) in the same rounds. */
   const peak = (
     name: string,
+    [of, unit, better]: PeakMeasure,
     target: TargetName,
     baseline: TargetName,
     baselineName: string,
     goal?: Goal,
   ): Figure & { rounds: readonly number[] } => {
-    const [of, unit, better] = name.includes("p99")
-      ? [peakP99Of, "ms", "lower" as const]
-      : [requestsPerSecondOf, "req/s", "higher" as const];
     return {
       name,
       value: median(runs[target].map(of)),
@@ -389,12 +393,15 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       ...(goal ? { goal } : {}),
     };
   };
-  const vsFlask = peak("predict req/s vs Flask+sklearn", "predictor", "flask", flask, { ratioAtLeast: 12 });
-  const vsMlserver = peak("OIP infer req/s vs MLServer", "predictorOip", "mlserver", mlserver, {
+  const vsFlask = peak("predict req/s vs Flask+sklearn", PEAK_RATE, "predictor", "flask", flask, {
+    ratioAtLeast: 12,
+  });
+  const vsMlserver = peak("OIP infer req/s vs MLServer", PEAK_RATE, "predictorOip", "mlserver", mlserver, {
     ratioAtLeast: 20,
   });
   const oipVsV1 = peak(
     "OIP infer req/s vs the predictor's /v1/predict",
+    PEAK_RATE,
     "predictorOip",
     "predictor",
     "predictor /v1/predict",
@@ -426,17 +433,17 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   );
 
   /**
-   * `server`'s p99 at half peak, or its CPU per request (`of`), median of the rounds, against
-   * `baseline`'s in the same rounds.
+   * `server`'s p99 at half peak or its CPU per request (the measure `of`, in `unit`), median of the
+   * rounds, against `baseline`'s in the same rounds.
    */
   const atHalf = (
     name: string,
+    [of, unit]: HalfPeakMeasure,
     server: HalfPeakServer,
     baseline: HalfPeakServer,
     baselineName: string,
     goal?: Goal,
   ): Figure => {
-    const [of, unit] = name.includes("CPU") ? [cpuPerRequestInRound, "µs"] : [p99InRound, "ms"];
     const values = (who: HalfPeakServer) => halfPeakRounds.map((round) => of(round, who));
     return {
       name,
@@ -444,17 +451,19 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       unit,
       better: "lower",
       baseline: { name: baselineName, value: median(values(baseline)) },
-      rounds: halfPeakRounds.map((round) => of(round, server) / of(round, baseline)),
+      rounds: pairedRatios(values(server), values(baseline), (value) => value),
       ...(goal ? { goal } : {}),
     };
   };
+  const p99: HalfPeakMeasure = [p99InRound, "ms"];
+  const cpu: HalfPeakMeasure = [cpuPerRequestInRound, "µs"];
   return [
     vsFlask,
     vsMlserver,
     oipVsV1,
-    peak("predict req/s vs bare node:http", "predictor", "nodeHttp", "bare node:http constant"),
-    peak("predict p99 at peak", "predictor", "flask", flask),
-    peak("OIP infer p99 at peak", "predictorOip", "mlserver", mlserver),
+    peak("predict req/s vs bare node:http", PEAK_RATE, "predictor", "nodeHttp", "bare node:http constant"),
+    peak("predict p99 at peak", PEAK_P99, "predictor", "flask", flask),
+    peak("OIP infer p99 at peak", PEAK_P99, "predictorOip", "mlserver", mlserver),
     {
       name: "Flask+sklearn req/s, max/min over rounds",
       value: spread(runs.flask.map(requestsPerSecondOf)),
@@ -477,24 +486,33 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
         value: median(halfPeakRounds.map((round) => round.report.targetRate)),
       },
     },
-    atHalf("predict p99 at half peak", "predictor", "nodeHttp", "bare node:http, same rate", {
+    atHalf("predict p99 at half peak", p99, "predictor", "nodeHttp", "bare node:http, same rate", {
       atMostTimesBaseline: 1.25,
     }),
     atHalf(
       "bare node:http p99 at half peak, the measure's own noise",
+      p99,
       "nodeHttpTwin",
       "nodeHttp",
       "a second bare node:http, same rounds",
     ),
     atHalf(
       "predict p99 at half peak vs a bare JSON endpoint",
+      p99,
       "predictor",
       "jsonEndpoint",
       "node:http parsing the body, writing a JSON answer, same rounds",
     ),
-    atHalf("predict CPU per request at half peak", "predictor", "nodeHttp", "bare node:http, same rounds"),
+    atHalf(
+      "predict CPU per request at half peak",
+      cpu,
+      "predictor",
+      "nodeHttp",
+      "bare node:http, same rounds",
+    ),
     atHalf(
       "bare JSON endpoint CPU per request at half peak",
+      cpu,
       "jsonEndpoint",
       "nodeHttp",
       "bare node:http, same rounds",
