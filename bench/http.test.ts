@@ -77,7 +77,7 @@ describe("a half-peak round's figures", () => {
   const round: HalfPeakRound = {
     order: ["nodeHttp", "predictor", "nodeHttpTwin"],
     report,
-    cpuSeconds: { predictor: 0.002, nodeHttp: 0.001, nodeHttpTwin: 0.001, jsonEndpoint: 0 },
+    cpuSeconds: { predictor: 0.002, nodeHttp: 0.001, nodeHttpTwin: 0.001, jsonFloor: 0 },
   };
   it("reads a server's p99 from the URL its round gave it, and refuses one with no answers", () => {
     expect(p99InRound(round, "predictor")).toBe(0.4);

@@ -13,12 +13,14 @@ import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { median, relativeDifference } from "./coefficients.ts";
+import { startJsonFloor } from "./json-floor.ts";
 import { runClient, type Service } from "./processes.ts";
 import {
   namedRow,
   OIP_INFER_PATH,
   oipRequest,
   postJson,
+  postJsonText,
   ROOT,
   rowOfPass,
   type StackName,
@@ -136,10 +138,12 @@ export interface FixedRateReport {
 /**
  * The servers of a half-peak round, measured in turns of the same schedule: the predictor; bare
  * node:http; a second bare node:http, whose ratio to the first is the noise of the measure itself;
- * and a bare JSON endpoint, the tail any JSON service in this runtime has at that rate.
+ * and the JSON floor as an endpoint (json-floor.ts), the tail any JSON service in this runtime has
+ * at that rate.
  */
-const HALF_PEAK_SERVERS = ["predictor", "nodeHttp", "nodeHttpTwin", "jsonEndpoint"] as const;
+const HALF_PEAK_SERVERS = ["predictor", "nodeHttp", "nodeHttpTwin", "jsonFloor"] as const;
 type HalfPeakServer = (typeof HALF_PEAK_SERVERS)[number];
+type HalfPeakService = Pick<Service, "url" | "cpuSeconds" | "stop">;
 
 export interface HalfPeakRound {
   /** Which server had the schedule's first slice, which the second, ...: it turns round by round. */
@@ -190,6 +194,17 @@ async function measureAtRate(
     );
   }
   return report;
+}
+
+/** The numbers of the predictor's /v1 answer to `body`: its prediction and interval's bounds. */
+async function answerNumbers(predictor: Service, body: string): Promise<Float64Array> {
+  const url = `${predictor.url}/v1/predict`;
+  const { json } = await postJsonText(url, body);
+  const interval = (json as { interval?: { lower?: unknown; upper?: unknown } }).interval;
+  const numbers = [predictionOf(json, url), interval?.lower, interval?.upper];
+  if (!numbers.every((n) => typeof n === "number"))
+    throw new Error(`POST ${url}: answer has no numeric interval: ${JSON.stringify(json)}`);
+  return Float64Array.from(numbers as number[]);
 }
 
 function predictionOf(answer: unknown, url: string): number {
@@ -307,7 +322,7 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   let runs: Record<TargetName, WrkReport[]>;
   const halfPeakRounds: HalfPeakRound[] = [];
   /** The servers started for the half-peak rounds alone. */
-  const halfPeakOnly: Service[] = [];
+  const halfPeakOnly: HalfPeakService[] = [];
   let agreement: { flask: number; mlserver: number };
   try {
     runs = await measurePeaks(services, bodies);
@@ -334,20 +349,23 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     // the same core and not asleep (gunicorn's arbiter and sync workers wake every second), are
     // stopped first.
     await Promise.all((["flask", "mlserver"] as const).map((name) => services[name].stop()));
-    halfPeakOnly.push(await startStack("nodeHttp", artifactPath, resultsDir, "nodeHttpTwin"));
-    halfPeakOnly.push(await startStack("jsonEndpoint", artifactPath, resultsDir));
-    const [twin, jsonEndpoint] = halfPeakOnly as [Service, Service];
+    const twin = await startStack("nodeHttp", artifactPath, resultsDir, "nodeHttpTwin");
+    halfPeakOnly.push(twin);
+    const singleRow = JSON.stringify(namedRow(features, inputs.rows[0] as number[]));
+    const jsonFloor = await startJsonFloor([singleRow]);
+    halfPeakOnly.push(jsonFloor);
+    await jsonFloor.passMs(0, await answerNumbers(services.predictor, singleRow));
     // The same rate against bare node:http tells the machine's own tail latency from the
     // predictor's; each server's requests are those of its own turns of one schedule (fixed-rate.ts).
     // Each round's rate is half the predictor's peak measured just before it: this VM's cores change
     // speed for seconds at a time (the predictor's peak 27,500 and 39,000 req/s within one hour),
     // and a rate set once from the peak rounds put the predictor at three quarters of its capacity
     // in a slow phase, where a stall of the core takes it far longer than bare node:http to catch up.
-    const serverOf: Record<HalfPeakServer, Service> = {
+    const serverOf: Record<HalfPeakServer, HalfPeakService> = {
       predictor: services.predictor,
       nodeHttp: services.nodeHttp,
       nodeHttpTwin: twin,
-      jsonEndpoint,
+      jsonFloor,
     };
     const predictUrl = `${services.predictor.url}/v1/predict`;
     for (const order of roundOrder(
@@ -361,7 +379,7 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
         "predict, peak before a half-peak round",
       );
       const halfRate = Math.round(peak.requestsPerSecond / 2);
-      const urls = order.map((name) => `${serverOf[name].url}/v1/predict`);
+      const urls = order.map((name) => new URL("/v1/predict", serverOf[name].url).href);
       const cpuBefore = HALF_PEAK_SERVERS.map((name) => serverOf[name].cpuSeconds());
       const report = await measureAtRate(urls, bodies.v1, halfRate);
       const cpuSeconds = Object.fromEntries(
@@ -497,11 +515,11 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       "a second bare node:http, same rounds",
     ),
     atHalf(
-      "predict p99 at half peak vs a bare JSON endpoint",
+      "predict p99 at half peak vs the JSON floor",
       p99,
       "predictor",
-      "jsonEndpoint",
-      "node:http parsing the body, writing a JSON answer, same rounds",
+      "jsonFloor",
+      "node:http parsing the body, writing the answer's numbers, same rounds",
     ),
     atHalf(
       "predict CPU per request at half peak",
@@ -511,9 +529,9 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       "bare node:http, same rounds",
     ),
     atHalf(
-      "bare JSON endpoint CPU per request at half peak",
+      "JSON floor CPU per request at half peak",
       cpu,
-      "jsonEndpoint",
+      "jsonFloor",
       "nodeHttp",
       "bare node:http, same rounds",
     ),

@@ -35,4 +35,12 @@ describe("startJsonFloor", () => {
     expect(await res.json()).toEqual([0.5, -0.25, 1e-7]);
     expect(serverTimingMs(res.headers.get("server-timing"), "app")).toBeGreaterThan(0);
   });
+
+  it("reports the CPU time of its own process, which starting node alone takes above zero", async () => {
+    floor = await startJsonFloor([JSON.stringify({ rows: [[1, 2]] })]);
+    const atStart = floor.cpuSeconds();
+    expect(atStart).toBeGreaterThan(0);
+    for (let i = 0; i < 200; i++) await floor.passMs(0, Float64Array.of(i));
+    expect(floor.cpuSeconds()).toBeGreaterThanOrEqual(atStart);
+  });
 });

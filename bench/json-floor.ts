@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { SERVER_CPU, stopChild } from "./processes.ts";
+import { cpuSecondsOf, SERVER_CPU, stopChild } from "./processes.ts";
 
 /**
  * One pass of the floor: the body's bytes to a string and `JSON.parse`, then the numbers of its
@@ -42,6 +42,8 @@ export interface JsonFloor {
   passMs(body: number, numbers: Float64Array): Promise<number>;
   /** The floor as an endpoint: POST a body, read `server-timing: app` (servers/json-floor.ts). */
   url: string;
+  /** CPU time the floor's process has used so far (processes.ts). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,8 @@ export async function startJsonFloor(bodies: readonly string[]): Promise<JsonFlo
       if (!("ms" in answer)) throw new Error("json floor: answered a pass without its time");
       return answer.ms;
     },
+    // taskset execs node, so the child's pid is the floor's.
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     stop: () => stopChild(child),
   };
 }

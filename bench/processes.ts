@@ -33,6 +33,11 @@ export function cpuSecondsOfStat(stat: string): number {
   return (utime + stime) / 100;
 }
 
+/** CPU seconds process `pid` has used so far, all its threads, user and system. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  return cpuSecondsOfStat(readFileSync(`/proc/${pid}/stat`, "latin1"));
+}
+
 /** A free port on 127.0.0.1 (asked from the kernel, then released for the server to take). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -117,12 +122,11 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
     await stopChild(child);
     throw err;
   }
-  // taskset execs the server, so the child's pid is the server's.
-  const statPath = `/proc/${child.pid}/stat`;
   return {
     name: spec.name,
     url,
-    cpuSeconds: () => cpuSecondsOfStat(readFileSync(statPath, "latin1")),
+    // taskset execs the server, so the child's pid is the server's.
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     stop: () => stopChild(child),
   };
 }

@@ -37,13 +37,10 @@ async function mlserverRepository(artifactPath: string, dir: string, httpPort: n
  * predictor: `predictor serve` as in its pod (one process, default log level);
  * flask: the stack users run today, gunicorn with 2 sync workers serving bench/baselines/flask_app.py;
  * nodeHttp: bare node:http answering a constant, the ceiling of any Node HTTP service here;
- * jsonEndpoint: bare node:http parsing the body and writing a JSON answer, the least any JSON service does;
  * mlserver: the inference server users would pick instead, MLServer with mlserver-sklearn serving
  * the same model as a scikit-learn pipeline over the Open Inference Protocol, from its main process.
  */
-export type StackName = "predictor" | "flask" | "nodeHttp" | "jsonEndpoint" | "mlserver";
-
-const SERVER_FILES = { nodeHttp: "constant-http.ts", jsonEndpoint: "json-endpoint.ts" };
+export type StackName = "predictor" | "flask" | "nodeHttp" | "mlserver";
 
 /** `instance` names the process and its log, for a second one of the same stack. */
 export async function startStack(
@@ -78,11 +75,10 @@ export async function startStack(
         readyPath: "/healthz",
       });
     case "nodeHttp":
-    case "jsonEndpoint":
       return startService({
         ...common,
         command: process.execPath,
-        args: [join(ROOT, "bench", "servers", SERVER_FILES[name]), String(port)],
+        args: [join(ROOT, "bench", "servers", "constant-http.ts"), String(port)],
         readyPath: "/",
       });
     case "mlserver": {
