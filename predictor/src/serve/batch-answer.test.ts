@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { BatchAnswerWriter, type BatchIdentity, type BatchInterval } from "./batch-answer.ts";
+import {
+  BatchAnswerWriter,
+  type BatchIdentity,
+  type BatchInterval,
+  SingleAnswerWriter,
+} from "./batch-answer.ts";
 import { PredictionCache } from "./prediction-cache.ts";
 
 /** The answer as the batch route wrote it before BatchAnswerWriter: JSON.stringify of the objects. */
@@ -50,12 +55,12 @@ function interval(random: () => number): BatchInterval {
   };
 }
 
-describe("BatchAnswerWriter", () => {
-  const identities: BatchIdentity[] = [
-    { model: "bench", modelVersion: "bench", track: "stable" },
-    { model: 'btc-"momentum"\\é✓', modelVersion: "v12\n", track: "canary" },
-  ];
+const identities: BatchIdentity[] = [
+  { model: "bench", modelVersion: "bench", track: "stable" },
+  { model: 'btc-"momentum"\\é✓', modelVersion: "v12\n", track: "canary" },
+];
 
+describe("BatchAnswerWriter", () => {
   it("writes byte for byte what JSON.stringify wrote of the result objects, for random batches", () => {
     const random = seeded(12);
     for (const identity of identities) {
@@ -85,5 +90,43 @@ describe("BatchAnswerWriter", () => {
     const written = writer.write(span, predictions, 3, cache, first);
     expect(written.toString()).toBe(objectAnswer(identities[0] as BatchIdentity, span, predictions, ids));
     expect(written.toString()).toContain('"upper":null');
+  });
+});
+
+/** A single answer as /v1/predict wrote it before SingleAnswerWriter: JSON.stringify of the object. */
+function singleObjectAnswer(identity: BatchIdentity, interval: BatchInterval, y: number, id: string): string {
+  return JSON.stringify({
+    prediction: y,
+    interval: { lower: y + interval.lower, upper: y + interval.upper, level: interval.level },
+    predictionId: id,
+    ...identity,
+  });
+}
+
+describe("SingleAnswerWriter", () => {
+  it("writes what JSON.stringify wrote of the answer object, for random predictions, levels and identities", () => {
+    const random = seeded(13);
+    const cache = new PredictionCache(5000, 60_000, () => 0);
+    for (const identity of identities) {
+      const writer = new SingleAnswerWriter(identity);
+      for (let i = 0; i < 3000; i++) {
+        const y = prediction(random);
+        const id = cache.idOf(cache.remember([y], 1));
+        const span = interval(random);
+        const written = writer.write(span, y, id);
+        expect(written).toBe(singleObjectAnswer(identity, span, y, id));
+        expect(JSON.parse(written)).toEqual(JSON.parse(singleObjectAnswer(identity, span, y, id)));
+      }
+    }
+  });
+
+  it("writes an interval bound that overflows as null, and -0 as 0, as JSON.stringify does", () => {
+    const writer = new SingleAnswerWriter(identities[0] as BatchIdentity);
+    const span = { lower: -1e308, upper: 1e308, level: 0.9 };
+    expect(writer.write(span, Number.MAX_VALUE, "id-1")).toBe(
+      singleObjectAnswer(identities[0] as BatchIdentity, span, Number.MAX_VALUE, "id-1"),
+    );
+    expect(writer.write(span, Number.MAX_VALUE, "id-1")).toContain('"upper":null');
+    expect(writer.write({ lower: 0, upper: 0, level: 0.5 }, -0, "id-2")).toMatch(/^\{"prediction":0,/);
   });
 });

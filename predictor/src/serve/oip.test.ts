@@ -196,6 +196,28 @@ describe("POST /v2/models/{name}/infer", () => {
     expect(res.json().outputs.map((o: { name: string }) => o.name)).toEqual(["upper", "lower"]);
   });
 
+  it("answers one row with the numbers /v1 gives it and a batch of two gives its first row, outputs as asked", async () => {
+    const p = predictor();
+    const asked = [{ name: "upper" }, { name: "prediction" }, { name: "lower" }];
+    const one = await infer(p, { inputs: [matrix([ROWS[0] as number[]])], outputs: asked });
+    const two = await infer(p, { inputs: [matrix(ROWS)], outputs: asked });
+    const v1 = await p.inject({ method: "POST", url: "/v1/predict", payload: { features: ROWS[0] } });
+    expect([one.statusCode, two.statusCode, v1.statusCode]).toEqual([200, 200, 200]);
+    const single = one.json();
+    expect(single.outputs.map((o: { name: string; shape: number[] }) => [o.name, o.shape])).toEqual([
+      ["upper", [1]],
+      ["prediction", [1]],
+      ["lower", [1]],
+    ]);
+    for (const name of ["prediction", "lower", "upper"]) {
+      expect(output(single, name)).toEqual([output(two.json(), name)[0]]);
+    }
+    const { prediction, interval } = v1.json();
+    expect([output(single, "prediction")[0], output(single, "lower")[0], output(single, "upper")[0]]).toEqual(
+      [prediction, interval.lower, interval.upper],
+    );
+  });
+
   it("predicts the same from one tensor per feature, of shape [N] or [N, 1], in any order", async () => {
     const p = predictor();
     const fromMatrix = output((await infer(p, { inputs: [matrix(ROWS)] })).json(), "prediction");
