@@ -262,11 +262,14 @@ function checkDatatype(tensor: Tensor, allowed: readonly string[]): void {
 }
 
 function checkRows(count: number, tensor: Tensor, limit: number): void {
-  const field = fieldPath(tensor.path, "shape");
-  if (count === 0) throw invalidField(field, `of tensor "${tensor.name}" has 0 rows; send at least 1`);
+  if (count === 0)
+    throw invalidField(
+      fieldPath(tensor.path, "shape"),
+      `of tensor "${tensor.name}" has 0 rows; send at least 1`,
+    );
   if (count > limit)
     throw invalidField(
-      field,
+      fieldPath(tensor.path, "shape"),
       `of tensor "${tensor.name}" has ${count} rows; at most ${limit} are taken (BATCH_LIMIT)`,
     );
 }
