@@ -170,9 +170,10 @@ export class BatchAnswerWriter {
  * "predictionId":"…","model":…,"modelVersion":…,"track":…}`, byte for byte what JSON.stringify
  * writes of that object. As in a batch's answer, the numbers alone go through JSON.stringify, as
  * one array, and the answer is joined from their text, the keys, the id and the identity, prepared
- * once. JSON.stringify of the object took 657 ns in process against 352, and 3.4% more of the
- * predictor's CPU a request at 16,000 requests/s (session 13, docs/benchmarks.md). Joined as
- * strings, as a single answer is small: copying bytes pays off for a batch's thousands of pieces.
+ * once. JSON.stringify of the object (the identity Object.assign-ed onto the result) took 752 ns
+ * in process against 352, and 2.8% more of the predictor's CPU a request at 16,000 requests/s
+ * (paired rounds, docs/benchmarks.md, session 13). Joined as strings, as a single answer is small:
+ * copying bytes pays off for a batch's thousands of pieces.
  */
 export class SingleAnswerWriter {
   /** `","model":…,"modelVersion":…,"track":…}`: the id's closing quote and the identity. */
@@ -182,8 +183,7 @@ export class SingleAnswerWriter {
 
   constructor(identity: BatchIdentity) {
     const { model, modelVersion, track } = identity;
-    const fields = JSON.stringify({ model, modelVersion, track }).slice(1, -1);
-    this.#idToEnd = fields === "" ? '"}' : `",${fields}}`;
+    this.#idToEnd = `",${JSON.stringify({ model, modelVersion, track }).slice(1)}`;
   }
 
   /** The answer for prediction `y` with this interval and id (ids need no escaping: PredictionIds). */
