@@ -8,7 +8,7 @@
 import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { type JsonFloor, startJsonFloor } from "./json-floor.ts";
+import { answerNumbers, type JsonFloor, startJsonFloor } from "./json-floor.ts";
 import { summarizeLatencies } from "./latency.ts";
 import { namedRow, OIP_INFER_PATH, oipRequest, postJsonText, rowOfPass, withStack } from "./stacks.ts";
 import type { Figure } from "./summary.ts";
@@ -47,31 +47,6 @@ function batchBodies(form: RowForm, features: readonly string[], rows: number[][
     const body = values.map((row) => (form === "by name" ? namedRow(features, row) : { features: row }));
     return JSON.stringify({ rows: body });
   });
-}
-
-interface BatchResult {
-  prediction: number;
-  interval: { lower: number; upper: number };
-}
-
-interface OipOutput {
-  name: string;
-  data: number[];
-}
-
-/**
- * The numbers of an answer, as written: prediction, lower, upper per row of a /v1 batch; the
- * prediction, lower and upper tensors of an OIP answer. Throws unless it has `size` rows.
- */
-function answerNumbers(answer: unknown, size: number, url: string): Float64Array {
-  const { results, outputs } = answer as { results?: BatchResult[]; outputs?: OipOutput[] };
-  const numbers = results
-    ? results.flatMap((r) => [r.prediction, r.interval.lower, r.interval.upper])
-    : (outputs ?? []).flatMap((o) => o.data);
-  if (numbers.length !== 3 * size) {
-    throw new Error(`${url}: expected ${size} rows of 3 numbers, got ${numbers.length} numbers`);
-  }
-  return Float64Array.from(numbers);
 }
 
 /**

@@ -13,7 +13,7 @@ import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { median, relativeDifference } from "./coefficients.ts";
-import { startJsonFloor } from "./json-floor.ts";
+import { answerNumbers, startJsonFloor } from "./json-floor.ts";
 import { runClient, type Service } from "./processes.ts";
 import {
   namedRow,
@@ -196,17 +196,6 @@ async function measureAtRate(
   return report;
 }
 
-/** The numbers of the predictor's /v1 answer to `body`: its prediction and interval's bounds. */
-async function answerNumbers(predictor: Service, body: string): Promise<Float64Array> {
-  const url = `${predictor.url}/v1/predict`;
-  const { json } = await postJsonText(url, body);
-  const interval = (json as { interval?: { lower?: unknown; upper?: unknown } }).interval;
-  const numbers = [predictionOf(json, url), interval?.lower, interval?.upper];
-  if (!numbers.every((n) => typeof n === "number"))
-    throw new Error(`POST ${url}: answer has no numeric interval: ${JSON.stringify(json)}`);
-  return Float64Array.from(numbers as number[]);
-}
-
 function predictionOf(answer: unknown, url: string): number {
   const p = (answer as { prediction?: unknown } | null)?.prediction;
   if (typeof p !== "number")
@@ -354,7 +343,9 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     const singleRow = JSON.stringify(namedRow(features, inputs.rows[0] as number[]));
     const jsonFloor = await startJsonFloor([singleRow]);
     halfPeakOnly.push(jsonFloor);
-    await jsonFloor.passMs(0, await answerNumbers(services.predictor, singleRow));
+    const predictUrl = `${services.predictor.url}/v1/predict`;
+    const { json: singleAnswer } = await postJsonText(predictUrl, singleRow);
+    await jsonFloor.passMs(0, answerNumbers(singleAnswer, 1, predictUrl));
     // The same rate against bare node:http tells the machine's own tail latency from the
     // predictor's; each server's requests are those of its own turns of one schedule (fixed-rate.ts).
     // Each round's rate is half the predictor's peak measured just before it: this VM's cores change
@@ -367,7 +358,6 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
       nodeHttpTwin: twin,
       jsonFloor,
     };
-    const predictUrl = `${services.predictor.url}/v1/predict`;
     for (const order of roundOrder(
       HALF_PEAK_SERVERS.map((name) => [name]),
       HTTP_SETTINGS.fixedRateRounds,
@@ -462,14 +452,17 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     baselineName: string,
     goal?: Goal,
   ): Figure => {
-    const values = (who: HalfPeakServer) => halfPeakRounds.map((round) => of(round, who));
+    const [ours, theirs] = [server, baseline].map((who) => halfPeakRounds.map((round) => of(round, who))) as [
+      number[],
+      number[],
+    ];
     return {
       name,
-      value: median(values(server)),
+      value: median(ours),
       unit,
       better: "lower",
-      baseline: { name: baselineName, value: median(values(baseline)) },
-      rounds: pairedRatios(values(server), values(baseline), (value) => value),
+      baseline: { name: baselineName, value: median(theirs) },
+      rounds: pairedRatios(ours, theirs, (value) => value),
       ...(goal ? { goal } : {}),
     };
   };

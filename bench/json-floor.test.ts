@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { serverTimingMs } from "./batch.ts";
-import { type JsonFloor, jsonFloorPassMs, startJsonFloor } from "./json-floor.ts";
+import { answerNumbers, type JsonFloor, jsonFloorPassMs, startJsonFloor } from "./json-floor.ts";
 
 describe("jsonFloorPassMs", () => {
   it("times parsing a body and writing its answer's numbers, and refuses a pass that did neither", () => {
@@ -36,11 +36,40 @@ describe("startJsonFloor", () => {
     expect(serverTimingMs(res.headers.get("server-timing"), "app")).toBeGreaterThan(0);
   });
 
-  it("reports the CPU time of its own process, which starting node alone takes above zero", async () => {
-    floor = await startJsonFloor([JSON.stringify({ rows: [[1, 2]] })]);
-    const atStart = floor.cpuSeconds();
-    expect(atStart).toBeGreaterThan(0);
-    for (let i = 0; i < 200; i++) await floor.passMs(0, Float64Array.of(i));
-    expect(floor.cpuSeconds()).toBeGreaterThanOrEqual(atStart);
+  it("reports the CPU time of its own process: its passes over a large body, not the caller's waiting", async () => {
+    floor = await startJsonFloor([
+      JSON.stringify({ rows: Array.from({ length: 100_000 }, (_, i) => [i, 0.5]) }),
+    ]);
+    const [floorBefore, ours] = [floor.cpuSeconds(), process.cpuUsage()];
+    for (let i = 0; i < 20; i++) await floor.passMs(0, Float64Array.of(i));
+    const floorUsed = floor.cpuSeconds() - floorBefore;
+    const { user, system } = process.cpuUsage(ours);
+    expect(floorUsed).toBeGreaterThanOrEqual(0.05);
+    expect(floorUsed).toBeGreaterThan((user + system) / 1e6);
+  });
+});
+
+describe("answerNumbers", () => {
+  const interval = (y: number) => ({ lower: y - 0.1, upper: y + 0.2, level: 0.9 });
+  it("reads prediction, lower and upper of a /v1 answer, of each row of a batch, and of OIP's tensors", () => {
+    expect(answerNumbers({ prediction: 1, interval: interval(1), predictionId: "a" }, 1, "u")).toEqual(
+      Float64Array.of(1, 0.9, 1.2),
+    );
+    const results = [1, 2].map((y) => ({ prediction: y, interval: interval(y) }));
+    expect(answerNumbers({ model: "m", results }, 2, "u")).toEqual(Float64Array.of(1, 0.9, 1.2, 2, 1.9, 2.2));
+    const outputs = [
+      { name: "prediction", data: [1, 2] },
+      { name: "lower", data: [0.9, 1.9] },
+      { name: "upper", data: [1.2, 2.2] },
+    ];
+    expect(answerNumbers({ outputs }, 2, "u")).toEqual(Float64Array.of(1, 2, 0.9, 1.9, 1.2, 2.2));
+  });
+
+  it("refuses an answer with another number of rows, or with a number missing", () => {
+    expect(() => answerNumbers({ prediction: 1, interval: interval(1) }, 2, "http://x")).toThrow(
+      /http:\/\/x: expected 2 rows of 3 numbers/,
+    );
+    expect(() => answerNumbers({ prediction: 1 }, 1, "u")).toThrow(/expected 1 rows of 3 numbers/);
+    expect(() => answerNumbers({ error: "no" }, 1, "u")).toThrow(/expected 1 rows/);
   });
 });

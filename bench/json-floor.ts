@@ -29,6 +29,37 @@ export function jsonFloorPassMs(body: Buffer, numbers: Float64Array): number {
   return ms;
 }
 
+interface PredictionResult {
+  prediction: number;
+  interval: { lower: number; upper: number };
+}
+
+interface OipOutput {
+  name: string;
+  data: number[];
+}
+
+/**
+ * The numbers of a predictor's answer, as written, for the floor to write: prediction, lower,
+ * upper of a /v1 answer, of each row of a /v1 batch; the prediction, lower and upper tensors of an
+ * OIP answer. Throws unless it has `size` rows.
+ */
+export function answerNumbers(answer: unknown, size: number, url: string): Float64Array {
+  const { results, outputs, prediction } = answer as {
+    results?: PredictionResult[];
+    outputs?: OipOutput[];
+    prediction?: unknown;
+  };
+  const rows = results ?? (prediction === undefined ? undefined : [answer as PredictionResult]);
+  const numbers = rows
+    ? rows.flatMap((r) => [r.prediction, r.interval?.lower, r.interval?.upper])
+    : (outputs ?? []).flatMap((o) => o.data);
+  if (numbers.length !== 3 * size || !numbers.every((n) => typeof n === "number")) {
+    throw new Error(`${url}: expected ${size} rows of 3 numbers, got ${JSON.stringify(numbers)}`);
+  }
+  return Float64Array.from(numbers);
+}
+
 /** What the floor's process is sent: the bodies once, then one pass per request. */
 export type JsonFloorMessage = { bodies: string[] } | { body: number; numbers: Float64Array };
 /** What it answers: its HTTP port after the bodies, the pass's time after each pass, or why it could not. */

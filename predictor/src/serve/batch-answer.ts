@@ -188,22 +188,13 @@ export class SingleAnswerWriter {
 
   /** The answer for prediction `y` with this interval and id (ids need no escaping: PredictionIds). */
   write(interval: BatchInterval, y: number, id: string): string {
-    const [prediction, lower, upper] = predictionTexts(y, interval);
+    const numbers = JSON.stringify([y, y + interval.lower, y + interval.upper]);
+    const first = numbers.indexOf(",");
+    const second = numbers.indexOf(",", first + 1);
     if (!Object.is(interval.level, this.#level)) {
       this.#level = interval.level;
       this.#levelToId = levelToIdText(interval.level);
     }
-    return `{"prediction":${prediction},"interval":{"lower":${lower},"upper":${upper}${this.#levelToId}${id}${this.#idToEnd}`;
+    return `{"prediction":${numbers.slice(1, first)},"interval":{"lower":${numbers.slice(first + 1, second)},"upper":${numbers.slice(second + 1, -1)}${this.#levelToId}${id}${this.#idToEnd}`;
   }
-}
-
-/**
- * The JSON text of prediction `y` and its interval's bounds, as JSON.stringify writes each, from
- * one JSON.stringify of the three: a call each cost more (an OIP answer of one row had three).
- */
-export function predictionTexts(y: number, interval: BatchInterval): [string, string, string] {
-  const numbers = JSON.stringify([y, y + interval.lower, y + interval.upper]);
-  const first = numbers.indexOf(",");
-  const second = numbers.indexOf(",", first + 1);
-  return [numbers.slice(1, first), numbers.slice(first + 1, second), numbers.slice(second + 1, -1)];
 }

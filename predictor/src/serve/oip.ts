@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { BAR_FIELDS, type Bar } from "../bars.ts";
 import { codeVersion } from "../train/command.ts";
-import { predictionTexts } from "./batch-answer.ts";
 import { describeValue, fieldPath, invalidField, RequestError } from "./errors.ts";
 import type { ServedModel } from "./model.ts";
 import { NON_FINITE_PREDICTION, predictRows, record } from "./predict-rows.ts";
@@ -497,19 +496,12 @@ export function answerInfer(state: ServeState, body: unknown, bytes: number): st
   if (id !== undefined) json += `"id":${JSON.stringify(id)},`;
   // Ids are base64url and digits: nothing in them to escape.
   json += `"parameters":{"prediction_ids":"${cache.idsText(first, n)}"${text.parametersTail}`;
-  // One row, the most common request: its numbers from one JSON.stringify rather than one per output.
-  const single = n === 1 ? predictionTexts(predictions[0] as number, interval) : undefined;
   for (let k = 0; k < outputs.length; k++) {
     const name = outputs[k] as OutputName;
-    let data: string;
-    if (single) data = `[${single[OIP_OUTPUTS.indexOf(name)]}]`;
-    else {
-      const offset = name === "lower" ? interval.lower : name === "upper" ? interval.upper : 0;
-      const values = new Array<number>(n);
-      for (let i = 0; i < n; i++) values[i] = (predictions[i] as number) + offset;
-      data = JSON.stringify(values);
-    }
-    json += `${k === 0 ? "" : ","}${text.outputHeads[name]}${String(n)}],"data":${data}}`;
+    const offset = name === "lower" ? interval.lower : name === "upper" ? interval.upper : 0;
+    const data = new Array<number>(n);
+    for (let i = 0; i < n; i++) data[i] = (predictions[i] as number) + offset;
+    json += `${k === 0 ? "" : ","}${text.outputHeads[name]}${String(n)}],"data":${JSON.stringify(data)}}`;
   }
   return `${json}]}`;
 }
