@@ -3,8 +3,8 @@ import {
   cpuPerRequestInRound,
   type FixedRateReport,
   type HalfPeakRound,
+  latencyInRound,
   oipRequestBodies,
-  p99InRound,
   pairedRatios,
   requestBodies,
   roundOrder,
@@ -79,10 +79,13 @@ describe("a half-peak round's figures", () => {
     report,
     cpuSeconds: { predictor: 0.002, nodeHttp: 0.001, nodeHttpTwin: 0.001, jsonFloor: 0 },
   };
-  it("reads a server's p99 from the URL its round gave it, and refuses one with no answers", () => {
-    expect(p99InRound(round, "predictor")).toBe(0.4);
-    expect(p99InRound(round, "nodeHttp")).toBe(0.9);
-    expect(() => p99InRound(round, "nodeHttpTwin")).toThrow(/no answered requests of nodeHttpTwin/);
+  it("reads a server's latencies from the URL its round gave it, and refuses one with no answers", () => {
+    expect(latencyInRound(round, "predictor", "p99")).toBe(0.4);
+    expect(latencyInRound(round, "nodeHttp", "p99")).toBe(0.9);
+    expect(latencyInRound(round, "predictor", "p90")).toBe(0.2);
+    expect(() => latencyInRound(round, "nodeHttpTwin", "p99")).toThrow(
+      /no answered requests of nodeHttpTwin/,
+    );
   });
   it("divides a server's CPU time over the round by every request written to it, warm-ups included", () => {
     expect(cpuPerRequestInRound(round, "predictor")).toBeCloseTo(40, 10);
