@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  type AtOnceRun,
   cpuPerRequestInRound,
   type FixedRateReport,
   type HalfPeakRound,
@@ -7,6 +8,7 @@ import {
   oipRequestBodies,
   pairedRatios,
   requestBodies,
+  requestsPerCpuSecond,
   roundOrder,
   spread,
 } from "./http.ts";
@@ -50,6 +52,18 @@ describe("oipRequestBodies", () => {
     });
     expect(JSON.parse(lines[1] as string).inputs[0].data[0]).toBeCloseTo(0.1, 8);
     expect(lines[1]).not.toBe(lines[0]);
+  });
+});
+
+describe("requestsPerCpuSecond", () => {
+  it("divides a side's answered requests by its process's CPU seconds, not by the run's length", () => {
+    const side = (requests: number, cpuSeconds: number): AtOnceRun => ({
+      wrk: { requests, durationS: 4, requestsPerSecond: requests / 4 } as WrkReport,
+      cpuSeconds,
+    });
+    // The same rate over the same 4 s, but the second process got more of the core for it.
+    expect(requestsPerCpuSecond(side(40_000, 2))).toBe(20_000);
+    expect(requestsPerCpuSecond(side(40_000, 2.5))).toBe(16_000);
   });
 });
 
