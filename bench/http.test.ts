@@ -6,7 +6,7 @@ import {
   type HalfPeakRound,
   latencyInRound,
   oipRequestBodies,
-  pairedRatios,
+  pairedFigure,
   requestBodies,
   requestsPerCpuSecond,
   roundOrder,
@@ -67,15 +67,36 @@ describe("requestsPerCpuSecond", () => {
   });
 });
 
-describe("pairedRatios and spread", () => {
-  it("divides round by round, and gives max over min", () => {
-    const runs = (...rates: number[]) =>
-      rates.map((requestsPerSecond) => ({ requestsPerSecond }) as WrkReport);
-    const ratios = pairedRatios(runs(2000, 3000, 1000), runs(200, 200, 125), (r) => r.requestsPerSecond);
-    expect(ratios).toEqual([10, 15, 8]);
-    expect(spread(ratios)).toBeCloseTo(15 / 8, 12);
-    const p99s = [{ p99: 3 }, { p99: 1 }];
-    expect(pairedRatios(p99s, [{ p99: 2 }, { p99: 2 }], (r) => r.p99)).toEqual([1.5, 0.5]);
+describe("pairedFigure and spread", () => {
+  it("gives each side's median, ours over the baseline round by round, and max over min", () => {
+    const figure = pairedFigure(
+      "req/s",
+      "req/s",
+      "higher",
+      [
+        [2000, 3000, 1000],
+        [200, 200, 125],
+      ],
+      "base",
+      {
+        ratioAtLeast: 12,
+      },
+    );
+    expect(figure).toMatchObject({
+      value: 2000,
+      baseline: { name: "base", value: 200 },
+      goal: { ratioAtLeast: 12 },
+    });
+    expect(figure.rounds).toEqual([10, 15, 8]);
+    expect(spread(figure.rounds)).toBeCloseTo(15 / 8, 12);
+    // The round's own pair decides, not the two medians (here 1.5 and 0.5 against 2 / 2 = 1).
+    const tails: [number[], number[]] = [
+      [3, 1],
+      [2, 2],
+    ];
+    const noGoal = pairedFigure("p99", "ms", "lower", tails, "base");
+    expect(noGoal.rounds).toEqual([1.5, 0.5]);
+    expect(noGoal).not.toHaveProperty("goal");
   });
 });
 

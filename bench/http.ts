@@ -76,16 +76,40 @@ async function wrk(url: string, bodies: string, durationS: number, what: string)
 }
 
 /**
- * Ours over the baseline round by round, of the measure `of` reads from a round's report: the two
- * ran within one round of each other, so a slowdown of the machine that spans a round hits both
- * sides of each ratio.
+ * A figure measured in rounds from each side's value in every round (ours, then the baseline's):
+ * each side's median, and ours over the baseline round by round, which the summary judges by (the
+ * two ran within one round of each other, so a slowdown of the machine that spans a round hits
+ * both sides of each ratio).
  */
-export function pairedRatios<R>(
-  ours: readonly R[],
-  baseline: readonly R[],
-  of: (report: R) => number,
-): number[] {
-  return ours.map((r, i) => of(r) / of(baseline[i] as R));
+export function pairedFigure(
+  name: string,
+  unit: string,
+  better: Figure["better"],
+  [ours, theirs]: readonly [readonly number[], readonly number[]],
+  baselineName: string,
+  goal?: Goal,
+): Figure & { rounds: readonly number[] } {
+  return {
+    name,
+    value: median(ours),
+    unit,
+    better,
+    baseline: { name: baselineName, value: median(theirs) },
+    rounds: ours.map((value, i) => value / (theirs[i] as number)),
+    ...(goal ? { goal } : {}),
+  };
+}
+
+/** A wrk run of target `name`'s route on `service`, sending the bodies of the target's form. */
+function wrkTarget(
+  service: Pick<Service, "url">,
+  name: TargetName,
+  bodies: Record<Target["bodies"], string>,
+  durationS: number,
+  what: string,
+): Promise<WrkReport> {
+  const { path, bodies: form } = TARGETS[name];
+  return wrk(`${service.url}${path}`, bodies[form], durationS, what);
 }
 
 const requestsPerSecondOf = (r: WrkReport) => r.requestsPerSecond;
@@ -269,10 +293,8 @@ async function measurePeaks(
   services: Record<StackName, Service>,
   bodies: Record<Target["bodies"], string>,
 ): Promise<Record<TargetName, WrkReport[]>> {
-  const run = (name: TargetName, durationS: number, what: string) => {
-    const { stack, path, bodies: form } = TARGETS[name];
-    return wrk(`${services[stack].url}${path}`, bodies[form], durationS, what);
-  };
+  const run = (name: TargetName, durationS: number, what: string) =>
+    wrkTarget(services[TARGETS[name].stack], name, bodies, durationS, what);
   for (const name of TARGET_NAMES) await run(name, HTTP_SETTINGS.warmupS, `${name} warm-up`);
   const runs = Object.fromEntries(TARGET_NAMES.map((name) => [name, [] as WrkReport[]])) as Record<
     TargetName,
@@ -315,9 +337,10 @@ async function measureAtOnce(
     const cpuBefore = pair.map((service) => service.cpuSeconds());
     const run = (i: number) => {
       const name = i === 0 ? ours : theirs;
-      return wrk(
-        `${pair[i]?.url}${TARGETS[name].path}`,
-        bodies[TARGETS[name].bodies],
+      return wrkTarget(
+        pair[i] as Service,
+        name,
+        bodies,
         HTTP_SETTINGS.roundS,
         `${name}, two processes at once`,
       );
@@ -368,7 +391,7 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   let atOnce: Record<"oipVsV1" | "v1VsV1", [AtOnceRun[], AtOnceRun[]]>;
   const halfPeakRounds: HalfPeakRound[] = [];
   /** The servers started after the peak rounds, for the measures at once and at half peak. */
-  const startedLater: HalfPeakService[] = [];
+  const startedLater: Pick<Service, "stop">[] = [];
   let agreement: { flask: number; mlserver: number };
   try {
     runs = await measurePeaks(services, bodies);
@@ -398,13 +421,7 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     const predictorTwin = await startStack("predictor", artifactPath, resultsDir, "predictorTwin");
     startedLater.push(predictorTwin);
     for (const name of ["predictor", "predictorOip"] as const) {
-      const { path, bodies: form } = TARGETS[name];
-      await wrk(
-        `${predictorTwin.url}${path}`,
-        bodies[form],
-        HTTP_SETTINGS.warmupS,
-        `${name} warm-up, second process`,
-      );
+      await wrkTarget(predictorTwin, name, bodies, HTTP_SETTINGS.warmupS, `${name} warm-up, second process`);
     }
     const predictors = [services.predictor, predictorTwin] as const;
     atOnce = {
@@ -455,24 +472,14 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
   }
   const flask = "flask+gunicorn(2 sync)+sklearn";
   const mlserver = "MLServer 1.7.1 + mlserver-sklearn, OIP";
-  /** A figure of `ours` against `theirs` (named `baselineName`), runs of the same rounds, by the measure `of`. */
+  /** A peak figure of `ours` against `theirs` (named `baselineName`), runs of the same rounds, by the measure `of`. */
   const peak = <R>(
     name: string,
     [of, unit, better]: PeakMeasure<R>,
     [ours, theirs]: readonly [R[], R[]],
     baselineName: string,
     goal?: Goal,
-  ): Figure & { rounds: readonly number[] } => {
-    return {
-      name,
-      value: median(ours.map(of)),
-      unit,
-      better,
-      baseline: { name: baselineName, value: median(theirs.map(of)) },
-      rounds: pairedRatios(ours, theirs, of),
-      ...(goal ? { goal } : {}),
-    };
-  };
+  ) => pairedFigure(name, unit, better, [ours.map(of), theirs.map(of)], baselineName, goal);
   const vsFlask = peak("predict req/s vs Flask+sklearn", PEAK_RATE, [runs.predictor, runs.flask], flask, {
     ratioAtLeast: 12,
   });
@@ -527,20 +534,9 @@ export async function benchHttp(inputs: HttpInputs): Promise<Figure[]> {
     baseline: HalfPeakServer,
     baselineName: string,
     goal?: Goal,
-  ): Figure => {
-    const [ours, theirs] = [server, baseline].map((who) => halfPeakRounds.map((round) => of(round, who))) as [
-      number[],
-      number[],
-    ];
-    return {
-      name,
-      value: median(ours),
-      unit,
-      better: "lower",
-      baseline: { name: baselineName, value: median(theirs) },
-      rounds: pairedRatios(ours, theirs, (value) => value),
-      ...(goal ? { goal } : {}),
-    };
+  ) => {
+    const values = (who: HalfPeakServer) => halfPeakRounds.map((round) => of(round, who));
+    return pairedFigure(name, unit, "lower", [values(server), values(baseline)], baselineName, goal);
   };
   const p99: HalfPeakMeasure = [(round, server) => latencyInRound(round, server, "p99"), "ms"];
   const p90: HalfPeakMeasure = [(round, server) => latencyInRound(round, server, "p90"), "ms"];
